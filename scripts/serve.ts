@@ -1,0 +1,84 @@
+/**
+ * `npm run dev` and `npm start`: apply migrations, make sure Redis is reachable through
+ * an Upstash-compatible endpoint, then run Next.js. With no configuration at all it
+ * uses this machine's local Postgres and Redis (see README, Configuration).
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+
+import nextEnv from "@next/env";
+
+import { isLoopbackUrl } from "../src/lib/loopback.js";
+
+const mode = process.argv[2];
+if (mode !== "dev" && mode !== "start") {
+  console.error("usage: tsx scripts/serve.ts dev|start");
+  process.exit(2);
+}
+
+Object.assign(process.env, { NODE_ENV: mode === "dev" ? "development" : "production" });
+nextEnv.loadEnvConfig(process.cwd(), mode === "dev");
+
+provideLocalSecret();
+const { env } = await import("../src/env.js");
+const { migrateDatabase } = await import("../src/server/db/migrate.js");
+const { ensureLocalBridge } = await import("./local-bridge.js");
+
+try {
+  await migrateDatabase(env.DATABASE_URL);
+  console.log("✓ database migrated");
+} catch (error) {
+  console.error(`✗ could not migrate ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
+  console.error("  Is PostgreSQL running? Locally: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
+  process.exit(1);
+}
+
+const bridge = await ensureLocalBridge({
+  restUrl: env.UPSTASH_REDIS_REST_URL,
+  token: env.UPSTASH_REDIS_REST_TOKEN,
+  redisUrl: env.REDIS_URL,
+});
+
+const child = spawn(path.resolve("node_modules/.bin/next"), [mode, "--port", String(env.PORT)], {
+  stdio: "inherit",
+  env: {
+    ...process.env,
+    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+    NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? "1",
+  },
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+child.on("exit", async (code, signal) => {
+  await bridge?.close();
+  process.exit(code ?? (signal ? 1 : 0));
+});
+
+/**
+ * A server whose database and Redis are both on this machine is a local one: when it has
+ * no AUTH_SECRET, generate one and keep it in .local/ so sessions survive restarts.
+ * Anything talking to remote services must be configured explicitly (env.js refuses).
+ */
+function provideLocalSecret() {
+  if (process.env.AUTH_SECRET || process.env.NEXTAUTH_SECRET) return;
+  const databaseUrl = process.env.DATABASE_URL || process.env.POSTGRES_URL;
+  const restUrl = process.env.UPSTASH_REDIS_REST_URL || process.env.KV_REST_API_URL;
+  const local = (!databaseUrl || isLoopbackUrl(databaseUrl)) && (!restUrl || isLoopbackUrl(restUrl));
+  if (!local) return;
+  const file = path.resolve(".local/auth-secret");
+  let secret: string;
+  try {
+    secret = readFileSync(file, "utf8").trim();
+  } catch {
+    secret = randomBytes(32).toString("base64url");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, secret, { mode: 0o600 });
+  }
+  process.env.AUTH_SECRET = secret;
+  console.log(`• AUTH_SECRET not set: using the local one in .local/auth-secret (services are on this machine)`);
+}
+
+function redact(url: string) {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}

@@ -1,0 +1,539 @@
+/**
+ * Integration tests: the real @upstash/redis and @upstash/ratelimit clients
+ * talk to the bridge, which talks to a real redis-server. Every key lives
+ * under a per-run prefix that afterAll deletes.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis, errors } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const runId = randomBytes(6).toString("hex");
+const prefix = `test:bridge:${runId}:`;
+const token = randomBytes(24).toString("hex");
+const key = (name: string) => `${prefix}${name}`;
+
+const openBridges = new Set<UpstashBridge>();
+const logLines: string[] = [];
+let bridge: UpstashBridge;
+let direct: IORedis;
+
+async function startBridge(redisUrl = REDIS_URL): Promise<UpstashBridge> {
+  const started = await startUpstashBridge({ port: 0, token, redisUrl, logger: (line) => logLines.push(line) });
+  openBridges.add(started);
+  return started;
+}
+
+async function closeBridge(started: UpstashBridge): Promise<void> {
+  openBridges.delete(started);
+  await started.close();
+}
+
+async function scanKeys(redis: IORedis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  return found;
+}
+
+function rawCommand(path: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${bridge.url}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
+    body,
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(50);
+  }
+}
+
+beforeAll(async () => {
+  direct = new IORedis(REDIS_URL);
+  bridge = await startBridge();
+});
+
+afterAll(async () => {
+  for (const started of openBridges) await started.close();
+  const leftovers = await scanKeys(direct, `${prefix}*`);
+  if (leftovers.length > 0) await direct.del(...leftovers);
+  await direct.quit();
+});
+
+// By default the client batches every call into POST /pipeline; with
+// auto-pipelining off each call is its own POST /. Both must behave the same.
+describe.each([
+  { transport: "auto-pipelined client (POST /pipeline)", enableAutoPipelining: true },
+  { transport: "single-command client (POST /)", enableAutoPipelining: false },
+])("$transport", ({ enableAutoPipelining }) => {
+  let redis: Redis;
+  const scoped = (name: string) => key(`${enableAutoPipelining ? "auto" : "single"}:${name}`);
+
+  beforeAll(() => {
+    redis = new Redis({ url: bridge.url, token, enableAutoPipelining });
+  });
+
+  it("round-trips UTF-8 strings and JSON objects", async () => {
+    const text = "Tor! ⚽ Müller trifft — 日本 👋🏽";
+    const fixture = { home: "Lions", away: "Tigers", score: [2, 1], final: false };
+
+    expect(await redis.set(scoped("text"), text)).toBe("OK");
+    expect(await redis.set(scoped("json"), fixture)).toBe("OK");
+
+    expect(await redis.get(scoped("text"))).toBe(text);
+    expect(await redis.get(scoped("json"))).toEqual(fixture);
+    // Really stored in Redis, as the bytes the client serialised.
+    expect(await direct.get(scoped("text"))).toBe(text);
+    expect(JSON.parse((await direct.get(scoped("json")))!)).toEqual(fixture);
+  });
+
+  it("returns counters as numbers", async () => {
+    expect(await redis.incr(scoped("counter"))).toBe(1);
+    expect(await redis.incrby(scoped("counter"), 41)).toBe(42);
+    expect(await redis.decr(scoped("counter"))).toBe(41);
+  });
+
+  it("supports sorted sets: zadd, reverse range with scores, zscore, zrevrank", async () => {
+    const board = scoped("leaderboard");
+    const added = await redis.zadd(
+      board,
+      { score: 10, member: "alice" },
+      { score: 30, member: "bob" },
+      { score: 20, member: "carol" },
+    );
+
+    expect(added).toBe(3);
+    expect(await redis.zrange(board, 0, -1, { rev: true, withScores: true })).toEqual([
+      "bob", 30, "carol", 20, "alice", 10,
+    ]);
+    expect(await redis.zscore(board, "carol")).toBe(20);
+    expect(await redis.zrevrank(board, "bob")).toBe(0);
+    expect(await redis.zrevrank(board, "alice")).toBe(2);
+  });
+
+  it("rejects a failing command with Redis's own error message", async () => {
+    await redis.set(scoped("not-a-number"), "ten");
+
+    const failure = redis.incr(scoped("not-a-number"));
+
+    await expect(failure).rejects.toBeInstanceOf(errors.UpstashError);
+    await expect(failure).rejects.toThrow(/ERR value is not an integer or out of range/);
+    expect(await direct.get(scoped("not-a-number"))).toBe("ten");
+  });
+
+  it("keeps working after an unknown command", async () => {
+    await expect(redis.exec(["definitely-not-a-command"])).rejects.toThrow(/ERR unknown command/);
+    expect(await redis.exec(["ping"])).toBe("PONG");
+  });
+});
+
+describe("pipelines and transactions", () => {
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = new Redis({ url: bridge.url, token });
+  });
+
+  it("returns every pipeline result in order", async () => {
+    const results = await redis
+      .pipeline()
+      .set(key("pipe:score"), 1)
+      .incr(key("pipe:score"))
+      .get(key("pipe:score"))
+      .zadd(key("pipe:board"), { score: 5, member: "dora" })
+      .zscore(key("pipe:board"), "dora")
+      .del(key("pipe:score"))
+      .exec();
+
+    expect(results).toEqual(["OK", 2, 2, 1, 5, 1]);
+  });
+
+  it("reports a failing pipeline command without failing the others", async () => {
+    const results = await redis
+      .pipeline()
+      .set(key("pipe:text"), "abc")
+      .incr(key("pipe:text"))
+      .append(key("pipe:text"), "def")
+      .exec({ keepErrors: true });
+
+    expect(results.map((item) => item.error)).toEqual([
+      undefined,
+      expect.stringMatching(/ERR value is not an integer/),
+      undefined,
+    ]);
+    expect(results[2]?.result).toBe(6);
+    expect(await direct.get(key("pipe:text"))).toBe("abcdef");
+  });
+
+  it("refuses a blocking command inside a pipeline without failing its neighbours", async () => {
+    const response = await rawCommand(
+      "/pipeline",
+      JSON.stringify([["set", key("pipe:mixed"), 1], ["blpop", key("pipe:queue"), 0], ["incr", key("pipe:mixed")]]),
+    );
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([
+      { result: "OK" },
+      { error: expect.stringMatching(/'blpop' is not supported/) },
+      { result: 2 },
+    ]);
+  });
+
+  it("runs multi() atomically and returns every result in order", async () => {
+    const results = await redis
+      .multi()
+      .incr(key("multi:goals"))
+      .incr(key("multi:goals"))
+      .hset(key("multi:match"), { home: "Lions", goals: 2 })
+      .hgetall(key("multi:match"))
+      .exec();
+
+    expect(results).toEqual([1, 2, 2, { home: "Lions", goals: 2 }]);
+  });
+
+  it("aborts the whole transaction when one command is invalid", async () => {
+    const response = await rawCommand(
+      "/multi-exec",
+      JSON.stringify([["set", key("multi:aborted"), "x"], ["no-such-command"]]),
+    );
+
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toMatch(/^EXECABORT .*unknown command/);
+    expect(await direct.exists(key("multi:aborted"))).toBe(0);
+  });
+});
+
+describe("HTTP protocol", () => {
+  it("answers 401 to a wrong or missing token", async () => {
+    const wrongToken = await fetch(bridge.url, {
+      method: "POST",
+      headers: { Authorization: "Bearer not-the-token" },
+      body: JSON.stringify(["set", key("auth"), "x"]),
+    });
+    const noToken = await fetch(bridge.url, { method: "POST", body: JSON.stringify(["ping"]) });
+
+    expect(wrongToken.status).toBe(401);
+    expect(await wrongToken.json()).toEqual({ error: "Unauthorized" });
+    expect(noToken.status).toBe(401);
+    expect(await direct.exists(key("auth"))).toBe(0);
+  });
+
+  it("makes the client throw when its token is wrong", async () => {
+    const intruder = new Redis({ url: bridge.url, token: "not-the-token", enableAutoPipelining: false });
+
+    await expect(intruder.get(key("auth"))).rejects.toThrow(/Unauthorized/);
+  });
+
+  it.each([
+    ["malformed JSON", "[\"set\", "],
+    ["a body that is not an array", JSON.stringify({ command: "ping" })],
+    ["an empty command", "[]"],
+    ["an object argument", JSON.stringify(["set", "k", { nested: true }])],
+  ])("answers 400 with an error message to %s", async (_case, body) => {
+    const response = await rawCommand("/", body);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/^ERR /) });
+  });
+
+  it("answers 413 to a body over 10 MiB and keeps serving", async () => {
+    const huge = JSON.stringify(["set", key("huge"), "x".repeat(10 * 1024 * 1024)]);
+
+    const response = await rawCommand("/", huge);
+
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toMatch(/10 MiB/);
+    expect(await direct.exists(key("huge"))).toBe(0);
+    expect((await rawCommand("/", JSON.stringify(["ping"]))).status).toBe(200);
+  });
+
+  it.each([
+    ["blpop", ["blpop", key("queue"), "0"]],
+    ["brpop", ["brpop", key("queue"), "1"]],
+    ["subscribe", ["subscribe", key("channel")]],
+    ["monitor", ["monitor"]],
+    ["select", ["select", "1"]],
+    ["wait", ["wait", "1", "0"]],
+    ["multi", ["multi"]],
+    ["client reply", ["client", "reply", "off"]],
+    ["xread with BLOCK", ["xread", "BLOCK", "0", "STREAMS", key("stream"), "$"]],
+  ])("refuses %s, which would block or hijack the shared connection", async (_name, command) => {
+    const response = await rawCommand("/", JSON.stringify(command));
+
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toMatch(/not supported by the Upstash bridge/);
+  });
+
+  it("still runs non-blocking XREAD whose key happens to be named 'block'", async () => {
+    const response = await rawCommand("/", JSON.stringify(["xread", "STREAMS", "block", "0"]));
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ result: null });
+  });
+
+  it("base64-encodes raw bytes when asked, except a plain OK", async () => {
+    await direct.set(key("binary"), Buffer.from([0xff, 0x00, 0xfe]));
+    const base64 = { "Upstash-Encoding": "base64" };
+
+    const set = await rawCommand("/", JSON.stringify(["set", key("plain"), "OK"]), base64);
+    const getBinary = await rawCommand("/", JSON.stringify(["get", key("binary")]), base64);
+    const getOkValue = await rawCommand("/pipeline", JSON.stringify([["mget", key("plain"), key("missing")]]), base64);
+    const strlen = await rawCommand("/", JSON.stringify(["strlen", key("binary")]), base64);
+
+    expect(await set.json()).toEqual({ result: "OK" });
+    expect(await getBinary.json()).toEqual({ result: "/wD+" });
+    expect(await getOkValue.json()).toEqual([{ result: [Buffer.from("OK").toString("base64"), null] }]);
+    expect(await strlen.json()).toEqual({ result: 3 });
+  });
+
+  it("answers UTF-8 text without the base64 header, with numeric arguments stringified", async () => {
+    await rawCommand("/", JSON.stringify(["set", key("number"), 12.5]));
+    await rawCommand("/", JSON.stringify(["set", key("flag"), true]));
+
+    const increased = await rawCommand("/", JSON.stringify(["incrbyfloat", key("number"), 1]));
+    const flag = await rawCommand("/", JSON.stringify(["get", key("flag")]));
+
+    expect(await increased.json()).toEqual({ result: "13.5" });
+    expect(await flag.json()).toEqual({ result: "true" });
+  });
+});
+
+describe("Lua scripts with Upstash shebang flags", () => {
+  let redis: Redis;
+  const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+  // The run id makes each script new to Redis's script cache.
+  const upstashScript = (body: string) => `#!lua flags=allow-key-locking\n-- ${runId}\n${body}`;
+
+  beforeAll(() => {
+    redis = new Redis({ url: bridge.url, token });
+  });
+
+  it("evaluates a script with allow-key-locking, then runs it by its original digest", async () => {
+    const script = upstashScript('redis.call("SET", KEYS[1], ARGV[1])\nreturn redis.call("GET", KEYS[1])');
+
+    await expect(redis.evalsha(sha1(script), [key("lua:eval")], ["never"])).rejects.toThrow(/NOSCRIPT/);
+    expect(await redis.eval(script, [key("lua:eval")], ["first"])).toBe("first");
+    expect(await redis.evalsha(sha1(script), [key("lua:eval")], ["second"])).toBe("second");
+    expect(await direct.get(key("lua:eval"))).toBe("second");
+  });
+
+  it("loads a script and returns the digest of the text the client sent", async () => {
+    const script = upstashScript("return tonumber(ARGV[1]) * 2");
+
+    const digest = await redis.scriptLoad(script);
+
+    expect(digest).toBe(sha1(script));
+    expect(await redis.scriptExists(digest)).toEqual([1]);
+    expect(await redis.evalsha(digest, [], [21])).toBe(42);
+  });
+
+  it("keeps the flags Redis understands", async () => {
+    const readOnly = `#!lua flags=no-writes,allow-key-locking\n-- ${runId}\nreturn redis.call("SET", KEYS[1], "x")`;
+
+    await expect(redis.eval(readOnly, [key("lua:readonly")], [])).rejects.toThrow(
+      /Write commands are not allowed from read-only scripts/,
+    );
+  });
+});
+
+describe.each([
+  { algorithm: "slidingWindow", windowMs: 10_000, limiter: Ratelimit.slidingWindow(3, "10 s") },
+  { algorithm: "fixedWindow", windowMs: 10_000, limiter: Ratelimit.fixedWindow(3, "10 s") },
+])("@upstash/ratelimit $algorithm", ({ algorithm, windowMs, limiter }) => {
+  /** Pass-through observer of the client's script calls, to see which path each limit() took. */
+  function observeScriptCalls(redis: Redis): { redis: Redis; calls: string[] } {
+    const calls: string[] = [];
+    const observed = new Proxy(redis, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if ((property !== "eval" && property !== "evalsha") || typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          try {
+            const result: unknown = await value(...args);
+            calls.push(`${property}:ok`);
+            return result;
+          } catch (error) {
+            calls.push(`${property}:${String(error).includes("NOSCRIPT") ? "NOSCRIPT" : "error"}`);
+            throw error;
+          }
+        };
+      },
+    });
+    return { redis: observed, calls };
+  }
+
+  /** Crossing a window boundary mid-test would legitimately grant new requests. */
+  async function waitForRoomInWindow(neededMs: number): Promise<void> {
+    const leftInWindow = windowMs - (Date.now() % windowMs);
+    if (leftInWindow < neededMs) await sleep(leftInWindow + 50);
+  }
+
+  // A fresh bridge has not seen the scripts yet: the first limit() gets
+  // NOSCRIPT and falls back to EVAL, later ones use the learned digest.
+  it.each([1, 2])("allows exactly 3 requests, then refuses (fresh bridge #%i)", { timeout: 20_000 }, async (round) => {
+    await waitForRoomInWindow(3_000);
+    const freshBridge = await startBridge();
+    const { redis, calls } = observeScriptCalls(new Redis({ url: freshBridge.url, token }));
+    const ratelimitPrefix = key(`ratelimit:${algorithm}:${round}`);
+    const ratelimit = new Ratelimit({ redis, limiter, prefix: ratelimitPrefix, ephemeralCache: false });
+
+    const responses = [];
+    for (let attempt = 0; attempt < 5; attempt++) responses.push(await ratelimit.limit("player-7"));
+    await closeBridge(freshBridge);
+
+    expect(responses.map((response) => response.success)).toEqual([true, true, true, false, false]);
+    expect(responses.map((response) => response.remaining)).toEqual([2, 1, 0, 0, 0]);
+    expect(responses.every((response) => response.limit === 3)).toBe(true);
+    expect(responses[3]!.reset).toBeGreaterThan(Date.now());
+    expect(calls).toEqual(["evalsha:NOSCRIPT", "eval:ok", "evalsha:ok", "evalsha:ok", "evalsha:ok", "evalsha:ok"]);
+    expect(await scanKeys(direct, `${ratelimitPrefix}*`)).not.toHaveLength(0);
+  });
+});
+
+describe("pub/sub over server-sent events", () => {
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = new Redis({ url: bridge.url, token });
+  });
+
+  async function subscriberCount(channel: string): Promise<number> {
+    const [, count] = (await direct.pubsub("NUMSUB", channel)) as [string, number];
+    return count;
+  }
+
+  it("delivers messages published through the bridge to a subscriber", async () => {
+    const channel = key("channel:match-1");
+    const subscriber = redis.subscribe<unknown>(channel);
+    const received: unknown[] = [];
+    const subscribed = new Promise<number>((resolve, reject) => {
+      subscriber.on("subscribe", resolve);
+      subscriber.on("error", reject);
+    });
+    const twoMessages = new Promise<void>((resolve) => {
+      subscriber.on("message", (event) => {
+        received.push(event);
+        if (received.length === 2) resolve();
+      });
+    });
+
+    expect(await subscribed).toBe(1);
+    expect(await redis.publish(channel, { home: 2, away: 1 })).toBe(1);
+    expect(await redis.publish(channel, "Tor! ⚽")).toBe(1);
+    await twoMessages;
+    await subscriber.unsubscribe();
+
+    expect(received).toEqual([
+      { channel, message: { home: 2, away: 1 } },
+      { channel, message: "Tor! ⚽" },
+    ]);
+    // Unsubscribing closes the stream, which closes the bridge's Redis subscriber.
+    await eventually(async () => (await subscriberCount(channel)) === 0);
+  });
+
+  it("delivers pattern messages to a psubscribe subscriber", async () => {
+    const pattern = key("room:*");
+    const channel = key("room:lobby");
+    const subscriber = redis.psubscribe<unknown>(pattern);
+    const subscribed = new Promise<number>((resolve) => subscriber.on("psubscribe", resolve));
+    const message = new Promise<unknown>((resolve) => subscriber.on("pmessage", resolve));
+
+    expect(await subscribed).toBe(1);
+    await redis.publish(channel, { kickoff: true });
+
+    expect(await message).toEqual({ pattern, channel, message: { kickoff: true } });
+    await subscriber.unsubscribe();
+  });
+});
+
+describe("when Redis is unreachable", () => {
+  const password = randomBytes(12).toString("hex");
+  const privateServers = new Set<ChildProcess>();
+
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as { port: number };
+    server.close();
+    await once(server, "close");
+    return port;
+  }
+
+  async function startPrivateRedis(port: number): Promise<ChildProcess> {
+    const child = spawn("redis-server", [
+      "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", password,
+    ]);
+    privateServers.add(child);
+    let output = "";
+    for await (const chunk of child.stdout) {
+      output += String(chunk);
+      if (output.includes("Ready to accept connections")) return child;
+    }
+    throw new Error(`redis-server exited early: ${output}`);
+  }
+
+  async function stopPrivateRedis(child: ChildProcess): Promise<void> {
+    privateServers.delete(child);
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  }
+
+  afterAll(async () => {
+    for (const child of privateServers) await stopPrivateRedis(child);
+  });
+
+  async function expectFastUnavailable(redis: Redis): Promise<void> {
+    const started = Date.now();
+    await expect(redis.get(key("outage"))).rejects.toThrow(/Redis is unavailable/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  }
+
+  it("answers 503 quickly while Redis is down and recovers when it is back", { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const outageBridge = await startBridge(`redis://default:${password}@127.0.0.1:${port}`);
+    const redis = new Redis({ url: outageBridge.url, token, enableAutoPipelining: false });
+
+    await expectFastUnavailable(redis);
+    const rawResponse = await fetch(outageBridge.url, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      body: JSON.stringify(["ping"]),
+    });
+    expect(rawResponse.status).toBe(503);
+
+    let server = await startPrivateRedis(port);
+    await eventually(async () => (await redis.set(key("outage"), "up")) === "OK");
+
+    await stopPrivateRedis(server);
+    await expectFastUnavailable(redis);
+
+    server = await startPrivateRedis(port);
+    await eventually(async () => (await redis.incr(key("outage:count"))) === 1);
+    await closeBridge(outageBridge);
+
+    expect(logLines.some((line) => line.includes("unavailable"))).toBe(true);
+    expect(logLines.some((line) => line.includes("reachable again"))).toBe(true);
+  });
+
+  it("never logs the token or Redis credentials", () => {
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.filter((line) => line.includes(token) || line.includes(password))).toEqual([]);
+  });
+});

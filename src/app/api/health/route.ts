@@ -1,0 +1,14 @@
+import { db } from "~/server/db";
+import { checkHealth } from "~/server/health";
+import { redis } from "~/server/redis/client";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+export async function GET() {
+  const health = await checkHealth({ db, pingRedis: () => redis.ping() });
+  return Response.json(health, {
+    status: health.status === "ok" ? 200 : 503,
+    headers: { "Cache-Control": "no-store" },
+  });
+}

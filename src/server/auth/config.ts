@@ -1,0 +1,81 @@
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import GitHubProvider from "next-auth/providers/github";
+
+import { env } from "~/env.js";
+import { db } from "~/server/db";
+import { credentialsSchema, signIn, signUp, upsertGithubUser, type Role, type SessionUser } from "./accounts";
+
+declare module "next-auth" {
+  interface Session {
+    user: SessionUser;
+  }
+  interface User {
+    username?: string;
+    role?: Role;
+  }
+}
+
+declare module "next-auth/jwt" {
+  interface JWT {
+    username: string;
+    role: Role;
+  }
+}
+
+/**
+ * Errors thrown here reach the client as `signIn(...).error`; the page maps them to sentences.
+ * A wrong password returns null, which next-auth reports as `CredentialsSignin`.
+ */
+export const AUTH_ERRORS = { invalidInput: "INVALID_INPUT", usernameTaken: "USERNAME_TAKEN" } as const;
+
+export const authOptions: NextAuthOptions = {
+  secret: env.AUTH_SECRET,
+  session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
+  pages: { signIn: "/", error: "/" },
+  providers: [
+    CredentialsProvider({
+      id: "credentials",
+      name: "Username and password",
+      credentials: {
+        username: { label: "Username", type: "text" },
+        password: { label: "Password", type: "password" },
+        intent: { label: "signin or signup", type: "text" },
+      },
+      async authorize(raw) {
+        const parsed = credentialsSchema.safeParse(raw);
+        if (!parsed.success) throw new Error(AUTH_ERRORS.invalidInput);
+        const { intent, ...credentials } = parsed.data;
+        const result =
+          intent === "signup"
+            ? await signUp(db, env.ADMIN_USERNAMES, credentials)
+            : await signIn(db, env.ADMIN_USERNAMES, credentials);
+        if (result.ok) return result.user;
+        if (result.reason === "USERNAME_TAKEN") throw new Error(AUTH_ERRORS.usernameTaken);
+        return null;
+      },
+    }),
+    ...(env.GITHUB ? [GitHubProvider({ clientId: env.GITHUB.id, clientSecret: env.GITHUB.secret })] : []),
+  ],
+  callbacks: {
+    async jwt({ token, user, account, profile }) {
+      if (account?.provider === "github" && profile) {
+        const github = profile as { id?: number | string; login?: string; name?: string | null };
+        const linked = await upsertGithubUser(db, env.ADMIN_USERNAMES, {
+          githubId: String(github.id ?? account.providerAccountId),
+          login: github.login ?? `github_${account.providerAccountId}`,
+          name: github.name,
+        });
+        return { ...token, sub: linked.id, name: linked.name, username: linked.username, role: linked.role };
+      }
+      if (user?.username && user.role) {
+        return { ...token, sub: user.id, name: user.name, username: user.username, role: user.role };
+      }
+      return token;
+    },
+    session({ session, token }) {
+      session.user = { id: token.sub ?? "", username: token.username, name: token.name ?? token.username, role: token.role };
+      return session;
+    },
+  },
+};

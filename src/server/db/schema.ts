@@ -1,0 +1,94 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/** Microsecond timestamps: ties on score are broken by who reached it first. */
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
+
+export const userRole = pgEnum("user_role", ["user", "admin"]);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Stored lower-case; sign-in matches case-insensitively. */
+    username: text("username").notNull(),
+    displayName: text("display_name").notNull(),
+    /** Null for accounts that only sign in through OAuth. */
+    passwordHash: text("password_hash"),
+    githubId: text("github_id"),
+    /** Mirrors ADMIN_USERNAMES as of the user's last sign-in. */
+    role: userRole("role").notNull().default("user"),
+    banned: boolean("banned").notNull().default(false),
+    hidden: boolean("hidden").notNull().default(false),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("users_username_lower_key").on(sql`lower(${table.username})`),
+    uniqueIndex("users_github_id_key").on(table.githubId),
+    check("users_username_format", sql`${table.username} ~ '^[a-z0-9_]{3,32}$'`),
+  ],
+);
+
+export const scores = pgTable(
+  "scores",
+  {
+    userId: uuid("user_id")
+      .primaryKey()
+      .references(() => users.id),
+    score: bigint("score", { mode: "number" }).notNull().default(0),
+    /** When the current score was reached; earlier ranks higher among equal scores. */
+    reachedAt: timestamptz("reached_at").notNull().defaultNow(),
+    /** Increases with every change, so a stale write to the Redis board can be recognised and dropped. */
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+  },
+  (table) => [index("scores_board_idx").on(table.score.desc(), table.reachedAt.asc(), table.userId.asc())],
+);
+
+/** The audit trail: one immutable row per score change (a trigger refuses UPDATE and DELETE). */
+export const scoreActions = pgTable(
+  "score_actions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    actionId: uuid("action_id").notNull(),
+    actionType: text("action_type").notNull(),
+    delta: integer("delta").notNull(),
+    previousScore: bigint("previous_score", { mode: "number" }).notNull(),
+    newScore: bigint("new_score", { mode: "number" }).notNull(),
+    /** Who caused the change when it was not the user (an admin adjustment). */
+    actorId: uuid("actor_id").references(() => users.id),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("score_actions_user_action_key").on(table.userId, table.actionId),
+    // A user's history, newest first.
+    index("score_actions_user_created_idx").on(table.userId, table.createdAt.desc(), table.id.desc()),
+    // Per-action caps: count a user's actions of one type since a moment.
+    index("score_actions_user_type_created_idx").on(table.userId, table.actionType, table.createdAt),
+    // The admin audit browser, newest first across all users.
+    index("score_actions_created_idx").on(table.createdAt.desc(), table.id.desc()),
+    check("score_actions_new_score", sql`${table.newScore} = ${table.previousScore} + ${table.delta}`),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type Score = typeof scores.$inferSelect;
+export type ScoreAction = typeof scoreActions.$inferSelect;

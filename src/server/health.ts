@@ -1,0 +1,37 @@
+import { sql } from "drizzle-orm";
+
+import type { Database } from "~/server/db";
+
+export type DependencyHealth = { status: "ok"; latencyMs: number } | { status: "down"; latencyMs: number; error: string };
+
+const TIMEOUT_MS = 2_000;
+
+async function probe(check: () => Promise<unknown>): Promise<DependencyHealth> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
+    ]);
+    return { status: "ok", latencyMs: elapsed() };
+  } catch (error) {
+    // The message names the failure (refused, timed out) without echoing connection strings.
+    const message = error instanceof Error ? error.message.split("\n")[0]!.replace(/\w+:\/\/\S+/g, "<url>") : "unknown error";
+    return { status: "down", latencyMs: elapsed(), error: message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Checks Postgres and Redis concurrently, each with its own latency. */
+export async function checkHealth(deps: { db: Database; pingRedis: () => Promise<unknown> }) {
+  const [db, redis] = await Promise.all([probe(() => deps.db.execute(sql`select 1`)), probe(deps.pingRedis)]);
+  const down = Object.entries({ db, redis })
+    .filter(([, health]) => health.status === "down")
+    .map(([name]) => name);
+  return { status: down.length === 0 ? ("ok" as const) : ("error" as const), down, db, redis };
+}

@@ -1,0 +1,20 @@
+import { Redis } from "@upstash/redis";
+
+import { env } from "~/env.js";
+
+/**
+ * The one Upstash client. Locally it talks to the project's bridge in front of redis-server,
+ * so this exact code runs in development, tests and production.
+ */
+export const redis = new Redis({
+  url: env.UPSTASH_REDIS_REST_URL,
+  token: env.UPSTASH_REDIS_REST_TOKEN,
+  // Fail fast: callers fall back to Postgres rather than wait out the default five retries.
+  retry: { retries: 1, backoff: () => 50 },
+  enableTelemetry: false,
+});
+
+/** The one key scheme: every key this app writes starts with REDIS_KEY_PREFIX. */
+export function redisKey(...parts: string[]) {
+  return env.REDIS_KEY_PREFIX + parts.join(":");
+}
