@@ -18,21 +18,32 @@ export async function ensureLocalBridge({ restUrl, token, redisUrl }: Options) {
   if (answer === "unauthorized") {
     throw new Error(`The bridge at ${restUrl} refused UPSTASH_REDIS_REST_TOKEN; another project may own that port`);
   }
-  const bridge = await startUpstashBridge({ port: Number(new URL(restUrl).port || 80), token, redisUrl });
+  if (answer === "foreign") {
+    throw new Error(`${restUrl} answers, but not as an Upstash endpoint; set UPSTASH_REDIS_REST_URL to a free port`);
+  }
+  const { hostname, port } = new URL(restUrl);
+  const host = hostname.replace(/^\[|\]$/g, "");
+  const bridge = await startUpstashBridge({ host, port: Number(port || 80), token, redisUrl });
   console.log(`✓ started the Upstash bridge at ${bridge.url} → ${redisUrl.replace(/\/\/[^@/]*@/, "//***@")}`);
   return bridge;
 }
 
-async function probe(restUrl: string, token: string): Promise<"ok" | "unauthorized" | "absent"> {
+/** What answers at the URL: a bridge we may use, one with another token, something else, or nothing. */
+async function probe(restUrl: string, token: string): Promise<"ok" | "unauthorized" | "foreign" | "absent"> {
+  let response: Response;
   try {
-    const response = await fetch(restUrl, {
+    response = await fetch(restUrl, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}` },
       body: JSON.stringify(["PING"]),
       signal: AbortSignal.timeout(2_000),
     });
-    return response.status === 401 ? "unauthorized" : "ok";
   } catch {
     return "absent";
   }
+  if (response.status === 401) return "unauthorized";
+  const body = (await response.json().catch(() => null)) as { result?: unknown; error?: unknown } | null;
+  // A bridge whose Redis is down still answers in Upstash's error shape.
+  const isUpstash = body?.result === "PONG" || (response.status === 503 && typeof body?.error === "string");
+  return isUpstash ? "ok" : "foreign";
 }

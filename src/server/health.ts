@@ -19,12 +19,23 @@ async function probe(check: () => Promise<unknown>): Promise<DependencyHealth> {
     ]);
     return { status: "ok", latencyMs: elapsed() };
   } catch (error) {
-    // The message names the failure (refused, timed out) without echoing connection strings.
-    const message = error instanceof Error ? error.message.split("\n")[0]!.replace(/\w+:\/\/\S+/g, "<url>") : "unknown error";
-    return { status: "down", latencyMs: elapsed(), error: message };
+    return { status: "down", latencyMs: elapsed(), error: describeFailure(error) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Why a check failed, from the innermost cause (drivers wrap the socket error: "Failed
+ * query" around ECONNREFUSED), without echoing connection strings.
+ */
+function describeFailure(error: unknown): string {
+  let innermost = error;
+  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
+  if (!(innermost instanceof Error)) return "unknown error";
+  const code = (innermost as { code?: unknown }).code;
+  const message = innermost.message.split("\n")[0]!.replace(/\w+:\/\/\S+/g, "<url>");
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 /** Checks Postgres and Redis concurrently, each with its own latency. */

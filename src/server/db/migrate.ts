@@ -4,6 +4,8 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 
+import { errorCodeOf } from "./errors";
+
 /** Any fixed 64-bit number; every migrator takes the same lock so concurrent runs queue. */
 const MIGRATION_LOCK_KEY = 7_135_821_447;
 
@@ -31,7 +33,7 @@ async function createDatabaseIfMissing(databaseUrl: string) {
     await probe`select 1`;
     return;
   } catch (error) {
-    if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
+    if (errorCodeOf(error) !== INVALID_CATALOG_NAME) throw error;
   } finally {
     await probe.end();
   }
@@ -42,8 +44,9 @@ async function createDatabaseIfMissing(databaseUrl: string) {
   try {
     await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
   } catch (error) {
-    // Another process created it between our probe and now.
-    if ((error as { code?: string }).code !== "42P04") throw error;
+    // Another process created it between our probe and now: "already exists", or a unique
+    // violation on pg_database when both CREATEs ran at the same moment.
+    if (!["42P04", "23505"].includes(errorCodeOf(error) ?? "")) throw error;
   } finally {
     await admin.end();
   }

@@ -1,0 +1,262 @@
+import { randomBytes, randomUUID } from "node:crypto";
+
+import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { eq } from "drizzle-orm";
+import type { Session } from "next-auth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { env } from "~/env.js";
+import { signUp, type SessionUser } from "~/server/auth/accounts";
+import { createDatabase, db } from "~/server/db";
+import { users } from "~/server/db/schema";
+import { AppError, reasonOf, type Reason } from "./errors";
+import { appRouter, createCaller } from "./root";
+import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
+
+const PASSWORD = "s3cret-passw0rd";
+const uniqueName = (prefix = "t") => `${prefix}_${randomBytes(6).toString("hex")}`;
+
+const adminRouter = createTRPCRouter({ ping: adminProcedure.query(() => "pong") });
+const createAdminCaller = createCallerFactory(adminRouter);
+
+/** A database client that can never connect: nothing listens on port 1. */
+const deadDatabase = createDatabase("postgres://postgres@127.0.0.1:1/nowhere");
+
+afterAll(async () => {
+  await deadDatabase.client.end({ timeout: 1 });
+});
+
+function sessionFor(user: SessionUser): Session {
+  return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
+}
+
+function context(session: Session | null = null, database: Context["db"] = db): Context {
+  return { db: database, session, headers: new Headers() };
+}
+
+async function signUpUser(username = uniqueName()): Promise<SessionUser> {
+  const result = await signUp(db, env.ADMIN_USERNAMES, { username, password: PASSWORD });
+  if (!result.ok) throw new Error(`sign-up of ${username} failed: ${result.reason}`);
+  return result.user;
+}
+
+/** The configured admin; other test files may have created it already. */
+async function rootAdmin(): Promise<SessionUser> {
+  const result = await signUp(db, env.ADMIN_USERNAMES, { username: "root_admin", password: PASSWORD });
+  if (result.ok) return result.user;
+  expect(result.reason).toBe("USERNAME_TAKEN");
+  const [row] = await db.select().from(users).where(eq(users.username, "root_admin"));
+  if (!row) throw new Error("root_admin is taken but not found");
+  return { id: row.id, username: row.username, name: row.displayName, role: row.role };
+}
+
+async function caught(promise: Promise<unknown>): Promise<TRPCError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(TRPCError);
+    return error as TRPCError;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+async function expectAppError(promise: Promise<unknown>, reason: Reason, code: TRPCError["code"]) {
+  const error = await caught(promise);
+  expect(error).toBeInstanceOf(AppError);
+  expect({ reason: (error as AppError).reason, code: error.code }).toEqual({ reason, code });
+}
+
+describe("leaderboard procedures through createCaller", () => {
+  it("leaderboard.me without a session is UNAUTHENTICATED / UNAUTHORIZED", async () => {
+    await expectAppError(createCaller(context()).leaderboard.me(), "UNAUTHENTICATED", "UNAUTHORIZED");
+  });
+
+  it("leaderboard.me for a signed-up user returns their score 0, a numeric rank and their display name", async () => {
+    const user = await signUpUser();
+    const standing = await createCaller(context(sessionFor(user))).leaderboard.me();
+    expect(standing).toEqual({ userId: user.id, displayName: user.name, score: 0, rank: expect.any(Number), hidden: false });
+    expect(standing.rank).toBeGreaterThanOrEqual(1);
+  });
+
+  it("leaderboard.me for a session whose user no longer exists is NOT_FOUND", async () => {
+    const ghost: SessionUser = { id: randomUUID(), username: uniqueName(), name: "ghost", role: "user" };
+    await expectAppError(createCaller(context(sessionFor(ghost))).leaderboard.me(), "NOT_FOUND", "NOT_FOUND");
+  });
+
+  it("leaderboard.top is public, defaults to 10 entries at most, and accepts 1..100", async () => {
+    const caller = createCaller(context());
+    const board = await caller.leaderboard.top();
+    expect(board.entries.length).toBeLessThanOrEqual(10);
+    expect(board.entries.map((entry) => entry.rank)).toEqual(board.entries.map((_, index) => index + 1));
+    expect((await caller.leaderboard.top({ limit: 1 })).entries.length).toBeLessThanOrEqual(1);
+    await expect(caller.leaderboard.top({ limit: 100 })).resolves.toHaveProperty("entries");
+  });
+
+  it.each([0, 101, 1.5, -1])("leaderboard.top with limit %s is BAD_REQUEST / INVALID_INPUT", async (limit) => {
+    const error = await caught(createCaller(context()).leaderboard.top({ limit }));
+    expect(error.code).toBe("BAD_REQUEST");
+    expect(reasonOf(error)).toBe("INVALID_INPUT");
+  });
+
+  it("maps an unreachable database to DB_UNAVAILABLE / SERVICE_UNAVAILABLE", async () => {
+    await expectAppError(
+      createCaller(context(null, deadDatabase.db)).leaderboard.top(),
+      "DB_UNAVAILABLE",
+      "SERVICE_UNAVAILABLE",
+    );
+  });
+});
+
+describe("adminProcedure", () => {
+  it("refuses a normal user with NOT_ADMIN / FORBIDDEN", async () => {
+    const user = await signUpUser();
+    await expectAppError(createAdminCaller(context(sessionFor(user))).ping(), "NOT_ADMIN", "FORBIDDEN");
+  });
+
+  it("refuses a normal user whose session claims role admin (the role is re-read, not trusted)", async () => {
+    const user = await signUpUser();
+    await expectAppError(
+      createAdminCaller(context(sessionFor({ ...user, role: "admin" }))).ping(),
+      "NOT_ADMIN",
+      "FORBIDDEN",
+    );
+  });
+
+  it("lets root_admin (in ADMIN_USERNAMES) through", async () => {
+    const admin = await rootAdmin();
+    expect(await createAdminCaller(context(sessionFor(admin))).ping()).toBe("pong");
+  });
+
+  it("refuses a banned admin with NOT_ADMIN", async () => {
+    // An admin of this test file alone (env is per test file), so banning it cannot disturb other files using root_admin.
+    const username = uniqueName("adm");
+    env.ADMIN_USERNAMES.add(username);
+    const admin = await signUpUser(username);
+    expect(admin.role).toBe("admin");
+    const caller = createAdminCaller(context(sessionFor(admin)));
+    expect(await caller.ping()).toBe("pong");
+
+    await db.update(users).set({ banned: true }).where(eq(users.id, admin.id));
+    await expectAppError(caller.ping(), "NOT_ADMIN", "FORBIDDEN");
+  });
+
+  it("refuses a session whose user no longer exists, even with role admin", async () => {
+    const ghost: SessionUser = { id: randomUUID(), username: "root_admin", name: "root_admin", role: "admin" };
+    await expectAppError(createAdminCaller(context(sessionFor(ghost))).ping(), "NOT_ADMIN", "FORBIDDEN");
+  });
+
+  it("refuses no session with UNAUTHENTICATED / UNAUTHORIZED", async () => {
+    await expectAppError(createAdminCaller(context()).ping(), "UNAUTHENTICATED", "UNAUTHORIZED");
+  });
+});
+
+type ErrorBody = {
+  error: {
+    json: {
+      message: string;
+      code: number;
+      data: { code: string; httpStatus: number; reason: string; fieldErrors?: Record<string, string[]>; stack?: unknown };
+    };
+  };
+};
+
+describe("the error formatter over HTTP (fetch adapter)", () => {
+  let signedIn: Session;
+
+  beforeAll(async () => {
+    signedIn = sessionFor(await signUpUser());
+  });
+
+  async function call(pathAndQuery: string, ctx: Context = context(), init?: RequestInit) {
+    const response = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request(`http://localhost/api/trpc/${pathAndQuery}`, init),
+      router: appRouter,
+      createContext: () => ctx,
+    });
+    const text = await response.text();
+    return { status: response.status, text, body: JSON.parse(text) as unknown };
+  }
+
+  function errorOf(body: unknown) {
+    const error = (body as Partial<ErrorBody>).error?.json;
+    expect(error, JSON.stringify(body)).toBeDefined();
+    return error!;
+  }
+
+  /** NODE_ENV is test: no error body may carry a stack. */
+  function expectNoStack(text: string, body: unknown) {
+    expect(errorOf(body).data.stack ?? null).toBeNull();
+    expect(text).not.toMatch(/"stack"\s*:\s*"/);
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(text).not.toContain("node_modules");
+  }
+
+  const input = (value: unknown) => `input=${encodeURIComponent(JSON.stringify({ json: value }))}`;
+
+  it("answers a successful query with 200 and the board", async () => {
+    const { status, body } = await call(`leaderboard.top?${input({ limit: 3 })}`);
+    expect(status).toBe(200);
+    const result = (body as { result: { data: { json: { entries: unknown[]; version: number } } } }).result.data.json;
+    expect(result.entries.length).toBeLessThanOrEqual(3);
+    expect(typeof result.version).toBe("number");
+  });
+
+  it("answers invalid input with 400, INVALID_INPUT and field errors", async () => {
+    const { status, text, body } = await call(`leaderboard.top?${input({ limit: 1000 })}`);
+    expect(status).toBe(400);
+    const error = errorOf(body);
+    expect(error.data.code).toBe("BAD_REQUEST");
+    expect(error.data.reason).toBe("INVALID_INPUT");
+    expect(error.data.fieldErrors?.limit).toEqual([expect.any(String)]);
+    expect(error.data.fieldErrors?.limit?.[0]?.length).toBeGreaterThan(0);
+    expectNoStack(text, body);
+  });
+
+  it("answers leaderboard.me without a session with 401 UNAUTHENTICATED", async () => {
+    const { status, text, body } = await call("leaderboard.me");
+    expect(status).toBe(401);
+    expect(errorOf(body).data.reason).toBe("UNAUTHENTICATED");
+    expectNoStack(text, body);
+  });
+
+  it("answers leaderboard.me with a session with 200 and the user's standing", async () => {
+    const { status, body } = await call("leaderboard.me", context(signedIn));
+    expect(status).toBe(200);
+    const result = (body as { result: { data: { json: { userId: string; score: number } } } }).result.data.json;
+    expect(result).toMatchObject({ userId: signedIn.user.id, score: 0 });
+  });
+
+  it("answers an unknown procedure with 404 NOT_FOUND", async () => {
+    const { status, text, body } = await call("leaderboard.nope");
+    expect(status).toBe(404);
+    expect(errorOf(body).data.reason).toBe("NOT_FOUND");
+    expectNoStack(text, body);
+  });
+
+  it("answers malformed input JSON with 400 INVALID_INPUT, never 500", async () => {
+    const { status, text, body } = await call("leaderboard.top?input=%7Bnot-json");
+    expect(status).toBe(400);
+    expect(errorOf(body).data.reason).toBe("INVALID_INPUT");
+    expectNoStack(text, body);
+  });
+
+  it("answers a query sent as POST with 405 METHOD_NOT_SUPPORTED", async () => {
+    const { status, body } = await call("leaderboard.top", context(), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ json: {} }),
+    });
+    expect(status).toBe(405);
+    expect(errorOf(body).data.reason).toBe("METHOD_NOT_SUPPORTED");
+  });
+
+  it("answers with 503 DB_UNAVAILABLE when the database is down, without leaking the connection string", async () => {
+    const { status, text, body } = await call(`leaderboard.top?${input({ limit: 5 })}`, context(null, deadDatabase.db));
+    expect(status).toBe(503);
+    expect(errorOf(body).data.reason).toBe("DB_UNAVAILABLE");
+    expect(text).not.toContain("postgres://");
+    expectNoStack(text, body);
+  });
+});

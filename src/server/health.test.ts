@@ -1,0 +1,99 @@
+import { randomBytes } from "node:crypto";
+
+import { once } from "node:events";
+import { createServer } from "node:net";
+
+import { Redis } from "@upstash/redis";
+import { afterAll, describe, expect, it } from "vitest";
+
+import { createDatabase, db } from "~/server/db";
+import { redis } from "~/server/redis/client";
+import { checkHealth } from "./health";
+
+const DEAD_DB_PASSWORD = `pw${randomBytes(8).toString("hex")}`;
+/** Nothing listens on port 1: connections are refused at once. */
+const deadDatabase = createDatabase(`postgres://postgres:${DEAD_DB_PASSWORD}@127.0.0.1:1/nowhere`);
+
+const DEAD_REDIS_TOKEN = `tok_${randomBytes(12).toString("hex")}`;
+// A port nothing listens on (fetch refuses low "bad ports" like 1 before connecting).
+const deadRedis = new Redis({ url: `http://127.0.0.1:${await closedPort()}`, token: DEAD_REDIS_TOKEN, retry: false, enableTelemetry: false });
+
+afterAll(async () => {
+  await deadDatabase.client.end({ timeout: 1 });
+});
+
+describe("checkHealth", () => {
+  it("reports ok with both latencies when Postgres and Redis answer", async () => {
+    const health = await checkHealth({ db, pingRedis: () => redis.ping() });
+    expect(health).toEqual({
+      status: "ok",
+      down: [],
+      db: { status: "ok", latencyMs: expect.any(Number) },
+      redis: { status: "ok", latencyMs: expect.any(Number) },
+    });
+    expect(health.db.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(health.redis.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(health.db.latencyMs)).toBe(true);
+  });
+
+  it("names redis as down when the bridge is unreachable, without echoing the token", async () => {
+    const health = await checkHealth({ db, pingRedis: () => deadRedis.ping() });
+    expect(health.status).toBe("error");
+    expect(health.down).toEqual(["redis"]);
+    expect(health.db.status).toBe("ok");
+    expect(health.redis.status).toBe("down");
+    if (health.redis.status !== "down") return;
+    expect(typeof health.redis.error).toBe("string");
+    expect(health.redis.error.length).toBeGreaterThan(0);
+    expect(health.redis.error).not.toContain(DEAD_REDIS_TOKEN);
+    expect(JSON.stringify(health)).not.toContain(DEAD_REDIS_TOKEN);
+    expect(health.redis.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("names db as down when Postgres is unreachable, without echoing the connection string", async () => {
+    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => redis.ping() });
+    expect(health.status).toBe("error");
+    expect(health.down).toContain("db");
+    expect(health.down).not.toContain("redis");
+    expect(health.db.status).toBe("down");
+    if (health.db.status !== "down") return;
+    expect(typeof health.db.error).toBe("string");
+    expect(JSON.stringify(health)).not.toContain(DEAD_DB_PASSWORD);
+    expect(JSON.stringify(health)).not.toContain("postgres://");
+  });
+
+  // health.ts promises "the message names the failure (refused, timed out)": an operator reading
+  // /api/health must learn why a dependency is down, not only that a query failed.
+  it("says why the database is down (connection refused)", async () => {
+    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => redis.ping() });
+    expect(health.db.status === "down" && health.db.error).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it("says why redis is down (connection refused)", async () => {
+    const health = await checkHealth({ db, pingRedis: () => deadRedis.ping() });
+    expect(health.redis.status === "down" && health.redis.error).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it("names both when both are down", async () => {
+    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => deadRedis.ping() });
+    expect(health.status).toBe("error");
+    expect([...health.down].sort()).toEqual(["db", "redis"]);
+  });
+
+  it("gives up on a dependency that never answers, within a few seconds", async () => {
+    const started = Date.now();
+    const health = await checkHealth({ db, pingRedis: () => new Promise(() => {}) });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(health.down).toEqual(["redis"]);
+    expect(health.redis.status === "down" && health.redis.error).toMatch(/no answer/);
+  });
+});
+
+async function closedPort() {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
