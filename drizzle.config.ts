@@ -1,7 +1,7 @@
-import nextEnv from "@next/env";
+import { loadEnvConfig } from "@next/env";
 import type { Config } from "drizzle-kit";
 
-nextEnv.loadEnvConfig(process.cwd());
+loadEnvConfig(process.cwd());
 
 export default {
   schema: "./src/server/db/schema.ts",

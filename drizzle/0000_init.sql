@@ -1,4 +1,5 @@
 CREATE TYPE "public"."user_role" AS ENUM('user', 'admin');--> statement-breakpoint
+CREATE SEQUENCE "public"."board_version_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
 CREATE TABLE "score_actions" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "score_actions_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"user_id" uuid NOT NULL,
@@ -19,7 +20,7 @@ CREATE TABLE "scores" (
 	"user_id" uuid PRIMARY KEY NOT NULL,
 	"score" bigint DEFAULT 0 NOT NULL,
 	"reached_at" timestamp (6) with time zone DEFAULT now() NOT NULL,
-	"version" bigint DEFAULT 0 NOT NULL
+	"version" bigint DEFAULT nextval('board_version_seq') NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "users" (
@@ -42,6 +43,7 @@ CREATE UNIQUE INDEX "score_actions_user_action_key" ON "score_actions" USING btr
 CREATE INDEX "score_actions_user_created_idx" ON "score_actions" USING btree ("user_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "score_actions_user_type_created_idx" ON "score_actions" USING btree ("user_id","action_type","created_at");--> statement-breakpoint
 CREATE INDEX "score_actions_created_idx" ON "score_actions" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "scores_board_idx" ON "scores" USING btree ("score" DESC NULLS LAST,"reached_at","user_id");--> statement-breakpoint
+CREATE INDEX "scores_board_idx" ON "scores" USING btree ("score" DESC NULLS LAST,"reached_at","user_id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "scores_version_idx" ON "scores" USING btree ("version");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_username_lower_key" ON "users" USING btree (lower("username"));--> statement-breakpoint
 CREATE UNIQUE INDEX "users_github_id_key" ON "users" USING btree ("github_id");

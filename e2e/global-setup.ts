@@ -18,6 +18,8 @@ export default async function globalSetup() {
     PORT: String(port),
     NEXTAUTH_URL: `http://127.0.0.1:${port}`,
     ADMIN_USERNAMES: "e2e_admin",
+    // Every e2e test signs up from 127.0.0.1; the per-IP limit itself is tested in vitest.
+    RATE_LIMIT_AUTH: "1000/60s",
     NEXT_TELEMETRY_DISABLED: "1",
   };
 

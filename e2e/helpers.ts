@@ -45,7 +45,19 @@ export async function trpcQuery(request: APIRequestContext, path: string, input?
   return { status: response.status(), body: (await response.json()) as TrpcBody };
 }
 
+/** Calls a tRPC mutation over HTTP the way the browser client does. */
+export async function trpcMutation(request: APIRequestContext, path: string, input: unknown) {
+  const response = await request.post(`/api/trpc/${path}`, { data: { json: input } });
+  return { status: response.status(), body: (await response.json()) as TrpcBody };
+}
+
 type TrpcBody = {
   result?: { data: { json: unknown } };
-  error?: { json: { message: string; code: number; data: { code: string; httpStatus: number; reason: string; fieldErrors?: Record<string, string[]> } } };
+  error?: {
+    json: {
+      message: string;
+      code: number;
+      data: { code: string; httpStatus: number; reason: string; fieldErrors?: Record<string, string[]>; retryAfterMs?: number };
+    };
+  };
 };

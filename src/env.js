@@ -24,6 +24,13 @@ const url = (protocols) =>
     error: `must be a ${protocols.join(" or ")} URL`,
   });
 
+const flag = z
+  .enum(["0", "1", "true", "false"], { error: "must be 1 or 0" })
+  .transform((value) => value === "1" || value === "true");
+
+/** "<requests>/<window>", e.g. "20/10s" or "10/60s"; the window unit is ms, s, m or h. */
+const rateLimit = z.string().regex(/^[1-9][0-9]{0,6}\/[1-9][0-9]{0,6}(ms|s|m|h)$/, 'must look like "20/10s"');
+
 const schema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -37,6 +44,8 @@ const schema = z
       .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ -")
       .default("lsb:"),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** Signs action tokens; derived from AUTH_SECRET when unset. */
+    ACTION_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     NEXTAUTH_URL: url(["http", "https"]).optional(),
     GITHUB_ID: z.string().optional(),
     GITHUB_SECRET: z.string().optional(),
@@ -52,8 +61,15 @@ const schema = z
               .filter(Boolean),
           ),
       ),
+    TRUST_PROXY: flag.default(false),
+    RATE_LIMIT_USER: rateLimit.default("20/10s"),
+    RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
+    RATE_LIMIT_DISABLED: flag.default(false),
   })
   .superRefine((value, ctx) => {
+    if (value.RATE_LIMIT_DISABLED && value.NODE_ENV === "production") {
+      ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_DISABLED"], message: "is refused in production" });
+    }
     if (Boolean(value.GITHUB_ID) !== Boolean(value.GITHUB_SECRET)) {
       ctx.addIssue({
         code: "custom",
@@ -79,6 +95,8 @@ export function parseEnv(source) {
   const raw = {
     ...Object.fromEntries(Object.entries(source).map(([key, value]) => [key, value === "" ? undefined : value])),
   };
+  // Vercel's edge writes X-Forwarded-For itself, so there the header can be trusted.
+  raw.TRUST_PROXY ??= raw.VERCEL ? "1" : undefined;
   // Platform aliases: Vercel's Postgres and Upstash integrations, and next-auth's own name.
   raw.DATABASE_URL ??= raw.POSTGRES_URL;
   raw.UPSTASH_REDIS_REST_URL ??= raw.KV_REST_API_URL;

@@ -1,6 +1,9 @@
 import { getServerAuthSession } from "~/server/auth";
+import { ACTION_RULES } from "~/server/scoring/rules";
 import { api, HydrateClient } from "~/trpc/server";
 import { AccountPanel } from "./_components/account-panel";
+import { MyStanding } from "./_components/my-standing";
+import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { Scoreboard } from "./_components/scoreboard";
 
 // The board changes with every score; it is never prerendered.
@@ -8,9 +11,23 @@ export const dynamic = "force-dynamic";
 
 const BOARD_SIZE = 10;
 
+const ACTION_LABELS: Record<keyof typeof ACTION_RULES, string> = {
+  COMPLETE_TASK: "Complete a task",
+  WIN_MATCH: "Win a match",
+  DAILY_BONUS: "Daily bonus",
+};
+
+const ACTIONS: ActionChoice[] = Object.entries(ACTION_RULES).map(([type, rule]) => ({
+  type,
+  label: ACTION_LABELS[type as keyof typeof ACTION_RULES],
+  points: rule.delta,
+  seconds: rule.minSeconds,
+}));
+
 export default async function HomePage() {
   const session = await getServerAuthSession();
   void api.leaderboard.top.prefetch({ limit: BOARD_SIZE });
+  if (session) void api.leaderboard.me.prefetch();
 
   return (
     <HydrateClient>
@@ -19,7 +36,15 @@ export default async function HomePage() {
           <h1>Live Scoreboard</h1>
           <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} />
         </header>
-        <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} />
+        <div className={session ? "layout" : undefined}>
+          <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} />
+          {session ? (
+            <div className="side">
+              <MyStanding limit={BOARD_SIZE} />
+              <PlayPanel actions={ACTIONS} />
+            </div>
+          ) : null}
+        </div>
       </main>
     </HydrateClient>
   );

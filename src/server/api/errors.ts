@@ -26,11 +26,30 @@ export type Reason = keyof typeof REASONS;
 /** Extra fields a reason may carry in the error's `data` (e.g. `retryAfterMs`). */
 export type ReasonDetails = { retryAfterMs?: number };
 
+/** What each reason means, in a sentence a person can act on. */
+const MESSAGES: Record<Reason, string> = {
+  UNAUTHENTICATED: "Sign in first.",
+  INVALID_INPUT: "Invalid input.",
+  UNKNOWN_ACTION: "There is no such action.",
+  INVALID_TOKEN: "This action was not started by you on this server.",
+  TOKEN_EXPIRED: "This action expired; start it again.",
+  TOO_FAST: "Not so fast: finish the action first.",
+  ACTION_CAP_REACHED: "You have reached the limit for this action for now.",
+  RATE_LIMITED: "Too many requests; wait a moment.",
+  BANNED: "Your account is banned from playing.",
+  NOT_ADMIN: "Only administrators may do this.",
+  NOT_FOUND: "Not found.",
+  DB_UNAVAILABLE: "The database is unavailable; try again shortly.",
+  METHOD_NOT_SUPPORTED: "Method not supported.",
+  PAYLOAD_TOO_LARGE: "Request too large.",
+  INTERNAL: "Internal server error.",
+};
+
 export class AppError extends TRPCError {
   readonly reason: Reason;
   readonly details: ReasonDetails;
 
-  constructor(reason: Reason, message: string, details: ReasonDetails = {}) {
+  constructor(reason: Reason, message = MESSAGES[reason], details: ReasonDetails = {}) {
     super({ code: REASONS[reason], message });
     this.reason = reason;
     this.details = details;

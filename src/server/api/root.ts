@@ -1,7 +1,11 @@
+import { actionRouter } from "./routers/action";
 import { leaderboardRouter } from "./routers/leaderboard";
+import { scoreRouter } from "./routers/score";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  action: actionRouter,
+  score: scoreRouter,
   leaderboard: leaderboardRouter,
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 
 import { TRPCError } from "@trpc/server";
+import { Redis } from "@upstash/redis";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
@@ -10,6 +11,10 @@ import { env } from "~/env.js";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { createDatabase, db } from "~/server/db";
 import { users } from "~/server/db/schema";
+import { createRedisBoard } from "~/server/redis/board";
+import { rateLimits } from "~/server/redis/rate-limit";
+import { liveBoard, scoreDeps } from "~/server/scoring";
+import { createLeaderboard } from "~/server/scoring/board";
 import { AppError, reasonOf, type Reason } from "./errors";
 import { appRouter, createCaller } from "./root";
 import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
@@ -31,8 +36,24 @@ function sessionFor(user: SessionUser): Session {
   return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
 }
 
+/** Redis at an address where nothing listens (a "bad port" like 1 would fail before connecting). */
+const deadRedis = new Redis({ url: "http://127.0.0.1:47", token: "dead", retry: false, enableTelemetry: false });
+
+/** The app's services, or — for a dead database — services whose Redis is dead too, so reads reach the database. */
 function context(session: Session | null = null, database: Context["db"] = db): Context {
-  return { db: database, session, headers: new Headers() };
+  const scoring =
+    database === db
+      ? scoreDeps
+      : {
+          ...scoreDeps,
+          db: database,
+          leaderboard: createLeaderboard({
+            db: database,
+            redisBoard: createRedisBoard(deadRedis, { board: "b", entries: "e", names: "n", version: "v", ready: "r", rebuildLock: "l", changes: "c" }),
+            onRedisError: () => {},
+          }),
+        };
+  return { db: database, session, headers: new Headers(), scoring, rateLimits, live: liveBoard };
 }
 
 async function signUpUser(username = uniqueName()): Promise<SessionUser> {

@@ -3,7 +3,11 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import GitHubProvider from "next-auth/providers/github";
 
 import { env } from "~/env.js";
+import { AppError } from "~/server/api/errors";
+import { clientIp } from "~/server/client-ip";
 import { db } from "~/server/db";
+import { leaderboard } from "~/server/scoring";
+import { rateLimits } from "~/server/redis/rate-limit";
 import { credentialsSchema, signIn, signUp, upsertGithubUser, type Role, type SessionUser } from "./accounts";
 
 declare module "next-auth" {
@@ -27,7 +31,7 @@ declare module "next-auth/jwt" {
  * Errors thrown here reach the client as `signIn(...).error`; the page maps them to sentences.
  * A wrong password returns null, which next-auth reports as `CredentialsSignin`.
  */
-export const AUTH_ERRORS = { invalidInput: "INVALID_INPUT", usernameTaken: "USERNAME_TAKEN" } as const;
+export const AUTH_ERRORS = { invalidInput: "INVALID_INPUT", usernameTaken: "USERNAME_TAKEN", rateLimited: "RATE_LIMITED" } as const;
 
 export const authOptions: NextAuthOptions = {
   secret: env.AUTH_SECRET,
@@ -42,7 +46,13 @@ export const authOptions: NextAuthOptions = {
         password: { label: "Password", type: "password" },
         intent: { label: "signin or signup", type: "text" },
       },
-      async authorize(raw) {
+      async authorize(raw, req) {
+        // Per client IP (see ~/server/client-ip), both intents, before any password work.
+        // Refused: the page maps `signIn(...).error === "RATE_LIMITED"` to a sentence.
+        const ip = clientIp(new Headers((req?.headers ?? {}) as Record<string, string>));
+        await rateLimits.auth(ip ?? "unknown").catch((error: unknown) => {
+          throw error instanceof AppError && error.reason === "RATE_LIMITED" ? new Error(AUTH_ERRORS.rateLimited) : error;
+        });
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) throw new Error(AUTH_ERRORS.invalidInput);
         const { intent, ...credentials } = parsed.data;
@@ -50,7 +60,11 @@ export const authOptions: NextAuthOptions = {
           intent === "signup"
             ? await signUp(db, env.ADMIN_USERNAMES, credentials)
             : await signIn(db, env.ADMIN_USERNAMES, credentials);
-        if (result.ok) return result.user;
+        if (result.ok) {
+          // A new player is on the board at once, at 0.
+          if (intent === "signup") await leaderboard.refresh([result.user.id]);
+          return result.user;
+        }
         if (result.reason === "USERNAME_TAKEN") throw new Error(AUTH_ERRORS.usernameTaken);
         return null;
       },
@@ -66,6 +80,7 @@ export const authOptions: NextAuthOptions = {
           login: github.login ?? `github_${account.providerAccountId}`,
           name: github.name,
         });
+        await leaderboard.refresh([linked.id]);
         return { ...token, sub: linked.id, name: linked.name, username: linked.username, role: linked.role };
       }
       if (user?.username && user.role) {

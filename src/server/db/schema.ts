@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgEnum,
+  pgSequence,
   pgTable,
   text,
   timestamp,
@@ -18,6 +19,8 @@ import {
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
 
 export const userRole = pgEnum("user_role", ["user", "admin"]);
+
+export const boardVersionSeq = pgSequence("board_version_seq");
 
 export const users = pgTable(
   "users",
@@ -51,10 +54,19 @@ export const scores = pgTable(
     score: bigint("score", { mode: "number" }).notNull().default(0),
     /** When the current score was reached; earlier ranks higher among equal scores. */
     reachedAt: timestamptz("reached_at").notNull().defaultNow(),
-    /** Increases with every change, so a stale write to the Redis board can be recognised and dropped. */
-    version: bigint("version", { mode: "number" }).notNull().default(0),
+    /**
+     * A fresh value of `board_version_seq` at every change of this row (score, visibility,
+     * name). Per user it orders writes, so a stale write to the Redis board is dropped; over
+     * all users, its maximum is the board's version, the same in Postgres and Redis.
+     */
+    version: bigint("version", { mode: "number" })
+      .notNull()
+      .default(sql`nextval('board_version_seq')`),
   },
-  (table) => [index("scores_board_idx").on(table.score.desc(), table.reachedAt.asc(), table.userId.asc())],
+  (table) => [
+    index("scores_board_idx").on(table.score.desc(), table.reachedAt.asc(), table.userId.desc()),
+    index("scores_version_idx").on(table.version),
+  ],
 );
 
 /** The audit trail: one immutable row per score change (a trigger refuses UPDATE and DELETE). */

@@ -12,6 +12,8 @@ export const redis = new Redis({
   // Fail fast: callers fall back to Postgres rather than wait out the default five retries.
   retry: { retries: 1, backoff: () => 50 },
   enableTelemetry: false,
+  // Values come back as Redis sent them: a display name like "123" or "true" stays a string.
+  automaticDeserialization: false,
 });
 
 /** The one key scheme: every key this app writes starts with REDIS_KEY_PREFIX. */

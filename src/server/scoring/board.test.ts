@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 
-import { eq, inArray, max } from "drizzle-orm";
+import { eq, inArray, max, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 import { db } from "~/server/db";
-import { scoreActions, scores, users } from "~/server/db/schema";
+import { scores, users } from "~/server/db/schema";
 import { readStandingFromDatabase, readTopFromDatabase, type Board } from "./board";
 
 const HUGE = 10 ** 12;
@@ -46,7 +46,7 @@ const mine = (board: Board, seeded: Seeded[]) => {
 };
 
 describe("readTopFromDatabase", () => {
-  it("orders by score desc, then earlier reached_at, then user id, with consecutive ranks from 1", async () => {
+  it("orders by score desc, then earlier reached_at, then larger user id, with consecutive ranks from 1", async () => {
     const base = await scoreBase();
     const [a, lateB, earlyB, tie1, tie2, low] = await seed(
       { score: base + 300, reachedAt: at(50) },
@@ -56,7 +56,8 @@ describe("readTopFromDatabase", () => {
       { score: base + 100, reachedAt: at(5) },
       { score: base + 1, reachedAt: at(0) },
     );
-    const [firstTie, secondTie] = [tie1!, tie2!].sort((x, y) => (x.id < y.id ? -1 : 1));
+    // Full ties go to the larger user id (the Redis member order; see src/server/redis/board.ts).
+    const [firstTie, secondTie] = [tie1!, tie2!].sort((x, y) => (x.id > y.id ? -1 : 1));
 
     const board = await readTopFromDatabase(db, 100);
     const expected = [a!, earlyB!, lateB!, firstTie!, secondTie!, low!];
@@ -122,22 +123,24 @@ describe("readTopFromDatabase", () => {
     }
   });
 
-  it("reports the newest audit row id as version, growing with every score change", async () => {
+  it("reports the newest row version as the board version, growing with every change", async () => {
     const [user] = await seed({ score: 0 });
     const before = await readTopFromDatabase(db, 1);
 
+    // What the score service does on a change: a new value of the board version sequence.
     const [row] = await db
-      .insert(scoreActions)
-      .values({ userId: user!.id, actionId: randomUUID(), actionType: "TEST_ACTION", delta: 10, previousScore: 0, newScore: 10 })
-      .returning({ id: scoreActions.id });
+      .update(scores)
+      .set({ score: 10, version: sql`nextval('board_version_seq')` })
+      .where(eq(scores.userId, user!.id))
+      .returning({ version: scores.version });
     const after = await readTopFromDatabase(db, 1);
-    const [latest] = await db.select({ id: max(scoreActions.id) }).from(scoreActions);
+    const [latest] = await db.select({ version: max(scores.version) }).from(scores);
 
     expect(typeof after.version).toBe("number");
     expect(after.version).toBeGreaterThan(before.version);
-    // Other test files may write audit rows concurrently: ours is included, nothing newer than the max is invented.
-    expect(after.version).toBeGreaterThanOrEqual(row!.id);
-    expect(after.version).toBeLessThanOrEqual(latest!.id!);
+    // Other test files may change scores concurrently: ours is included, nothing newer than the max is invented.
+    expect(after.version).toBeGreaterThanOrEqual(row!.version);
+    expect(after.version).toBeLessThanOrEqual(latest!.version!);
   });
 });
 
@@ -169,10 +172,10 @@ describe("readStandingFromDatabase", () => {
     }
   });
 
-  it("breaks a full tie (same score, same reached_at) by user id, as the board does", async () => {
+  it("breaks a full tie (same score, same reached_at) by the larger user id, as the Redis board does", async () => {
     const base = await scoreBase();
     const pair = await seed({ score: base + 7, reachedAt: at(3) }, { score: base + 7, reachedAt: at(3) });
-    const [first, second] = [...pair].sort((x, y) => (x.id < y.id ? -1 : 1));
+    const [first, second] = [...pair].sort((x, y) => (x.id > y.id ? -1 : 1));
     const firstRank = (await readStandingFromDatabase(db, first!.id))!.rank!;
     const secondRank = (await readStandingFromDatabase(db, second!.id))!.rank!;
     expect(secondRank).toBe(firstRank + 1);

@@ -1,17 +1,45 @@
+import { tracked } from "@trpc/server";
 import { z } from "zod";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board";
+import { LIVE_BOARD_SIZE, sliceBoard } from "~/server/scoring/live";
 
 export const topInput = z.object({ limit: z.number().int().min(1).max(100).default(10) }).default({ limit: 10 });
 
+const liveInput = z.object({
+  limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10),
+  // Sent by the client when it reconnects: the id of the last snapshot it received.
+  lastEventId: z.string().max(32).nullish(),
+});
+
 export const leaderboardRouter = createTRPCRouter({
-  top: publicProcedure.input(topInput).query(({ ctx, input }) => readTopFromDatabase(ctx.db, input.limit)),
+  top: publicProcedure.input(topInput).query(({ ctx, input }) => ctx.scoring.leaderboard.top(input.limit)),
+
+  /**
+   * The board, live: the current snapshot at once (unless the client's lastEventId says it
+   * already has it), then each change of its top `limit`. Event ids are board versions.
+   */
+  live: publicProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
+    // The client already holds the board of this version (it rendered it, or it reconnects).
+    let clientHas = input.lastEventId ?? null;
+    let lastSent: string | null = null;
+    for await (const board of ctx.live.watch(signal ?? new AbortController().signal)) {
+      const snapshot = sliceBoard(board, input.limit);
+      const content = JSON.stringify(snapshot.entries);
+      const id = String(snapshot.version);
+      if (id === clientHas) lastSent = content;
+      clientHas = null;
+      // Changes below this subscriber's top `limit` move the version but not its view.
+      if (content === lastSent) continue;
+      lastSent = content;
+      yield tracked(id, snapshot);
+    }
+  }),
 
   me: protectedProcedure.query(async ({ ctx }) => {
-    const standing = await readStandingFromDatabase(ctx.db, ctx.user.id);
-    if (!standing) throw new AppError("NOT_FOUND", "Your account no longer exists");
+    const standing = await ctx.scoring.leaderboard.standing(ctx.user.id);
+    if (!standing) throw new AppError("NOT_FOUND", "Your account no longer exists.");
     return standing;
   }),
 });

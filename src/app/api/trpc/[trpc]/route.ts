@@ -6,6 +6,8 @@ import { createTRPCContext } from "~/server/api/trpc";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
+// Live streams end before this (sse.maxDurationMs in src/server/api/trpc.ts) and resume by event id.
+export const maxDuration = 300;
 
 function handler(req: Request) {
   return fetchRequestHandler({

@@ -1,0 +1,89 @@
+/**
+ * Next.js instrumentation hook: runs once per server process, before it handles requests.
+ *
+ * Why this exists: per-IP rate limits and the audit trail read the client IP from
+ * `X-Forwarded-For` (src/server/client-ip.ts). Behind a proxy that writes that header
+ * (TRUST_PROXY=1, e.g. Vercel) that is right. Served directly (`next start`), Next.js passes a
+ * client-sent `X-Forwarded-For` through unchanged and only fills it in when absent, so any
+ * client could pick its own IP key. Without TRUST_PROXY we therefore overwrite the header on
+ * every incoming request with the TCP peer address, before Next.js sees the request, by
+ * wrapping `http.Server.prototype.emit` (the node:http server that `next start` and `next dev`
+ * create emits "request" through it; the wrapper also covers servers created earlier).
+ *
+ * One gap remains that a patch here cannot close: `next start` listens before it runs this
+ * hook, and requests that arrive in between are handled afterwards with their headers as the
+ * client sent them. So the wrapper also stamps each request it rewrote with a per-process
+ * random value (PEER_MARK_HEADER); while the patch is installed, clientIp() believes
+ * `X-Forwarded-For` only on stamped requests and returns null (key "unknown") otherwise.
+ */
+import type { IncomingMessage } from "node:http";
+
+type Http = typeof import("node:http");
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+
+/** Events whose first argument is an incoming request. */
+const REQUEST_EVENTS = new Set<string | symbol>(["request", "checkContinue", "checkExpectation", "upgrade"]);
+
+/**
+ * Process-wide state (so the patch is applied once even when Next.js loads this module more than
+ * once), also read by src/server/client-ip.ts under the same Symbol.for key.
+ */
+const STATE = Symbol.for("live-scoreboard.peer-address");
+export const PEER_MARK_HEADER = "x-scoreboard-peer-mark";
+
+export type PeerAddressState = { header: string; mark: string; uninstall: () => void };
+const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState };
+
+export async function register() {
+  // This exact form lets the Edge build drop the Node.js-only imports.
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const [http, { env }] = await Promise.all([import("node:http"), import("./env.js")]);
+    installPeerForwardedFor(http, { trustProxy: env.TRUST_PROXY });
+  }
+}
+
+/** What the app sees for a request without a trusted proxy: the TCP peer is the client. */
+export function usePeerAddress(req: IncomingMessage, mark: string) {
+  const peer = req.socket?.remoteAddress;
+  if (peer) req.headers["x-forwarded-for"] = peer;
+  else delete req.headers["x-forwarded-for"];
+  delete req.headers["x-real-ip"];
+  delete req.headers.forwarded;
+  req.headers[PEER_MARK_HEADER] = mark;
+}
+
+/**
+ * Applies the rule to every node:http server in this process (idempotent). With `trustProxy`
+ * nothing is patched and proxy headers pass through. Returns an uninstall function for tests.
+ */
+export function installPeerForwardedFor(http: Http, { trustProxy }: { trustProxy: boolean }): () => void {
+  const existing = registry[STATE];
+  if (existing) return existing.uninstall;
+  if (trustProxy) return () => {};
+
+  const mark = crypto.randomUUID();
+  const proto = http.Server.prototype;
+  const original = proto.emit as Emit;
+  const ownBefore = Object.hasOwn(proto, "emit");
+  const patched: Emit = function (this: unknown, event, ...args) {
+    if (REQUEST_EVENTS.has(event) && args[0] instanceof http.IncomingMessage) usePeerAddress(args[0], mark);
+    return original.call(this, event, ...args);
+  };
+  proto.emit = patched;
+
+  const uninstall = () => {
+    if (proto.emit === patched) {
+      // Normally `emit` is inherited from EventEmitter: remove our own property again.
+      if (ownBefore) proto.emit = original;
+      else delete (proto as { emit?: unknown }).emit;
+    }
+    if (registry[STATE]?.uninstall === uninstall) delete registry[STATE];
+  };
+  registry[STATE] = { header: PEER_MARK_HEADER, mark, uninstall };
+  return uninstall;
+}
+
+/** Removes the patch (tests only: the app keeps it for the life of the process). */
+export function uninstallPeerForwardedFor() {
+  registry[STATE]?.uninstall();
+}

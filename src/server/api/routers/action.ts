@@ -1,0 +1,17 @@
+import { z } from "zod";
+
+import { AppError } from "~/server/api/errors";
+import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
+import { startAction } from "~/server/scoring/score-service";
+
+export const actionRouter = createTRPCRouter({
+  /** Unknown types are a BAD_REQUEST/UNKNOWN_ACTION from the rules, not a schema failure. */
+  start: protectedProcedure
+    .input(z.object({ actionType: z.string().min(1).max(64) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await ctx.rateLimits.actionStart(ctx.user.id);
+      const outcome = await startAction(ctx.scoring, { userId: ctx.user.id, actionType: input.actionType });
+      if (!outcome.ok) throw new AppError(outcome.reason);
+      return outcome.value;
+    }),
+});

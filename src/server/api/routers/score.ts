@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+import { AppError } from "~/server/api/errors";
+import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
+import { clientIp } from "~/server/client-ip";
+import { submitAction } from "~/server/scoring/score-service";
+
+export const scoreRouter = createTRPCRouter({
+  /** `.strict()`: a client sending a score, delta or user id is refused outright. */
+  submit: protectedProcedure
+    .input(z.object({ actionId: z.uuid(), token: z.string().min(1).max(512) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await ctx.rateLimits.scoreSubmit(ctx.user.id);
+      const outcome = await submitAction(ctx.scoring, {
+        userId: ctx.user.id,
+        actionId: input.actionId,
+        token: input.token,
+        ip: clientIp(ctx.headers),
+        userAgent: ctx.headers.get("user-agent")?.slice(0, 512) ?? null,
+      });
+      if (!outcome.ok) throw new AppError(outcome.reason);
+      return outcome.value;
+    }),
+});

@@ -1,0 +1,225 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
+
+import { Redis } from "@upstash/redis";
+import { describe, expect, it } from "vitest";
+
+import { AppError } from "~/server/api/errors";
+import { redis, redisKey } from "./client";
+import { createRateLimits, ipBucket, parseRateLimit, rateLimits as appRateLimits, type RateLimitEvent, type RateLimits } from "./rate-limit";
+
+const WINDOW_MS = 2000;
+
+/** Limits on the run's bridge under a prefix of their own, so tests never share a bucket. */
+function limits(overrides: Partial<Parameters<typeof createRateLimits>[0]> = {}) {
+  const events: RateLimitEvent[] = [];
+  const rateLimits = createRateLimits({
+    redis,
+    prefix: redisKey("test", randomBytes(6).toString("hex")),
+    user: "3/2s",
+    auth: "2/2s",
+    disabled: false,
+    onEvent: (event) => events.push(event),
+    ...overrides,
+  });
+  return { rateLimits, events };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sliding windows are aligned to the clock: a burst that straddles a boundary sees part of
+ * the previous window's count expire. Start bursts early in a window so counts are exact.
+ */
+async function startOfWindow() {
+  const into = Date.now() % WINDOW_MS;
+  if (into > WINDOW_MS / 4) await sleep(WINDOW_MS - into + 20);
+}
+
+async function refusal(promise: Promise<void>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error("expected the check to refuse, but it allowed");
+}
+
+async function expectRefused(promise: Promise<void>) {
+  const error = await refusal(promise);
+  expect({ reason: error.reason, code: error.code }).toEqual({ reason: "RATE_LIMITED", code: "TOO_MANY_REQUESTS" });
+  const { retryAfterMs } = error.details;
+  expect(Number.isInteger(retryAfterMs)).toBe(true);
+  expect(retryAfterMs).toBeGreaterThan(0);
+  expect(retryAfterMs).toBeLessThanOrEqual(WINDOW_MS);
+  expect(error.message).toMatch(/^[A-Z].*\.$/);
+  return retryAfterMs ?? 0;
+}
+
+async function times(count: number, check: () => Promise<void>) {
+  for (let i = 0; i < count; i++) await check();
+}
+
+/** A port nothing listens on (fetch refuses port 1 and other "bad ports", so find a real one). */
+async function closedPort() {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+describe("parseRateLimit", () => {
+  it.each([
+    ["20/10s", { limit: 20, window: "10 s" }],
+    ["10/60s", { limit: 10, window: "60 s" }],
+    ["5/500ms", { limit: 5, window: "500 ms" }],
+    ["100/1m", { limit: 100, window: "1 m" }],
+    ["1000/1h", { limit: 1000, window: "1 h" }],
+  ])("%s", (spec, expected) => {
+    expect(parseRateLimit(spec)).toEqual(expected);
+  });
+
+  it.each(["", "20", "20/", "/10s", "0/10s", "20/0s", "20/10", "20/10d", "-1/10s", "1.5/10s", "20/10 s", "abc"])(
+    "refuses %j",
+    (spec) => {
+      expect(() => parseRateLimit(spec)).toThrow(/Invalid rate limit/);
+    },
+  );
+
+  it("refuses bad specs when the limits are built, unless disabled", () => {
+    expect(() => createRateLimits({ redis, prefix: "x", user: "nope", auth: "1/1s", disabled: false })).toThrow(
+      /Invalid rate limit "nope"/,
+    );
+    expect(() => createRateLimits({ redis, prefix: "x", user: "nope", auth: "1/1s", disabled: true })).not.toThrow();
+  });
+});
+
+describe("createRateLimits against Redis", () => {
+  it("allows exactly the limit per user, then refuses with retryAfterMs; other users are unaffected", async () => {
+    const { rateLimits, events } = limits();
+    await startOfWindow();
+    await times(3, () => rateLimits.scoreSubmit("alice"));
+    const retryAfterMs = await expectRefused(rateLimits.scoreSubmit("alice"));
+    await expectRefused(rateLimits.scoreSubmit("alice"));
+    await times(3, () => rateLimits.scoreSubmit("bob"));
+    expect(events).toEqual([
+      { limit: "scoreSubmit", outcome: "refused", retryAfterMs },
+      { limit: "scoreSubmit", outcome: "refused", retryAfterMs: expect.any(Number) },
+    ]);
+  });
+
+  it("counts action.start and score.submit in separate buckets", async () => {
+    const { rateLimits } = limits();
+    await startOfWindow();
+    await times(3, () => rateLimits.actionStart("carol"));
+    await expectRefused(rateLimits.actionStart("carol"));
+    await times(3, () => rateLimits.scoreSubmit("carol"));
+    await expectRefused(rateLimits.scoreSubmit("carol"));
+  });
+
+  it("allows again once retryAfterMs has passed", async () => {
+    const { rateLimits } = limits();
+    await startOfWindow();
+    await times(3, () => rateLimits.scoreSubmit("dave"));
+    const retryAfterMs = await expectRefused(rateLimits.scoreSubmit("dave"));
+    await sleep(retryAfterMs + 50);
+    await rateLimits.scoreSubmit("dave");
+  });
+
+  it("limits auth per IP, sharing nothing with the user limits", async () => {
+    const { rateLimits } = limits();
+    await startOfWindow();
+    await times(2, () => rateLimits.auth("203.0.113.7"));
+    await expectRefused(rateLimits.auth("203.0.113.7"));
+    await times(2, () => rateLimits.auth("203.0.113.8"));
+    await times(2, () => rateLimits.auth("unknown"));
+    await expectRefused(rateLimits.auth("unknown"));
+    // A user id equal to an IP string is a different bucket.
+    await times(3, () => rateLimits.actionStart("203.0.113.7"));
+  });
+
+  it("counts an IPv6 /64 as one client for auth", async () => {
+    const { rateLimits } = limits();
+    await startOfWindow();
+    await rateLimits.auth("2001:db8:1:2::1");
+    await rateLimits.auth("2001:db8:1:2:ffff::9");
+    await expectRefused(rateLimits.auth("2001:0db8:0001:0002:0:0:0:abcd"));
+    await rateLimits.auth("2001:db8:1:3::1");
+  });
+
+  it("never refuses when disabled (and never touches Redis)", async () => {
+    const rateLimits = createRateLimits({
+      redis: new Redis({ url: "http://127.0.0.1:9", token: "unused", retry: false }),
+      prefix: "unused",
+      user: "1/1h",
+      auth: "1/1h",
+      disabled: true,
+    });
+    for (let i = 0; i < 50; i++) {
+      await Promise.all([rateLimits.actionStart("u"), rateLimits.scoreSubmit("u"), rateLimits.auth("198.51.100.1")]);
+    }
+  });
+});
+
+describe("when Redis is down", () => {
+  it("fails open quickly and reports it", async () => {
+    const dead = new Redis({ url: `http://127.0.0.1:${await closedPort()}`, token: "t", retry: false, enableTelemetry: false });
+    const { rateLimits, events } = limits({ redis: dead, user: "1/1h", auth: "1/1h" });
+    const started = Date.now();
+    await times(3, () => rateLimits.scoreSubmit("erin"));
+    await rateLimits.actionStart("erin");
+    await rateLimits.auth("192.0.2.1");
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(events).toHaveLength(5);
+    expect(events[0]).toEqual({ limit: "scoreSubmit", outcome: "failed_open", cause: "redis_error" });
+    expect(JSON.stringify(events)).not.toContain("erin");
+  });
+
+  it("fails open after the timeout when Redis does not answer", async () => {
+    // A listener that accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket)).listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const { port } = silent.address() as { port: number };
+    try {
+      const stuck = new Redis({ url: `http://127.0.0.1:${port}`, token: "t", retry: false, enableTelemetry: false });
+      const { rateLimits, events } = limits({ redis: stuck, timeoutMs: 300 });
+      const started = Date.now();
+      await rateLimits.scoreSubmit("frank");
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(events).toEqual([{ limit: "scoreSubmit", outcome: "failed_open", cause: "timeout" }]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+});
+
+describe("ipBucket", () => {
+  it.each([
+    ["203.0.113.7", "203.0.113.7"],
+    ["::ffff:203.0.113.7", "203.0.113.7"],
+    ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["unknown", "unknown"],
+  ])("%s → %s", (ip, bucket) => {
+    expect(ipBucket(ip)).toBe(bucket);
+  });
+});
+
+describe("rateLimits (the app's instance)", () => {
+  it("is built from env with the default limits and answers through the run's bridge", async () => {
+    const instance: RateLimits = appRateLimits;
+    if (Date.now() % 60_000 > 59_000) await sleep(1100); // keep the burst inside one window
+    const ip = `198.51.100.${1 + (randomBytes(1)[0] ?? 0) % 250}`;
+    await times(10, () => instance.auth(ip)); // RATE_LIMIT_AUTH default "10/60s"
+    const error = await refusal(instance.auth(ip));
+    expect(error.reason).toBe("RATE_LIMITED");
+    expect(error.details.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+});

@@ -1,0 +1,980 @@
+/**
+ * The scoring core against real services: Postgres, and Redis through the Upstash bridge.
+ *
+ * Tests that compare or flush a whole board use an isolated board (their own Redis keys under
+ * this run's prefix, their own leaderboard) so they neither see nor disturb other test files'
+ * boards. Postgres is shared by all files of the run: comparisons are made per user for this
+ * file's users, and whole lists are compared restricted to them.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+
+import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { Redis } from "@upstash/redis";
+import { asc, eq, inArray, ne, sql } from "drizzle-orm";
+import { Redis as IORedis } from "ioredis";
+import type { Session } from "next-auth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startUpstashBridge, type UpstashBridge } from "../../../scripts/upstash-bridge";
+import { env } from "~/env.js";
+import { AppError, reasonOf, type Reason } from "~/server/api/errors";
+import { appRouter, createCaller } from "~/server/api/root";
+import type { Context } from "~/server/api/trpc";
+import { signUp, type SessionUser } from "~/server/auth/accounts";
+import { createDatabase, db } from "~/server/db";
+import { scoreActions, scores, users } from "~/server/db/schema";
+import { boardMember, createRedisBoard, type BoardKeys, type RedisBoard } from "~/server/redis/board";
+import { redis } from "~/server/redis/client";
+import { createRateLimits, type RateLimits } from "~/server/redis/rate-limit";
+import { liveBoard, scoreDeps } from "~/server/scoring";
+import { createLeaderboard, readStandingFromDatabase, readTopFromDatabase, type Leaderboard } from "./board";
+import { ACTION_RULES, type ActionType } from "./rules";
+import { startAction, submitAction, type Outcome, type ScoreDeps, type ScoreFailure, type ScoreResult } from "./score-service";
+import { actionTokenKey, issueActionToken, type IssuedAction } from "./token";
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+const hex = (bytes = 6) => randomBytes(bytes).toString("hex");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Raw access to the run's redis-server, to inspect and delete this file's isolated keys. */
+const raw = new IORedis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+const isolatedPrefixes: string[] = [];
+const bridges: UpstashBridge[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  await raw.connect();
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup().catch(() => {});
+  for (const bridge of bridges) await bridge.close().catch(() => {});
+  for (const prefix of isolatedPrefixes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (keys.length > 0) await raw.unlink(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  }
+  raw.disconnect();
+});
+
+/** A clock the test moves by hand: tokens are issued and checked against it. */
+function manualClock(start = Date.now()) {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+type Clock = ReturnType<typeof manualClock>;
+
+/** A user with a score row of 0, as sign-up creates (without the cost of hashing a password). */
+async function createUser(): Promise<SessionUser> {
+  const username = `u_${hex()}`;
+  const displayName = `Player ${username}`;
+  const [row] = await db.insert(users).values({ username, displayName }).returning({ id: users.id });
+  await db.insert(scores).values({ userId: row!.id });
+  return { id: row!.id, username, name: displayName, role: "user" };
+}
+
+async function createUsers(count: number) {
+  return Promise.all(Array.from({ length: count }, () => createUser()));
+}
+
+function sessionFor(user: SessionUser): Session {
+  return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
+}
+
+type Isolated = {
+  keys: BoardKeys;
+  redisBoard: RedisBoard;
+  leaderboard: Leaderboard;
+  deps: ScoreDeps;
+  clock: Clock;
+  redisErrors: string[];
+  /** The first line of each reported Redis error, for failure messages. */
+  redisErrorMessages: string[];
+};
+
+/** An isolated board: own keys under this run's prefix, own leaderboard, own clock; the shared database. */
+function isolatedBoard(client: Redis = redis, database = db): Isolated {
+  const prefix = `${env.REDIS_KEY_PREFIX}iso_${hex()}:`;
+  isolatedPrefixes.push(prefix);
+  const base = `${prefix}board`;
+  const keys: BoardKeys = {
+    board: base,
+    entries: `${base}:entries`,
+    names: `${base}:names`,
+    version: `${base}:version`,
+    ready: `${base}:ready`,
+    rebuildLock: `${base}:rebuilding`,
+    changes: `${base}:changes`,
+  };
+  const redisBoard = createRedisBoard(client, keys);
+  const redisErrors: string[] = [];
+  const redisErrorMessages: string[] = [];
+  const leaderboard = createLeaderboard({
+    db: database,
+    redisBoard,
+    onRedisError: (operation, error) => {
+      redisErrors.push(operation);
+      redisErrorMessages.push(`${operation}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    },
+  });
+  const clock = manualClock();
+  return { keys, redisBoard, leaderboard, clock, redisErrors, redisErrorMessages, deps: { db: database, leaderboard, tokenKey: scoreDeps.tokenKey, now: clock.now } };
+}
+
+/** Builds the isolated board from Postgres (as the first read of a fresh Redis does) and waits for it. */
+async function buildBoard(iso: Isolated) {
+  await iso.leaderboard.top(1);
+  await iso.leaderboard.settled();
+  expect(await iso.redisBoard.top(1), `board built (Redis errors: ${iso.redisErrorMessages.join("; ")})`).not.toBeNull();
+}
+
+async function deleteBoardKeys(keys: BoardKeys) {
+  await raw.del(keys.board, keys.entries, keys.names, keys.version, keys.ready, keys.rebuildLock);
+}
+
+function ok<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new Error(`expected success, got ${outcome.reason}`);
+  return outcome.value;
+}
+
+function refused(outcome: Outcome<unknown>): ScoreFailure | "OK" {
+  return outcome.ok ? "OK" : outcome.reason;
+}
+
+async function start(deps: ScoreDeps, user: SessionUser, actionType: ActionType | string = "COMPLETE_TASK") {
+  return ok(await startAction(deps, { userId: user.id, actionType }));
+}
+
+async function startMany(deps: ScoreDeps, user: SessionUser, count: number, actionType: ActionType = "COMPLETE_TASK") {
+  return Promise.all(Array.from({ length: count }, () => start(deps, user, actionType)));
+}
+
+function submit(deps: ScoreDeps, user: SessionUser, action: Pick<IssuedAction, "actionId" | "token">, meta: { ip?: string; userAgent?: string } = {}) {
+  return submitAction(deps, {
+    userId: user.id,
+    actionId: action.actionId,
+    token: action.token,
+    ip: meta.ip ?? null,
+    userAgent: meta.userAgent ?? null,
+  });
+}
+
+/** Moves the clock past the longest minimum (WIN_MATCH, 5 s): every started action may be submitted. */
+const pastMinimum = (clock: Clock) => clock.advance(6_000);
+
+async function auditRows(userId: string) {
+  return db.select().from(scoreActions).where(eq(scoreActions.userId, userId)).orderBy(asc(scoreActions.id));
+}
+
+async function dbScore(userId: string) {
+  const [row] = await db.select({ score: scores.score }).from(scores).where(eq(scores.userId, userId));
+  return row!.score;
+}
+
+/** Invariant: the score in Postgres equals the sum of the user's audit deltas. */
+async function expectScoreIsSumOfDeltas(userIds: string[]) {
+  const [scoreRows, totals] = await Promise.all([
+    db.select({ userId: scores.userId, score: scores.score }).from(scores).where(inArray(scores.userId, userIds)),
+    db
+      .select({ userId: scoreActions.userId, total: sql<string>`sum(${scoreActions.delta})::text` })
+      .from(scoreActions)
+      .where(inArray(scoreActions.userId, userIds))
+      .groupBy(scoreActions.userId),
+  ]);
+  const totalOf = new Map(totals.map((row) => [row.userId, Number(row.total)]));
+  expect(scoreRows).toHaveLength(userIds.length);
+  expect(scoreRows.map((row) => ({ userId: row.userId, sumOfDeltas: totalOf.get(row.userId) ?? 0 }))).toEqual(
+    scoreRows.map((row) => ({ userId: row.userId, sumOfDeltas: row.score })),
+  );
+}
+
+/** The database's view of a user, in the terms the Redis board stores. */
+async function databaseState(userIds: string[]) {
+  const rows = await db
+    .select({
+      userId: users.id,
+      score: scores.score,
+      version: scores.version,
+      hidden: users.hidden,
+      banned: users.banned,
+      reachedMicros: sql<string>`(extract(epoch from ${scores.reachedAt}) * 1000000)::bigint::text`,
+    })
+    .from(users)
+    .innerJoin(scores, eq(scores.userId, users.id))
+    .where(inArray(users.id, userIds));
+  return new Map(rows.map((row) => [row.userId, row]));
+}
+
+/** The Redis board's view of users, read directly: entries hash (version|member) and the sorted set. */
+async function redisState(keys: BoardKeys, userIds: string[]) {
+  const members = await raw.zrange(keys.board, 0, -1, "WITHSCORES");
+  const byUser = new Map<string, { member: string; score: number }[]>();
+  for (let i = 0; i < members.length; i += 2) {
+    const member = members[i]!;
+    const userId = member.slice(member.indexOf(":") + 1);
+    const list = byUser.get(userId) ?? [];
+    list.push({ member, score: Number(members[i + 1]) });
+    byUser.set(userId, list);
+  }
+  const entries = userIds.length > 0 ? await raw.hmget(keys.entries, ...userIds) : [];
+  return new Map(
+    userIds.map((userId, index) => {
+      const entry = entries[index] ?? null;
+      const version = entry === null ? null : Number(entry.slice(0, entry.indexOf("|")));
+      return [userId, { version, members: byUser.get(userId) ?? [] }];
+    }),
+  );
+}
+
+/**
+ * For each user: Redis holds exactly one member, encoding the reached-at time Postgres has, with
+ * the score Postgres has, at the version Postgres has. Throws (an assertion) when not.
+ */
+async function expectRedisMatchesDatabase(keys: BoardKeys, userIds: string[]) {
+  const [inDb, inRedis] = await Promise.all([databaseState(userIds), redisState(keys, userIds)]);
+  const actual = userIds.map((userId) => ({ userId, ...inRedis.get(userId)! }));
+  const expected = userIds.map((userId) => {
+    const row = inDb.get(userId)!;
+    const visible = !row.hidden && !row.banned;
+    return {
+      userId,
+      version: row.version,
+      members: visible ? [{ member: boardMember(row.reachedMicros, userId), score: row.score }] : [],
+    };
+  });
+  expect(actual).toEqual(expected);
+}
+
+/** Retries `check` until it passes or `timeoutMs` runs out; returns how long it took. */
+async function eventually(check: () => Promise<void>, timeoutMs: number, intervalMs = 50): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await check();
+      return Date.now() - started;
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await sleep(intervalMs);
+    }
+  }
+}
+
+/**
+ * Other test files share the database. Visible users of theirs with a score above 0 outrank
+ * ours; while that set is unchanged since an isolated board was built, the board's absolute
+ * ranks must equal Postgres's exactly. Users with score 0 (sign-ups) never outrank ours.
+ */
+async function foreignFingerprint(mine: Set<string>) {
+  const rows = await db
+    .select({ id: users.id, score: scores.score, version: scores.version, hidden: users.hidden, banned: users.banned })
+    .from(users)
+    .innerJoin(scores, eq(scores.userId, users.id))
+    .where(ne(scores.score, 0))
+    .orderBy(asc(users.id));
+  return JSON.stringify(rows.filter((row) => !mine.has(row.id)));
+}
+
+/** Ranks through the leaderboard (Redis rank, Postgres score) against Postgres's own count. */
+async function expectRanksMatchDatabase(iso: Isolated, userIds: string[], fingerprintAtBuild: string, mine: Set<string>) {
+  const [standings, redisRanks, fromDb] = await Promise.all([
+    Promise.all(userIds.map((userId) => iso.leaderboard.standing(userId))),
+    Promise.all(userIds.map((userId) => iso.redisBoard.rank(userId))),
+    Promise.all(userIds.map((userId) => readStandingFromDatabase(db, userId))),
+  ]);
+  if ((await foreignFingerprint(mine)) !== fingerprintAtBuild) {
+    // Another file changed scores of its own users meanwhile; only our users' relative order is comparable.
+    console.warn("foreign scores changed during the test: comparing the relative order of this test's users only");
+    const order = (ranks: (number | string | null | undefined)[]) =>
+      userIds
+        .map((userId, index) => ({ userId, rank: typeof ranks[index] === "number" ? ranks[index] : Infinity }))
+        .sort((a, b) => a.rank - b.rank)
+        .map((x) => x.userId);
+    expect(order(redisRanks)).toEqual(order(fromDb.map((standing) => standing?.rank)));
+    return;
+  }
+  expect(redisRanks).toEqual(fromDb.map((standing) => standing?.rank));
+  expect(standings).toEqual(fromDb);
+}
+
+/** The entries of a board that belong to `mine`, without their absolute rank. */
+function mineOnly(entries: { userId: string; displayName: string; score: number }[], mine: Set<string>) {
+  return entries.filter((entry) => mine.has(entry.userId)).map(({ userId, displayName, score }) => ({ userId, displayName, score }));
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** Limits that never refuse (RATE_LIMIT_DISABLED), for tests about something else. */
+const noLimits = createRateLimits({ redis, prefix: "unused", user: "20/10s", auth: "10/60s", disabled: true });
+
+function routerContext(session: Session | null, scoring: ScoreDeps, rateLimits: RateLimits = noLimits, headers = new Headers()): Context {
+  return { db: scoring.db, session, headers, scoring, rateLimits, live: liveBoard };
+}
+
+async function caught(promise: Promise<unknown>): Promise<TRPCError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(TRPCError);
+    return error as TRPCError;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+async function expectAppError(promise: Promise<unknown>, reason: Reason, code: TRPCError["code"]) {
+  const error = await caught(promise);
+  expect({ reason: reasonOf(error), code: error.code }).toEqual({ reason, code });
+  return error;
+}
+
+// ---------------------------------------------------------------------------
+
+describe("score service: refusals", () => {
+  const iso = isolatedBoard();
+  const { deps, clock } = iso;
+
+  it("refuses to start an unknown action type with UNKNOWN_ACTION", async () => {
+    const user = await createUser();
+    for (const actionType of ["NOPE", "", "complete_task", "ADMIN_ADJUST", "__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      expect(refused(await startAction(deps, { userId: user.id, actionType })), actionType).toBe("UNKNOWN_ACTION");
+    }
+    expect(await auditRows(user.id)).toEqual([]);
+  });
+
+  it("refuses a forged token (signed with another key) with INVALID_TOKEN and changes nothing", async () => {
+    const user = await createUser();
+    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url") });
+    const forged = issueActionToken(otherKey, { userId: user.id, actionType: "DAILY_BONUS", actionId: randomUUID(), issuedAt: clock.now() });
+    pastMinimum(clock);
+    expect(refused(await submit(deps, user, forged))).toBe("INVALID_TOKEN");
+    // A real token with a forged action id next to it is no better.
+    const real = await start(deps, user, "COMPLETE_TASK");
+    pastMinimum(clock);
+    expect(refused(await submit(deps, user, { actionId: randomUUID(), token: real.token }))).toBe("INVALID_TOKEN");
+    expect(await dbScore(user.id)).toBe(0);
+    expect(await auditRows(user.id)).toEqual([]);
+  });
+
+  it("refuses another user's token with INVALID_TOKEN; the owner can still complete it", async () => {
+    const [owner, thief] = (await createUsers(2)) as [SessionUser, SessionUser];
+    const action = await start(deps, owner, "WIN_MATCH");
+    pastMinimum(clock);
+    expect(refused(await submit(deps, thief, action))).toBe("INVALID_TOKEN");
+    expect(await dbScore(thief.id)).toBe(0);
+    expect(await auditRows(thief.id)).toEqual([]);
+    expect(await dbScore(owner.id)).toBe(0);
+
+    expect(ok(await submit(deps, owner, action))).toMatchObject({ userId: owner.id, score: 25, delta: 25, replayed: false });
+  });
+
+  it("refuses a token at issuedAt + 5 min with TOKEN_EXPIRED and records nothing", async () => {
+    const user = await createUser();
+    const action = await start(deps, user, "COMPLETE_TASK");
+    clock.advance(5 * 60 * 1000);
+    expect(refused(await submit(deps, user, action))).toBe("TOKEN_EXPIRED");
+    expect(await dbScore(user.id)).toBe(0);
+    expect(await auditRows(user.id)).toEqual([]);
+  });
+
+  it("refuses a submit before minCompleteAt with TOO_FAST; the same action counts once its time has come", async () => {
+    const user = await createUser();
+    const action = await start(deps, user, "WIN_MATCH");
+    expect(action.minCompleteAt.getTime() - action.issuedAt.getTime()).toBe(5_000);
+    expect(refused(await submit(deps, user, action))).toBe("TOO_FAST");
+    clock.advance(4_999);
+    expect(refused(await submit(deps, user, action))).toBe("TOO_FAST");
+    expect(await auditRows(user.id)).toEqual([]);
+    clock.advance(1);
+    expect(ok(await submit(deps, user, action))).toMatchObject({ score: 25, delta: 25, replayed: false });
+  });
+
+  it("allows one DAILY_BONUS per UTC day: a second action is ACTION_CAP_REACHED, and so is starting a third", async () => {
+    const user = await createUser();
+    const [first, second] = (await startMany(deps, user, 2, "DAILY_BONUS")) as [IssuedAction, IssuedAction];
+    // DAILY_BONUS has no minimum: it may be submitted at once.
+    expect(ok(await submit(deps, user, first))).toMatchObject({ score: 50, delta: 50, replayed: false });
+    expect(refused(await submit(deps, user, second))).toBe("ACTION_CAP_REACHED");
+    expect(refused(await startAction(deps, { userId: user.id, actionType: "DAILY_BONUS" }))).toBe("ACTION_CAP_REACHED");
+    expect(await dbScore(user.id)).toBe(50);
+    expect((await auditRows(user.id)).map((row) => row.actionId)).toEqual([first.actionId]);
+    // The cap is per action type: other actions are still open.
+    expect((await startAction(deps, { userId: user.id, actionType: "COMPLETE_TASK" })).ok).toBe(true);
+  });
+
+  it("allows 30 WIN_MATCH per hour: 30 succeed, the 31st is ACTION_CAP_REACHED, then starting is refused too", async () => {
+    const user = await createUser();
+    const actions = await startMany(deps, user, 31, "WIN_MATCH");
+    pastMinimum(clock);
+    for (const [index, action] of actions.slice(0, 30).entries()) {
+      expect(ok(await submit(deps, user, action))).toMatchObject({ score: 25 * (index + 1), delta: 25, replayed: false });
+    }
+    expect(refused(await submit(deps, user, actions[30]!))).toBe("ACTION_CAP_REACHED");
+    expect(refused(await startAction(deps, { userId: user.id, actionType: "WIN_MATCH" }))).toBe("ACTION_CAP_REACHED");
+    expect(await dbScore(user.id)).toBe(750);
+    expect(await auditRows(user.id)).toHaveLength(30);
+    // A capped action that was recorded still replays as recorded.
+    expect(ok(await submit(deps, user, actions[0]!))).toMatchObject({ score: 750, delta: 0, replayed: true });
+  });
+
+  it("holds the cap under a concurrent burst: of 31 WIN_MATCH submitted at once exactly 30 count, none fails otherwise", async () => {
+    const user = await createUser();
+    const actions = await startMany(deps, user, 31, "WIN_MATCH");
+    pastMinimum(clock);
+    const settled = await Promise.allSettled(actions.map((action) => submit(deps, user, action)));
+    const outcomes = settled.map((result) => (result.status === "fulfilled" ? refused(result.value) : `threw: ${String(result.reason)}`));
+    const tally = outcomes.reduce<Record<string, number>>((acc, outcome) => ({ ...acc, [outcome]: (acc[outcome] ?? 0) + 1 }), {});
+    expect(tally).toEqual({ OK: 30, ACTION_CAP_REACHED: 1 });
+    expect(await dbScore(user.id)).toBe(750);
+    expect(await auditRows(user.id)).toHaveLength(30);
+    await expectScoreIsSumOfDeltas([user.id]);
+  });
+
+  it("refuses a banned user with BANNED at start and at submit, and writes no audit row", async () => {
+    const user = await createUser();
+    const startedBeforeBan = await start(deps, user, "COMPLETE_TASK");
+    const daily = await start(deps, user, "DAILY_BONUS");
+    await db.update(users).set({ banned: true }).where(eq(users.id, user.id));
+    pastMinimum(clock);
+    expect(refused(await startAction(deps, { userId: user.id, actionType: "COMPLETE_TASK" }))).toBe("BANNED");
+    expect(refused(await submit(deps, user, startedBeforeBan))).toBe("BANNED");
+    expect(refused(await submit(deps, user, daily))).toBe("BANNED");
+    expect(await dbScore(user.id)).toBe(0);
+    expect(await auditRows(user.id)).toEqual([]);
+  });
+});
+
+describe("score service: success, audit and replay", () => {
+  const iso = isolatedBoard();
+  const { deps, clock } = iso;
+  beforeAll(() => buildBoard(iso));
+
+  it("raises the score by the server-side delta and returns score, delta, rank and replayed: false", async () => {
+    const user = await createUser();
+    const action = await start(deps, user, "COMPLETE_TASK");
+    expect(action).toMatchObject({ actionType: "COMPLETE_TASK", actionId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(action.minCompleteAt.getTime() - action.issuedAt.getTime()).toBe(2_000);
+    expect(action.expiresAt.getTime() - action.issuedAt.getTime()).toBe(5 * 60 * 1000);
+    clock.advance(2_000);
+    const result = ok(await submit(deps, user, action));
+    const standing = await readStandingFromDatabase(db, user.id);
+    expect(result).toEqual({ userId: user.id, score: 10, delta: ACTION_RULES.COMPLETE_TASK.delta, rank: standing!.rank, replayed: false });
+    expect(result.rank).toBeGreaterThanOrEqual(1);
+    expect(await dbScore(user.id)).toBe(10);
+  });
+
+  it("writes one audit row per change with previous_score, new_score, delta, action_type, ip and user_agent as submitted", async () => {
+    const user = await createUser();
+    const [{ version: initialVersion }] = (await db.select({ version: scores.version }).from(scores).where(eq(scores.userId, user.id))) as [{ version: number }];
+    const task = await start(deps, user, "COMPLETE_TASK");
+    const match = await start(deps, user, "WIN_MATCH");
+    pastMinimum(clock);
+    ok(await submit(deps, user, task, { ip: "203.0.113.7", userAgent: "Mozilla/5.0 (scoreboard test)" }));
+    ok(await submit(deps, user, match, { ip: "2001:db8::1", userAgent: "agent-two" }));
+
+    const rows = await auditRows(user.id);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        userId: user.id,
+        actionId: task.actionId,
+        actionType: "COMPLETE_TASK",
+        delta: 10,
+        previousScore: 0,
+        newScore: 10,
+        actorId: null,
+        ip: "203.0.113.7",
+        userAgent: "Mozilla/5.0 (scoreboard test)",
+      }),
+      expect.objectContaining({
+        userId: user.id,
+        actionId: match.actionId,
+        actionType: "WIN_MATCH",
+        delta: 25,
+        previousScore: 10,
+        newScore: 35,
+        actorId: null,
+        ip: "2001:db8::1",
+        userAgent: "agent-two",
+      }),
+    ]);
+    // The score's reached-at time is the commit of the latest change.
+    const [row] = await db.select().from(scores).where(eq(scores.userId, user.id));
+    expect(row).toMatchObject({ score: 35 });
+    // Each change draws a new board version; the row carries the latest, above the sign-up's.
+    expect(row!.version).toBeGreaterThan(initialVersion);
+    expect(row!.reachedAt.getTime()).toBe(rows[1]!.createdAt.getTime());
+    await expectScoreIsSumOfDeltas([user.id]);
+    // Redis got the change too.
+    await expectRedisMatchesDatabase(iso.keys, [user.id]);
+  });
+
+  it("answers a repeated (actionId, token) with replayed: true, delta 0 and the current score, and records it once", async () => {
+    const user = await createUser();
+    const [first, second] = (await startMany(deps, user, 2)) as [IssuedAction, IssuedAction];
+    clock.advance(2_000);
+    const original = ok(await submit(deps, user, first));
+    expect(original).toMatchObject({ score: 10, delta: 10, replayed: false });
+
+    const again = ok(await submit(deps, user, first));
+    expect(again).toEqual({ ...original, delta: 0, replayed: true });
+
+    ok(await submit(deps, user, second));
+    // A later replay reports the score as it is now, still without adding.
+    expect(ok(await submit(deps, user, first))).toMatchObject({ userId: user.id, score: 20, delta: 0, replayed: true });
+    expect(await dbScore(user.id)).toBe(20);
+    expect((await auditRows(user.id)).map((row) => row.actionId)).toEqual([first.actionId, second.actionId]);
+  });
+
+  it("credits 20 actions exactly once when each is submitted 10 times, all 200 at once", async () => {
+    const user = await createUser();
+    const actions = await startMany(deps, user, 20, "COMPLETE_TASK");
+    clock.advance(2_000);
+    const calls = shuffle(actions.flatMap((action) => Array.from({ length: 10 }, () => action)));
+    const started = Date.now();
+    const settled = await Promise.allSettled(calls.map((action) => submit(deps, user, action)));
+    const elapsed = Date.now() - started;
+
+    const rejected = settled.filter((result) => result.status === "rejected").map((result) => String(result.reason));
+    expect(rejected).toEqual([]);
+    const results = settled.map((result, index) => ({ action: calls[index]!, outcome: (result as PromiseFulfilledResult<Outcome<ScoreResult>>).value }));
+    const failures = results.filter(({ outcome }) => !outcome.ok).map(({ outcome }) => refused(outcome));
+    expect(failures).toEqual([]);
+
+    const values = results.map(({ action, outcome }) => ({ action, value: ok(outcome) }));
+    const fresh = values.filter(({ value }) => !value.replayed);
+    const replays = values.filter(({ value }) => value.replayed);
+    expect(fresh).toHaveLength(20);
+    expect(replays).toHaveLength(180);
+    // Each action was credited exactly once, each credit added 10, and the credits form one sequence 10, 20, …, 200.
+    expect(new Set(fresh.map(({ action }) => action.actionId)).size).toBe(20);
+    expect(fresh.every(({ value }) => value.delta === 10)).toBe(true);
+    expect(fresh.map(({ value }) => value.score).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => 10 * (i + 1)));
+    expect(replays.every(({ value }) => value.delta === 0 && value.score >= 10 && value.score <= 200)).toBe(true);
+
+    expect(await dbScore(user.id)).toBe(200);
+    const rows = await auditRows(user.id);
+    expect(rows).toHaveLength(20);
+    expect(new Set(rows.map((row) => row.actionId))).toEqual(new Set(actions.map((action) => action.actionId)));
+    await expectScoreIsSumOfDeltas([user.id]);
+    await eventually(() => expectRedisMatchesDatabase(iso.keys, [user.id]), 1_000);
+    console.info(`200 concurrent submits (20 distinct) took ${elapsed} ms`);
+  });
+});
+
+describe("board consistency: Redis converges to Postgres", () => {
+  it("50 users × 10 actions, interleaved at random and concurrently: Redis agrees with Postgres for every user", async () => {
+    const iso = isolatedBoard();
+    const { deps, clock } = iso;
+    const players = await createUsers(50);
+    const mine = new Set(players.map((player) => player.id));
+    await buildBoard(iso);
+    const fingerprint = await foreignFingerprint(mine);
+
+    const types: ActionType[] = ["COMPLETE_TASK", "WIN_MATCH"];
+    const planned = await Promise.all(
+      players.flatMap((player) =>
+        Array.from({ length: 10 }, async () => {
+          const actionType = types[Math.floor(Math.random() * types.length)]!;
+          return { player, action: await start(deps, player, actionType) };
+        }),
+      ),
+    );
+    pastMinimum(clock);
+    const started = Date.now();
+    const outcomes = await Promise.all(
+      shuffle(planned).map(async ({ player, action }) => {
+        await sleep(Math.random() * 30);
+        return { player, action, outcome: await submit(deps, player, action) };
+      }),
+    );
+    const elapsed = Date.now() - started;
+
+    for (const { action, outcome } of outcomes) {
+      expect(ok(outcome)).toMatchObject({ delta: ACTION_RULES[action.actionType].delta, replayed: false });
+    }
+    const userIds = players.map((player) => player.id);
+    const expectedScores = new Map(userIds.map((id) => [id, 0]));
+    for (const { player, action } of outcomes) expectedScores.set(player.id, expectedScores.get(player.id)! + ACTION_RULES[action.actionType].delta);
+    const inDb = await databaseState(userIds);
+    expect(userIds.map((id) => inDb.get(id)!.score)).toEqual(userIds.map((id) => expectedScores.get(id)));
+    // Board versions come from one sequence: every user's latest is distinct.
+    expect(new Set(userIds.map((id) => inDb.get(id)!.version)).size).toBe(userIds.length);
+    await expectScoreIsSumOfDeltas(userIds);
+
+    await iso.leaderboard.settled();
+    const convergedAfter = await eventually(() => expectRedisMatchesDatabase(iso.keys, userIds), 1_000);
+    await expectRanksMatchDatabase(iso, userIds, fingerprint, mine);
+
+    // The two read paths list our users in the same order, with the same names and scores.
+    for (const limit of [100, 1000]) {
+      const [fromRedis, fromDb] = await Promise.all([iso.redisBoard.top(limit), readTopFromDatabase(db, limit)]);
+      expect(fromRedis).not.toBeNull();
+      if (limit === 1000) expect(mineOnly(fromDb.entries, mine)).toHaveLength(50);
+      if (limit === 100 && (await foreignFingerprint(mine)) !== fingerprint) continue;
+      expect(mineOnly(fromRedis!.entries, mine), `top ${limit}`).toEqual(mineOnly(fromDb.entries, mine));
+    }
+    // And through the leaderboard's own read (Redis, as the board is built).
+    expect(mineOnly((await iso.leaderboard.top(1000)).entries, mine)).toEqual(mineOnly((await readTopFromDatabase(db, 1000)).entries, mine));
+    console.info(`500 interleaved submits of 50 users took ${elapsed} ms; Redis matched after ${convergedAfter} ms`);
+  });
+
+  it("after a flush of the board's keys mid-run, reads fall back to Postgres, trigger a rebuild and converge", async () => {
+    const iso = isolatedBoard();
+    const { deps, clock } = iso;
+    const players = await createUsers(10);
+    const mine = new Set(players.map((player) => player.id));
+    const userIds = players.map((player) => player.id);
+    await buildBoard(iso);
+    const fingerprint = await foreignFingerprint(mine);
+
+    const planned = (await Promise.all(players.map(async (player) => (await startMany(deps, player, 8)).map((action) => ({ player, action }))))).flat();
+    clock.advance(2_000);
+    let completed = 0;
+    let completedAtFlush = -1;
+    const run = Promise.all(
+      shuffle(planned).map(async ({ player, action }, index) => {
+        await sleep(index * 0.5 + Math.random() * 10);
+        const outcome = await submit(deps, player, action);
+        completed += 1;
+        return outcome;
+      }),
+    );
+    await sleep(25);
+    completedAtFlush = completed;
+    await deleteBoardKeys(iso.keys);
+    const outcomes = await run;
+    expect(outcomes.map(refused).filter((reason) => reason !== "OK")).toEqual([]);
+    // The flush really happened while submits were running.
+    expect(completedAtFlush).toBeGreaterThan(0);
+    expect(completedAtFlush).toBeLessThan(planned.length);
+
+    // Whichever path answers (a submit after the flush may already have started the rebuild),
+    // the first read is Postgres's board.
+    const firstRead = await iso.leaderboard.top(100);
+    const fromDb = await readTopFromDatabase(db, 100);
+    expect(mineOnly(firstRead.entries, mine)).toEqual(mineOnly(fromDb.entries, mine));
+    expect(mineOnly(firstRead.entries, mine)).toHaveLength(10);
+
+    // That read started a rebuild; once it is done Redis answers again, equal to Postgres.
+    await iso.leaderboard.settled();
+    expect(await iso.redisBoard.top(1)).not.toBeNull();
+    await expectRedisMatchesDatabase(iso.keys, userIds);
+    await expectRanksMatchDatabase(iso, userIds, fingerprint, mine);
+    expect(mineOnly((await iso.leaderboard.top(1000)).entries, mine)).toEqual(mineOnly((await readTopFromDatabase(db, 1000)).entries, mine));
+    await expectScoreIsSumOfDeltas(userIds);
+  });
+
+  it("right after a flush, a submit reports the user's true rank, not their place in a half-empty board", async () => {
+    const iso = isolatedBoard();
+    const { deps, clock } = iso;
+    const [leader, chaser] = (await createUsers(2)) as [SessionUser, SessionUser];
+    await buildBoard(iso);
+    const leaderAction = await start(deps, leader, "WIN_MATCH");
+    const chaserActions = await startMany(deps, chaser, 2, "COMPLETE_TASK");
+    pastMinimum(clock);
+    ok(await submit(deps, leader, leaderAction)); // 25
+    ok(await submit(deps, chaser, chaserActions[0]!)); // 10
+
+    await deleteBoardKeys(iso.keys);
+    const result = ok(await submit(deps, chaser, chaserActions[1]!)); // 20, still behind the leader's 25
+    const truth = await readStandingFromDatabase(db, chaser.id);
+    const leaderTruth = await readStandingFromDatabase(db, leader.id);
+    expect(truth!.rank).toBeGreaterThan(leaderTruth!.rank!);
+    expect(result).toMatchObject({ score: 20, delta: 10, replayed: false });
+    expect(result.rank, "rank returned by submit vs Postgres's rank").toBe(truth!.rank);
+  });
+
+  it("keeps leaderboard.top's version from going backwards as reads move between Postgres and Redis", async () => {
+    const iso = isolatedBoard();
+    const { deps, clock } = iso;
+    const user = await createUser();
+    const actions = await startMany(deps, user, 2, "COMPLETE_TASK");
+    clock.advance(2_000);
+
+    const versions: { when: string; version: number }[] = [];
+    const read = async (when: string) => versions.push({ when, version: (await iso.leaderboard.top(10)).version });
+    await read("fresh Redis (Postgres answers)");
+    await iso.leaderboard.settled();
+    await read("after the rebuild (Redis answers)");
+    ok(await submit(deps, user, actions[0]!));
+    await read("after a change");
+    await deleteBoardKeys(iso.keys);
+    await read("after a flush (Postgres answers)");
+    await iso.leaderboard.settled();
+    await read("after the second rebuild");
+    ok(await submit(deps, user, actions[1]!));
+    await read("after another change");
+
+    for (let i = 1; i < versions.length; i++) {
+      expect(versions[i]!.version, `${versions[i - 1]!.when} → ${versions[i]!.when}: ${JSON.stringify(versions)}`).toBeGreaterThanOrEqual(
+        versions[i - 1]!.version,
+      );
+    }
+  });
+
+  it("with the Upstash bridge down, submits still commit and reads come from Postgres; after it returns, Redis converges", async () => {
+    const token = randomBytes(24).toString("base64url");
+    let bridge = await startUpstashBridge({ port: 0, token, redisUrl: env.REDIS_URL });
+    bridges.push(bridge);
+    const port = bridge.port;
+    const client = new Redis({ url: bridge.url, token, retry: false, enableTelemetry: false, automaticDeserialization: false });
+    const iso = isolatedBoard(client);
+    const { deps, clock } = iso;
+    const players = await createUsers(5);
+    const mine = new Set(players.map((player) => player.id));
+    const userIds = players.map((player) => player.id);
+    await buildBoard(iso);
+
+    const actions = new Map(await Promise.all(players.map(async (player) => [player.id, await startMany(deps, player, 4)] as const)));
+    clock.advance(2_000);
+    const round = (index: number) =>
+      Promise.all(players.map(async (player) => ({ player, result: ok(await submit(deps, player, actions.get(player.id)![index]!)) })));
+
+    // Bridge up: a normal round, Redis in step.
+    await round(0);
+    await expectRedisMatchesDatabase(iso.keys, userIds);
+    const before = await redisState(iso.keys, userIds);
+
+    // Stop the bridge while a round is in flight, then run two more rounds with it down.
+    const inFlight = round(1);
+    await bridge.close();
+    const downRounds = [...(await inFlight), ...(await round(2)), ...(await round(3))];
+    expect(downRounds).toHaveLength(15);
+    for (const { player, result } of downRounds) {
+      expect(result).toMatchObject({ userId: player.id, delta: 10, replayed: false });
+      expect(result.rank, "a rank even without Redis").toEqual(expect.any(Number));
+    }
+    // Committed in Postgres…
+    const inDb = await databaseState(userIds);
+    expect(userIds.map((id) => inDb.get(id)!.score)).toEqual(userIds.map(() => 40));
+    await expectScoreIsSumOfDeltas(userIds);
+    // …and the rank each of the last submits got is Postgres's.
+    for (const { player, result } of downRounds.slice(10)) {
+      expect(result.rank).toBe((await readStandingFromDatabase(db, player.id))!.rank);
+    }
+    // …while Redis, unreachable, still has (at most) the state before the outage for some users.
+    const during = await redisState(iso.keys, userIds);
+    expect(userIds.some((id) => during.get(id)!.version! < inDb.get(id)!.version)).toBe(true);
+    expect(userIds.every((id) => during.get(id)!.version! >= before.get(id)!.version!)).toBe(true);
+    expect(iso.redisErrors).toContain("publish");
+
+    // Reads still answer, from Postgres.
+    const board = await iso.leaderboard.top(100);
+    expect(mineOnly(board.entries, mine)).toEqual(mineOnly((await readTopFromDatabase(db, 100)).entries, mine));
+    expect(mineOnly(board.entries, mine).map((entry) => entry.score)).toEqual(userIds.map(() => 40));
+    const standing = await iso.leaderboard.standing(players[0]!.id);
+    expect(standing).toEqual(await readStandingFromDatabase(db, players[0]!.id));
+
+    // Keep it down long enough for a couple of failed repairs, then bring a new bridge up on the same port.
+    await sleep(800);
+    bridge = await startUpstashBridge({ port, token, redisUrl: env.REDIS_URL });
+    bridges.push(bridge);
+    expect(bridge.port).toBe(port);
+    const restartedAt = Date.now();
+    const convergedAfter = await eventually(() => expectRedisMatchesDatabase(iso.keys, userIds), 5_500, 100);
+    expect(Date.now() - restartedAt).toBeLessThanOrEqual(6_000);
+    // Redis answers reads again, and agrees with Postgres.
+    const fromRedis = await iso.redisBoard.top(1000);
+    expect(fromRedis).not.toBeNull();
+    expect(mineOnly(fromRedis!.entries, mine)).toEqual(mineOnly((await readTopFromDatabase(db, 1000)).entries, mine));
+    console.info(`Redis converged ${convergedAfter} ms after the bridge came back`);
+  });
+});
+
+describe("through the router (createCaller and HTTP)", () => {
+  const clock = manualClock();
+  const scoring: ScoreDeps = { ...scoreDeps, now: clock.now };
+  let player: SessionUser;
+  let other: SessionUser;
+
+  beforeAll(async () => {
+    const result = await signUp(db, env.ADMIN_USERNAMES, { username: `u_${hex()}`, password: "s3cret-passw0rd" });
+    if (!result.ok) throw new Error(result.reason);
+    player = result.user;
+    other = await createUser();
+  });
+
+  it("refuses a submit carrying a delta, a score or a user id with INVALID_INPUT and changes nothing", async () => {
+    const caller = createCaller(routerContext(sessionFor(player), scoring));
+    const action = await caller.action.start({ actionType: "WIN_MATCH" });
+    pastMinimum(clock);
+    const hostile: Record<string, unknown>[] = [
+      { actionId: action.actionId, token: action.token, delta: 1000 },
+      { actionId: action.actionId, token: action.token, score: 1e9 },
+      { actionId: action.actionId, token: action.token, userId: other.id },
+      { actionId: action.actionId, token: action.token, actionType: "DAILY_BONUS" },
+    ];
+    for (const input of hostile) {
+      const error = await expectAppError(
+        caller.score.submit(input as unknown as { actionId: string; token: string }),
+        "INVALID_INPUT",
+        "BAD_REQUEST",
+      );
+      expect(error.message.length).toBeGreaterThan(0);
+    }
+    expect(await dbScore(player.id)).toBe(0);
+    expect(await dbScore(other.id)).toBe(0);
+    expect(await auditRows(player.id)).toEqual([]);
+    expect(await auditRows(other.id)).toEqual([]);
+    // The action was not used up by the refused calls, and counts its server-side delta only.
+    expect(await caller.score.submit({ actionId: action.actionId, token: action.token })).toMatchObject({
+      userId: player.id,
+      score: 25,
+      delta: 25,
+      replayed: false,
+    });
+  });
+
+  it("refuses a non-uuid actionId and a missing or oversized token with INVALID_INPUT", async () => {
+    const caller = createCaller(routerContext(sessionFor(player), scoring));
+    const action = await caller.action.start({ actionType: "COMPLETE_TASK" });
+    const scoreBefore = await dbScore(player.id);
+    const bad: unknown[] = [
+      { actionId: "not-a-uuid", token: action.token },
+      { actionId: `${action.actionId}x`, token: action.token },
+      { actionId: 42, token: action.token },
+      { actionId: action.actionId, token: "" },
+      { actionId: action.actionId, token: "x".repeat(513) },
+      { actionId: action.actionId },
+      { token: action.token },
+      null,
+      "a string",
+    ];
+    for (const input of bad) {
+      await expectAppError(caller.score.submit(input as { actionId: string; token: string }), "INVALID_INPUT", "BAD_REQUEST");
+    }
+    expect(await dbScore(player.id)).toBe(scoreBefore);
+  });
+
+  it("refuses action.start of an unknown type with UNKNOWN_ACTION (BAD_REQUEST)", async () => {
+    const caller = createCaller(routerContext(sessionFor(player), scoring));
+    await expectAppError(caller.action.start({ actionType: "NOPE" }), "UNKNOWN_ACTION", "BAD_REQUEST");
+  });
+
+  it("maps service refusals to their reasons: INVALID_TOKEN (FORBIDDEN), TOO_FAST, TOKEN_EXPIRED (BAD_REQUEST)", async () => {
+    const mineCaller = createCaller(routerContext(sessionFor(player), scoring));
+    const otherCaller = createCaller(routerContext(sessionFor(other), scoring));
+    const action = await mineCaller.action.start({ actionType: "WIN_MATCH" });
+    await expectAppError(mineCaller.score.submit({ actionId: action.actionId, token: action.token }), "TOO_FAST", "BAD_REQUEST");
+    pastMinimum(clock);
+    await expectAppError(otherCaller.score.submit({ actionId: action.actionId, token: action.token }), "INVALID_TOKEN", "FORBIDDEN");
+    clock.advance(5 * 60 * 1000);
+    await expectAppError(mineCaller.score.submit({ actionId: action.actionId, token: action.token }), "TOKEN_EXPIRED", "BAD_REQUEST");
+  });
+
+  it("refuses start and submit without a session with UNAUTHENTICATED (UNAUTHORIZED)", async () => {
+    const caller = createCaller(routerContext(null, scoring));
+    await expectAppError(caller.action.start({ actionType: "COMPLETE_TASK" }), "UNAUTHENTICATED", "UNAUTHORIZED");
+    const action = await createCaller(routerContext(sessionFor(player), scoring)).action.start({ actionType: "DAILY_BONUS" });
+    const before = await dbScore(player.id);
+    await expectAppError(caller.score.submit({ actionId: action.actionId, token: action.token }), "UNAUTHENTICATED", "UNAUTHORIZED");
+    expect(await dbScore(player.id)).toBe(before);
+  });
+
+  it("rate-limits action.start per user (2 per 10 s here): the third is RATE_LIMITED with retryAfterMs, by caller and over HTTP", async () => {
+    const prefix = `${env.REDIS_KEY_PREFIX}iso_${hex()}:`;
+    isolatedPrefixes.push(prefix);
+    const limits = createRateLimits({ redis, prefix: `${prefix}ratelimit`, user: "2/10s", auth: "10/60s", disabled: false });
+
+    const caller = createCaller(routerContext(sessionFor(player), scoring, limits));
+    await caller.action.start({ actionType: "COMPLETE_TASK" });
+    await caller.action.start({ actionType: "COMPLETE_TASK" });
+    const error = await expectAppError(caller.action.start({ actionType: "COMPLETE_TASK" }), "RATE_LIMITED", "TOO_MANY_REQUESTS");
+    expect(error).toBeInstanceOf(AppError);
+    const retryAfterMs = (error as AppError).details.retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(10_000);
+    // Another user is not affected by this user's count.
+    await expect(createCaller(routerContext(sessionFor(other), scoring, limits)).action.start({ actionType: "COMPLETE_TASK" })).resolves.toHaveProperty(
+      "token",
+    );
+
+    // Over HTTP, for a user with a fresh count.
+    const ctx = routerContext(sessionFor(await createUser()), scoring, limits);
+    const post = async () => {
+      const response = await fetchRequestHandler({
+        endpoint: "/api/trpc",
+        req: new Request("http://localhost/api/trpc/action.start", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ json: { actionType: "COMPLETE_TASK" } }),
+        }),
+        router: appRouter,
+        createContext: () => ctx,
+      });
+      return { status: response.status, body: (await response.json()) as { error?: { json: { data: { reason: string; retryAfterMs?: number } } } } };
+    };
+    expect((await post()).status).toBe(200);
+    expect((await post()).status).toBe(200);
+    const third = await post();
+    expect(third.status).toBe(429);
+    expect(third.body.error?.json.data.reason).toBe("RATE_LIMITED");
+    expect(third.body.error?.json.data.retryAfterMs).toBeGreaterThan(0);
+    expect(third.body.error?.json.data.retryAfterMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it("answers a submit with SERVICE_UNAVAILABLE / DB_UNAVAILABLE when Postgres is down, and leaves Redis untouched", async () => {
+    const dead = createDatabase("postgres://postgres@127.0.0.1:47/none");
+    cleanups.push(() => dead.client.end({ timeout: 1 }));
+    const iso = isolatedBoard();
+    const user = await createUser();
+    await buildBoard(iso);
+    const action = await start(iso.deps, user, "WIN_MATCH");
+    pastMinimum(iso.clock);
+    const deadScoring: ScoreDeps = {
+      db: dead.db,
+      leaderboard: createLeaderboard({ db: dead.db, redisBoard: iso.redisBoard, onRedisError: () => {} }),
+      tokenKey: iso.deps.tokenKey,
+      now: iso.clock.now,
+    };
+    const snapshot = async () => ({
+      board: await raw.zrange(iso.keys.board, 0, -1, "WITHSCORES"),
+      entries: await raw.hgetall(iso.keys.entries),
+      names: await raw.hgetall(iso.keys.names),
+      version: await raw.get(iso.keys.version),
+      ready: await raw.get(iso.keys.ready),
+    });
+    const before = await snapshot();
+    expect(before.entries[user.id]).toBeDefined(); // built after the user existed: they are on the board with 0
+
+    const caller = createCaller(routerContext(sessionFor(user), deadScoring));
+    await expectAppError(caller.score.submit({ actionId: action.actionId, token: action.token }), "DB_UNAVAILABLE", "SERVICE_UNAVAILABLE");
+
+    const response = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://localhost/api/trpc/score.submit", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ json: { actionId: action.actionId, token: action.token } }),
+      }),
+      router: appRouter,
+      createContext: () => routerContext(sessionFor(user), deadScoring),
+    });
+    const text = await response.text();
+    expect(response.status).toBe(503);
+    expect((JSON.parse(text) as { error: { json: { data: { reason: string } } } }).error.json.data.reason).toBe("DB_UNAVAILABLE");
+    expect(text).not.toContain("postgres://");
+
+    expect(await snapshot()).toEqual(before);
+    expect(await dbScore(user.id)).toBe(0);
+    expect(await auditRows(user.id)).toEqual([]);
+    // Nothing was used up: with the database back, the same action counts once.
+    expect(ok(await submit(iso.deps, user, action))).toMatchObject({ score: 25, delta: 25, replayed: false });
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The score service: the only code that changes scores. Plain functions over their
+ * dependencies (database, leaderboard, clock, token key), called by thin routers.
+ */
+import { randomUUID } from "node:crypto";
+
+import { sql, type SQL } from "drizzle-orm";
+
+import type { Database } from "~/server/db";
+import type { Leaderboard } from "./board";
+import { ACTION_RULES, isActionType, type ActionType, type CapWindow } from "./rules";
+import { issueActionToken, verifyActionToken, type IssuedAction } from "./token";
+
+export type ScoreDeps = {
+  db: Database;
+  leaderboard: Leaderboard;
+  tokenKey: Buffer;
+  now: () => number;
+};
+
+export type ScoreResult = { userId: string; score: number; delta: number; rank: number | null; replayed: boolean };
+
+export type ScoreFailure =
+  | "UNKNOWN_ACTION"
+  | "INVALID_TOKEN"
+  | "TOKEN_EXPIRED"
+  | "TOO_FAST"
+  | "ACTION_CAP_REACHED"
+  | "BANNED"
+  | "NOT_FOUND";
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: ScoreFailure };
+
+const capWindowStart: Record<CapWindow, SQL> = {
+  "rolling-hour": sql`now() - interval '1 hour'`,
+  "utc-day": sql`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`,
+};
+
+/** Starts an action: refuses early what could never count (banned, cap already reached). */
+export async function startAction(
+  deps: ScoreDeps,
+  input: { userId: string; actionType: string },
+): Promise<Outcome<IssuedAction>> {
+  if (!isActionType(input.actionType)) return { ok: false, reason: "UNKNOWN_ACTION" };
+  const rule = ACTION_RULES[input.actionType];
+  const rows = await deps.db.execute<{ banned: boolean; used: number }>(sql`
+    select banned, (
+      select count(*)::int from score_actions
+      where user_id = ${input.userId} and action_type = ${input.actionType} and created_at >= ${capWindowStart[rule.cap.window]}
+    ) as used
+    from users where id = ${input.userId}`);
+  const user = rows[0];
+  if (!user) return { ok: false, reason: "NOT_FOUND" };
+  if (user.banned) return { ok: false, reason: "BANNED" };
+  if (user.used >= rule.cap.limit) return { ok: false, reason: "ACTION_CAP_REACHED" };
+  const claims = { userId: input.userId, actionType: input.actionType, actionId: randomUUID(), issuedAt: deps.now() };
+  return { ok: true, value: issueActionToken(deps.tokenKey, claims) };
+}
+
+/** Completes an action: verifies its token, records it exactly once, and updates the board. */
+export async function submitAction(
+  deps: ScoreDeps,
+  input: { userId: string; actionId: string; token: string; ip: string | null; userAgent: string | null },
+): Promise<Outcome<ScoreResult>> {
+  const check = verifyActionToken(deps.tokenKey, input.token, input, deps.now());
+  if (!check.ok) {
+    // A retry of an action that did count (its response was lost) still gets its result.
+    if (check.reason === "TOKEN_EXPIRED" && (await wasRecorded(deps.db, input.userId, input.actionId))) {
+      return { ok: true, value: await replayResult(deps, input.userId) };
+    }
+    return check;
+  }
+  const { actionType } = check.claims;
+  const rule = ACTION_RULES[actionType];
+  return applyScoreChange(deps, {
+    userId: input.userId,
+    actionId: input.actionId,
+    actionType,
+    delta: rule.delta,
+    cap: rule.cap,
+    actorId: null,
+    metadata: { issuedAt: new Date(check.claims.issuedAt).toISOString() },
+    ip: input.ip,
+    userAgent: input.userAgent,
+  });
+}
+
+export type ScoreChange = {
+  userId: string;
+  actionId: string;
+  actionType: ActionType | "ADMIN_ADJUST";
+  delta: number;
+  cap: { limit: number; window: CapWindow } | null;
+  actorId: string | null;
+  metadata: Record<string, unknown>;
+  ip: string | null;
+  userAgent: string | null;
+};
+
+type ChangeRow = {
+  found: boolean;
+  fresh: boolean;
+  banned: boolean | null;
+  hidden: boolean | null;
+  display_name: string | null;
+  replayed: boolean;
+  applied: boolean;
+  score: string | null;
+  version: string | null;
+  reached_micros: string | null;
+};
+
+/** Attempts before giving up on a user whose row keeps changing under us (it takes a burst of one user's submits). */
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Records one score change and publishes it. Exactly once per (user, action id): a repeat,
+ * even one racing the first, returns the recorded result with `replayed: true`, `delta: 0`.
+ */
+export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Promise<Outcome<ScoreResult>> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const [row] = await deps.db.execute<ChangeRow>(changeStatement(change));
+    if (!row?.found) return { ok: false, reason: "NOT_FOUND" };
+    if (!row.fresh) {
+      // Another change of this user committed after our snapshot: counts and the replay check
+      // may be stale. Run again with a fresh snapshot (see changeStatement).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * attempt));
+      continue;
+    }
+    if (row.replayed) return { ok: true, value: await replayResult(deps, change.userId) };
+    if (row.banned) return { ok: false, reason: "BANNED" };
+    if (!row.applied) return { ok: false, reason: "ACTION_CAP_REACHED" };
+
+    const score = Number(row.score);
+    const [rank] = (await deps.leaderboard.publish([
+      {
+        userId: change.userId,
+        version: Number(row.version),
+        score,
+        reachedMicros: row.reached_micros!,
+        displayName: row.display_name!,
+        visible: !row.hidden,
+      },
+    ])) ?? [undefined];
+    return {
+      ok: true,
+      value: {
+        userId: change.userId,
+        score,
+        delta: change.delta,
+        rank: rank === undefined ? await rankFromDatabase(deps, change.userId) : rank,
+        replayed: false,
+      },
+    };
+  }
+  throw new Error(`score change for user ${change.userId} kept conflicting after ${MAX_ATTEMPTS} attempts`);
+}
+
+/** A repeated action: the user's current score and rank, nothing added. */
+async function replayResult(deps: ScoreDeps, userId: string): Promise<ScoreResult> {
+  const standing = await deps.leaderboard.standing(userId);
+  return { userId, score: standing?.score ?? 0, delta: 0, rank: standing?.rank ?? null, replayed: true };
+}
+
+async function wasRecorded(db: Database, userId: string, actionId: string) {
+  const rows = await db.execute(sql`select 1 from score_actions where user_id = ${userId} and action_id = ${actionId}`);
+  return rows.length > 0;
+}
+
+async function rankFromDatabase(deps: ScoreDeps, userId: string) {
+  return (await deps.leaderboard.standing(userId))?.rank ?? null;
+}
+
+/**
+ * One statement, so one round trip and its own transaction: lock the user's score row,
+ * insert the audit row, raise the score.
+ *
+ * Exactness under concurrency: the FOR UPDATE row (`locked`) is read at its newest version,
+ * but the other reads (the cap count, the replay check) see the statement's snapshot. When
+ * the snapshot's `version` equals the locked one, no change of this user committed in
+ * between — every change bumps `version` — so those reads are exact and the lock keeps them
+ * so until commit. Otherwise (`fresh` false) nothing is written and the caller runs the
+ * statement again, and a racing duplicate of the same action then sees the first one as a
+ * replay. The unique (user_id, action_id) index with ON CONFLICT DO NOTHING is the last
+ * line of defence: a duplicate can never become a second row or a 500.
+ */
+function changeStatement(change: ScoreChange): SQL {
+  const capCheck = change.cap
+    ? sql`and (select count(*) from score_actions
+          where user_id = ${change.userId} and action_type = ${change.actionType}
+            and created_at >= ${capWindowStart[change.cap.window]}) < ${change.cap.limit}`
+    : sql``;
+  return sql`
+    with snapshot as (
+      select version from scores where user_id = ${change.userId}
+    ), locked as materialized (
+      select s.score, s.version, u.banned, u.hidden, u.display_name
+      from scores s join users u on u.id = s.user_id
+      where s.user_id = ${change.userId}
+      for update of s
+    ), fresh as (
+      select locked.* from locked join snapshot on snapshot.version = locked.version
+    ), replay as (
+      select 1 from score_actions where user_id = ${change.userId} and action_id = ${change.actionId}
+    ), inserted as (
+      insert into score_actions
+        (user_id, action_id, action_type, delta, previous_score, new_score, actor_id, metadata, ip, user_agent)
+      select ${change.userId}, ${change.actionId}, ${change.actionType}, ${change.delta}, fresh.score,
+        fresh.score + ${change.delta}, ${change.actorId}, ${JSON.stringify(change.metadata)}::jsonb, ${change.ip}, ${change.userAgent}
+      from fresh
+      where not fresh.banned and not exists (select 1 from replay) ${capCheck}
+      on conflict (user_id, action_id) do nothing
+      returning new_score, created_at
+    ), updated as (
+      update scores set score = inserted.new_score, reached_at = inserted.created_at, version = nextval('board_version_seq')
+      from inserted where scores.user_id = ${change.userId}
+      returning scores.score, scores.version, (extract(epoch from scores.reached_at) * 1000000)::bigint as reached_micros
+    )
+    select
+      exists (select 1 from locked) as found,
+      exists (select 1 from fresh) as fresh,
+      (select banned from locked) as banned,
+      (select hidden from locked) as hidden,
+      (select display_name from locked) as display_name,
+      exists (select 1 from replay) as replayed,
+      exists (select 1 from updated) as applied,
+      (select score from updated)::text as score,
+      (select version from updated)::text as version,
+      (select reached_micros from updated)::text as reached_micros`;
+}
