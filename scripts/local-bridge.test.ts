@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 
 import { Redis } from "@upstash/redis";
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 
 import { ensureLocalBridge } from "./local-bridge";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
+import { freePort } from "../test/ports";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const newToken = () => randomBytes(18).toString("base64url");
@@ -23,14 +24,6 @@ afterAll(async () => {
 // ensureLocalBridge reports what it does on the console; keep test output quiet.
 vi.spyOn(console, "log").mockImplementation(() => {});
 
-/** A port nothing listens on right now. */
-async function freePort(host = "127.0.0.1"): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, host, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function client(url: string, token: string) {
   return new Redis({ url, token, retry: false, enableTelemetry: false });

@@ -6,13 +6,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis, errors } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
+import { freePort } from "../test/ports";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const runId = randomBytes(6).toString("hex");
@@ -465,15 +465,6 @@ describe("when Redis is unreachable", () => {
   const password = randomBytes(12).toString("hex");
   const privateServers = new Set<ChildProcess>();
 
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const { port } = server.address() as { port: number };
-    server.close();
-    await once(server, "close");
-    return port;
-  }
 
   async function startPrivateRedis(port: number): Promise<ChildProcess> {
     const child = spawn("redis-server", [

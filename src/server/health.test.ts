@@ -1,7 +1,5 @@
 import { randomBytes } from "node:crypto";
 
-import { once } from "node:events";
-import { createServer } from "node:net";
 
 import { Redis } from "@upstash/redis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase, db } from "~/server/db";
 import { redis } from "~/server/redis/client";
 import { checkHealth } from "./health";
+import { freePort } from "../../test/ports";
 
 const DEAD_DB_PASSWORD = `pw${randomBytes(8).toString("hex")}`;
 /** Nothing listens on port 1: connections are refused at once. */
@@ -16,7 +15,7 @@ const deadDatabase = createDatabase(`postgres://postgres:${DEAD_DB_PASSWORD}@127
 
 const DEAD_REDIS_TOKEN = `tok_${randomBytes(12).toString("hex")}`;
 // A port nothing listens on (fetch refuses low "bad ports" like 1 before connecting).
-const deadRedis = new Redis({ url: `http://127.0.0.1:${await closedPort()}`, token: DEAD_REDIS_TOKEN, retry: false, enableTelemetry: false });
+const deadRedis = new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: DEAD_REDIS_TOKEN, retry: false, enableTelemetry: false });
 
 afterAll(async () => {
   await deadDatabase.client.end({ timeout: 1 });
@@ -89,11 +88,3 @@ describe("checkHealth", () => {
   });
 });
 
-async function closedPort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}

@@ -15,6 +15,7 @@ import { createRedisBoard } from "~/server/redis/board";
 import { rateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
 import { createLeaderboard } from "~/server/scoring/board";
+import { caught, expectAppError } from "../../../test/app-errors";
 import { AppError, reasonOf, type Reason } from "./errors";
 import { appRouter, createCaller } from "./root";
 import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
@@ -72,21 +73,7 @@ async function rootAdmin(): Promise<SessionUser> {
   return { id: row.id, username: row.username, name: row.displayName, role: row.role };
 }
 
-async function caught(promise: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TRPCError);
-    return error as TRPCError;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
-}
 
-async function expectAppError(promise: Promise<unknown>, reason: Reason, code: TRPCError["code"]) {
-  const error = await caught(promise);
-  expect(error).toBeInstanceOf(AppError);
-  expect({ reason: (error as AppError).reason, code: error.code }).toEqual({ reason, code });
-}
 
 describe("leaderboard procedures through createCaller", () => {
   it("leaderboard.me without a session is UNAUTHENTICATED / UNAUTHORIZED", async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "~/server/api/errors";
 import { redis, redisKey } from "./client";
 import { createRateLimits, ipBucket, parseRateLimit, rateLimits as appRateLimits, type RateLimitEvent, type RateLimits } from "./rate-limit";
+import { freePort } from "../../../test/ports";
 
 const WINDOW_MS = 2000;
 
@@ -62,15 +63,6 @@ async function times(count: number, check: () => Promise<void>) {
   for (let i = 0; i < count; i++) await check();
 }
 
-/** A port nothing listens on (fetch refuses port 1 and other "bad ports", so find a real one). */
-async function closedPort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 describe("parseRateLimit", () => {
   it.each([
@@ -167,7 +159,7 @@ describe("createRateLimits against Redis", () => {
 
 describe("when Redis is down", () => {
   it("fails open quickly and reports it", async () => {
-    const dead = new Redis({ url: `http://127.0.0.1:${await closedPort()}`, token: "t", retry: false, enableTelemetry: false });
+    const dead = new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: "t", retry: false, enableTelemetry: false });
     const { rateLimits, events } = limits({ redis: dead, user: "1/1h", auth: "1/1h" });
     const started = Date.now();
     await times(3, () => rateLimits.scoreSubmit("erin"));

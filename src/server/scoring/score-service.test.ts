@@ -32,6 +32,7 @@ import { createLeaderboard, readStandingFromDatabase, readTopFromDatabase, type 
 import { ACTION_RULES, type ActionType } from "./rules";
 import { startAction, submitAction, type Outcome, type ScoreDeps, type ScoreFailure, type ScoreResult } from "./score-service";
 import { actionTokenKey, issueActionToken, type IssuedAction } from "./token";
+import { expectAppError } from "../../../test/app-errors";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -328,21 +329,7 @@ function routerContext(session: Session | null, scoring: ScoreDeps, rateLimits: 
   return { db: scoring.db, session, headers, scoring, rateLimits, live: liveBoard };
 }
 
-async function caught(promise: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TRPCError);
-    return error as TRPCError;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
-}
 
-async function expectAppError(promise: Promise<unknown>, reason: Reason, code: TRPCError["code"]) {
-  const error = await caught(promise);
-  expect({ reason: reasonOf(error), code: error.code }).toEqual({ reason, code });
-  return error;
-}
 
 // ---------------------------------------------------------------------------
 
