@@ -52,6 +52,8 @@ export function createLiveBoard(deps: {
         readAgain = false;
         try {
           const board = await deps.readBoard();
+          // Stopped meanwhile: keep nothing, the next first subscriber reads afresh.
+          if (subscribers.size === 0) return;
           const changed = !latest || !sameEntries(latest, board);
           latest = board;
           if (changed) {

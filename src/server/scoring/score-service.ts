@@ -36,6 +36,12 @@ const capWindowStart: Record<CapWindow, SQL> = {
   "utc-day": sql`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`,
 };
 
+/** How many of one action type the user completed in the cap's window (an index range scan). */
+function capUsed(userId: string, actionType: string, window: CapWindow): SQL {
+  return sql`(select count(*)::int from score_actions
+    where user_id = ${userId} and action_type = ${actionType} and created_at >= ${capWindowStart[window]})`;
+}
+
 /** Starts an action: refuses early what could never count (banned, cap already reached). */
 export async function startAction(
   deps: ScoreDeps,
@@ -44,10 +50,7 @@ export async function startAction(
   if (!isActionType(input.actionType)) return { ok: false, reason: "UNKNOWN_ACTION" };
   const rule = ACTION_RULES[input.actionType];
   const rows = await deps.db.execute<{ banned: boolean; used: number }>(sql`
-    select banned, (
-      select count(*)::int from score_actions
-      where user_id = ${input.userId} and action_type = ${input.actionType} and created_at >= ${capWindowStart[rule.cap.window]}
-    ) as used
+    select banned, ${capUsed(input.userId, input.actionType, rule.cap.window)} as used
     from users where id = ${input.userId}`);
   const user = rows[0];
   if (!user) return { ok: false, reason: "NOT_FOUND" };
@@ -185,11 +188,7 @@ async function rankFromDatabase(deps: ScoreDeps, userId: string) {
  * line of defence: a duplicate can never become a second row or a 500.
  */
 function changeStatement(change: ScoreChange): SQL {
-  const capCheck = change.cap
-    ? sql`and (select count(*) from score_actions
-          where user_id = ${change.userId} and action_type = ${change.actionType}
-            and created_at >= ${capWindowStart[change.cap.window]}) < ${change.cap.limit}`
-    : sql``;
+  const capCheck = change.cap ? sql`and ${capUsed(change.userId, change.actionType, change.cap.window)} < ${change.cap.limit}` : sql``;
   return sql`
     with snapshot as (
       select version from scores where user_id = ${change.userId}
