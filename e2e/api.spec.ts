@@ -61,3 +61,14 @@ test("errors carry the spec's code and reason", async ({ request }) => {
   expect(top.status).toBe(200);
   expect(top.body.result?.data.json).toMatchObject({ entries: expect.any(Array), version: expect.any(Number) });
 });
+
+test("GET /api/metrics serves Prometheus text about the product", async ({ request }) => {
+  await trpcQuery(request, "leaderboard.top", { limit: 3 });
+  const response = await request.get("/api/metrics");
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-type"]).toContain("text/plain");
+  const text = await response.text();
+  expect(text).toMatch(/scoreboard_procedure_calls_total\{path="leaderboard.top",type="query",code="OK"\} [1-9]/);
+  expect(text).toContain("scoreboard_live_subscribers");
+  expect(text).toContain("process_resident_memory_bytes");
+});

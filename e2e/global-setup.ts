@@ -10,6 +10,8 @@ const APP_SETTINGS = {
   // Every e2e test signs up from 127.0.0.1; the per-IP limit itself is tested in vitest.
   RATE_LIMIT_AUTH: "1000/60s",
   NEXT_TELEMETRY_DISABLED: "1",
+  // One JSON line per procedure call would bury the test report.
+  LOG_LEVEL: "warn",
 };
 
 /**

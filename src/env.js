@@ -65,6 +65,9 @@ const schema = z
     RATE_LIMIT_USER: rateLimit.default("20/10s"),
     RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
     RATE_LIMIT_DISABLED: flag.default(false),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .superRefine((value, ctx) => {
     if (value.RATE_LIMIT_DISABLED && value.NODE_ENV === "production") {

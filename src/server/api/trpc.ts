@@ -17,6 +17,8 @@ import { rateLimits, type RateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
 import type { LiveBoard } from "~/server/scoring/live";
 import type { ScoreDeps } from "~/server/scoring/score-service";
+import { logger, metrics } from "~/server/observability";
+import { setRequestUser } from "~/server/observability/request-context";
 import { AppError, fieldErrorsOf, reasonOf } from "./errors";
 
 /** How long one live stream lasts before the client reconnects (route maxDuration is 300 s). */
@@ -73,6 +75,20 @@ const t = initTRPC.context<Context>().create({
 export const createCallerFactory = t.createCallerFactory;
 export const createTRPCRouter = t.router;
 
+/** One log line and two metrics per procedure call: path, type, latency and outcome. */
+const observe = t.middleware(async ({ path, type, next }) => {
+  const started = performance.now();
+  const result = await next();
+  const seconds = (performance.now() - started) / 1000;
+  const code = result.ok ? "OK" : result.error.code;
+  metrics.procedureCalls.inc({ path, type, code });
+  metrics.procedureSeconds.observe({ path, type }, seconds);
+  const line = { path, type, durationMs: Math.round(seconds * 10_000) / 10, outcome: code };
+  if (result.ok) logger.info(line, "procedure");
+  else logger[code === "INTERNAL_SERVER_ERROR" ? "error" : "info"]({ ...line, reason: reasonOf(result.error) }, "procedure");
+  return result;
+});
+
 /** Turns a lost database connection, wherever it surfaces, into 503/DB_UNAVAILABLE. */
 const mapInfrastructureErrors = t.middleware(async ({ next }) => {
   const result = await next();
@@ -82,10 +98,11 @@ const mapInfrastructureErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapInfrastructureErrors);
+export const publicProcedure = t.procedure.use(observe).use(mapInfrastructureErrors);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.session?.user.id) throw new AppError("UNAUTHENTICATED");
+  setRequestUser(ctx.session.user.id);
   return next({ ctx: { session: ctx.session, user: ctx.session.user } });
 });
 

@@ -6,6 +6,8 @@ import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { clientIp } from "~/server/client-ip";
 import { db } from "~/server/db";
+import { logger } from "~/server/observability";
+import { setRequestUser } from "~/server/observability/request-context";
 import { leaderboard } from "~/server/scoring";
 import { rateLimits } from "~/server/redis/rate-limit";
 import { credentialsSchema, signIn, signUp, upsertGithubUser, type Role, type SessionUser } from "./accounts";
@@ -60,7 +62,9 @@ export const authOptions: NextAuthOptions = {
           intent === "signup"
             ? await signUp(db, env.ADMIN_USERNAMES, credentials)
             : await signIn(db, env.ADMIN_USERNAMES, credentials);
+        logger.info({ intent, outcome: result.ok ? "ok" : result.reason }, "credentials sign-in");
         if (result.ok) {
+          setRequestUser(result.user.id);
           // A new player is on the board at once, at 0.
           if (intent === "signup") await leaderboard.refresh([result.user.id]);
           return result.user;

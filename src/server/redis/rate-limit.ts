@@ -6,8 +6,9 @@
  * When Redis itself fails (error, or no answer within `timeoutMs`) a check FAILS OPEN: the call is
  * allowed. A rate limit is a guard against abuse, not the integrity of the score: per-action caps
  * and idempotency in Postgres still hold without Redis, and the product must keep accepting submits
- * while Redis is down (Invariants). Each such skip is reported (`onEvent`, and by default a
- * throttled JSON warning naming the limit and the kind of failure, never an identifier or a token).
+ * while Redis is down (Invariants). Each such skip is reported through `onEvent` (the app's
+ * instance counts it and logs a throttled warning naming the limit and the kind of failure,
+ * never an identifier or a token).
  */
 import { isIP } from "node:net";
 
@@ -17,6 +18,7 @@ import type { Redis } from "@upstash/redis";
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { ipv6Groups, normalizeIp } from "~/server/client-ip";
+import { logger, metrics } from "~/server/observability";
 import { redis, redisKey } from "./client";
 
 export type RateLimitSpec = { limit: number; window: Duration };
@@ -77,7 +79,7 @@ export function createRateLimits(deps: RateLimitDeps): RateLimits {
   }
   const user = parseRateLimit(deps.user);
   const auth = parseRateLimit(deps.auth);
-  const onEvent = deps.onEvent ?? logFailOpen;
+  const onEvent = deps.onEvent ?? (() => {});
 
   const build = (name: string, spec: RateLimitSpec) =>
     new Ratelimit({
@@ -136,20 +138,17 @@ export function ipBucket(ip: string): string {
 
 let lastWarningAt = 0;
 
-/** Default reporting: at most one warning per 10 s, so a dead Redis does not flood the log. */
-function logFailOpen(event: RateLimitEvent) {
-  if (event.outcome !== "failed_open") return;
+/** Refusals are counted; skipped checks counted and logged, at most once per 10 s so a dead Redis does not flood the log. */
+function report(event: RateLimitEvent) {
+  if (event.outcome === "refused") {
+    metrics.rateLimitRefusals.inc({ limit: event.limit });
+    return;
+  }
+  metrics.redisFallbacks.inc({ operation: `ratelimit:${event.limit}` });
   const now = Date.now();
   if (now - lastWarningAt < 10_000) return;
   lastWarningAt = now;
-  console.warn(
-    JSON.stringify({
-      level: "warn",
-      msg: "rate limit not applied: Redis unavailable, failing open",
-      limit: event.limit,
-      cause: event.cause,
-    }),
-  );
+  logger.warn({ limit: event.limit, cause: event.cause }, "rate limit not applied: Redis unavailable, failing open");
 }
 
 /** The app's limits, from env (RATE_LIMIT_USER, RATE_LIMIT_AUTH, RATE_LIMIT_DISABLED). */
@@ -159,4 +158,5 @@ export const rateLimits: RateLimits = createRateLimits({
   user: env.RATE_LIMIT_USER,
   auth: env.RATE_LIMIT_AUTH,
   disabled: env.RATE_LIMIT_DISABLED,
+  onEvent: report,
 });

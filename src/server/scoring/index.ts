@@ -1,6 +1,7 @@
 /** The score service and leaderboard wired to this process's database, Redis and configuration. */
 import { env } from "~/env.js";
 import { db } from "~/server/db";
+import { describeError, logger, metrics } from "~/server/observability";
 import { createRedisBoard, createRemoteChanges } from "~/server/redis/board";
 import { redis, redisKey } from "~/server/redis/client";
 import { createLeaderboard } from "./board";
@@ -18,26 +19,30 @@ const boardKeys = {
   changes: redisKey("board", "changes"),
 };
 
-function warn(operation: string, error: unknown) {
-  console.warn(`board ${operation} failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+/** A failed Redis operation that Postgres covered: counted, and logged without payloads. */
+function redisFailed(operation: string, error: unknown) {
+  metrics.redisFallbacks.inc({ operation });
+  logger.warn({ operation, error: describeError(error) }, "redis operation failed");
 }
 
 export const leaderboard = createLeaderboard({
   db,
   redisBoard: createRedisBoard(redis, boardKeys),
-  onRedisError: warn,
+  onRedisError: redisFailed,
   onPublished: () => liveBoard.notify(),
 });
 
 export const liveBoard = createLiveBoard({
   readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
-  remote: createRemoteChanges(redis, boardKeys, warn),
-  onError: warn,
+  remote: createRemoteChanges(redis, boardKeys, redisFailed),
+  onError: redisFailed,
 });
+metrics.countLiveSubscribers(() => liveBoard.subscriberCount);
 
 export const scoreDeps: ScoreDeps = {
   db,
   leaderboard,
   tokenKey: actionTokenKey({ actionTokenSecret: env.ACTION_TOKEN_SECRET, authSecret: env.AUTH_SECRET }),
   now: Date.now,
+  onSubmitted: (actionType, outcome) => metrics.scoreActions.inc({ action_type: actionType, outcome }),
 };

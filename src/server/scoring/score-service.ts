@@ -16,6 +16,8 @@ export type ScoreDeps = {
   leaderboard: Leaderboard;
   tokenKey: Buffer;
   now: () => number;
+  /** Told the outcome of every submit ("applied", "replayed" or the refusal reason), for metrics. */
+  onSubmitted?: (actionType: string, outcome: string) => void;
 };
 
 export type ScoreResult = { userId: string; score: number; delta: number; rank: number | null; replayed: boolean };
@@ -60,11 +62,22 @@ export async function startAction(
   return { ok: true, value: issueActionToken(deps.tokenKey, claims) };
 }
 
+type SubmitInput = { userId: string; actionId: string; token: string; ip: string | null; userAgent: string | null };
+
 /** Completes an action: verifies its token, records it exactly once, and updates the board. */
-export async function submitAction(
-  deps: ScoreDeps,
-  input: { userId: string; actionId: string; token: string; ip: string | null; userAgent: string | null },
-): Promise<Outcome<ScoreResult>> {
+export async function submitAction(deps: ScoreDeps, input: SubmitInput): Promise<Outcome<ScoreResult>> {
+  const outcome = await submitVerified(deps, input);
+  if (deps.onSubmitted) {
+    const actionType = input.token.split(".")[2];
+    deps.onSubmitted(
+      actionType && isActionType(actionType) ? actionType : "unknown",
+      outcome.ok ? (outcome.value.replayed ? "replayed" : "applied") : outcome.reason,
+    );
+  }
+  return outcome;
+}
+
+async function submitVerified(deps: ScoreDeps, input: SubmitInput): Promise<Outcome<ScoreResult>> {
   const check = verifyActionToken(deps.tokenKey, input.token, input, deps.now());
   if (!check.ok) {
     // A retry of an action that did count (its response was lost) still gets its result.

@@ -1,8 +1,9 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
-import { env } from "~/env.js";
 import { appRouter } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
+import { logger } from "~/server/observability";
+import { runInRequest } from "~/server/observability/request-context";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -10,18 +11,18 @@ export const dynamic = "force-dynamic";
 export const maxDuration = 300;
 
 function handler(req: Request) {
-  return fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req,
-    router: appRouter,
-    createContext: () => createTRPCContext({ headers: req.headers }),
-    onError:
-      env.NODE_ENV === "development"
-        ? ({ path, error }) => console.error(`tRPC failed on ${path ?? "<no-path>"}: ${error.message}`)
-        : ({ path, error }) => {
-            if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC internal error on ${path ?? "<no-path>"}`, error);
-          },
-  });
+  return runInRequest(req.headers, () =>
+    fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      createContext: () => createTRPCContext({ headers: req.headers }),
+      onError: ({ path, error }) => {
+        // Procedure outcomes are logged by the observe middleware; this adds the stack of a crash.
+        if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, stack: error.stack }, "internal error");
+      },
+    }),
+  );
 }
 
 export { handler as GET, handler as POST };

@@ -1,0 +1,87 @@
+import { Writable } from "node:stream";
+
+import { describe, expect, it } from "vitest";
+
+import { createLogger } from "./logger";
+import { createMetrics } from "./metrics";
+import { runInRequest, setRequestUser } from "./request-context";
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ level: "info", destination }) };
+}
+
+describe("logger", () => {
+  it("stamps every line inside a request with its request id, and the user once known", () => {
+    const { lines, logger } = capture();
+    runInRequest(new Headers(), () => {
+      logger.info("before sign-in");
+      setRequestUser("user-1");
+      logger.info("after sign-in");
+    });
+    logger.info("outside");
+    const [before, after, outside] = lines;
+    expect(before!.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(before!.userId).toBeUndefined();
+    expect(after).toMatchObject({ requestId: before!.requestId, userId: "user-1" });
+    expect(outside!.requestId).toBeUndefined();
+  });
+
+  it("keeps a well-formed upstream x-request-id and replaces a hostile one", () => {
+    const { lines, logger } = capture();
+    runInRequest(new Headers({ "x-request-id": "edge-1234abcd" }), () => logger.info("a"));
+    runInRequest(new Headers({ "x-request-id": 'x","admin":true' }), () => logger.info("b"));
+    runInRequest(new Headers({ "x-request-id": "a".repeat(500) }), () => logger.info("c"));
+    expect(lines[0]!.requestId).toBe("edge-1234abcd");
+    expect(lines[1]!.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines[2]!.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("concurrent requests keep their own ids", async () => {
+    const { lines, logger } = capture();
+    await Promise.all(
+      ["r-aaaaaaaa", "r-bbbbbbbb"].map((id) =>
+        runInRequest(new Headers({ "x-request-id": id }), async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          logger.info({ expected: id }, "line");
+        }),
+      ),
+    );
+    for (const line of lines) expect(line.requestId).toBe(line.expected);
+  });
+
+  it("redacts secrets even when code passes them by mistake", () => {
+    const { lines, logger } = capture();
+    logger.info({ token: "v1.secret", password: "hunter22", headers: { cookie: "next-auth.session-token=abc", authorization: "Bearer x" } }, "oops");
+    const text = JSON.stringify(lines);
+    for (const secret of ["v1.secret", "hunter22", "session-token=abc", "Bearer x"]) expect(text).not.toContain(secret);
+  });
+});
+
+describe("metrics", () => {
+  it("exposes the product's series in Prometheus text", async () => {
+    const metrics = createMetrics();
+    let subscribers = 3;
+    metrics.countLiveSubscribers(() => subscribers);
+    metrics.countLiveSubscribers(() => 2);
+    metrics.procedureCalls.inc({ path: "score.submit", type: "mutation", code: "OK" });
+    metrics.procedureSeconds.observe({ path: "score.submit", type: "mutation" }, 0.004);
+    metrics.scoreActions.inc({ action_type: "WIN_MATCH", outcome: "applied" });
+    metrics.rateLimitRefusals.inc({ limit: "scoreSubmit" });
+    metrics.redisFallbacks.inc({ operation: "top" });
+    subscribers = 4;
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('scoreboard_procedure_calls_total{path="score.submit",type="mutation",code="OK"} 1');
+    expect(text).toContain('scoreboard_procedure_duration_seconds_bucket{le="0.005",path="score.submit",type="mutation"} 1');
+    expect(text).toContain('scoreboard_score_actions_total{action_type="WIN_MATCH",outcome="applied"} 1');
+    expect(text).toContain('scoreboard_rate_limit_refusals_total{limit="scoreSubmit"} 1');
+    expect(text).toContain('scoreboard_redis_fallbacks_total{operation="top"} 1');
+    expect(text).toContain("scoreboard_live_subscribers 6");
+  });
+});
