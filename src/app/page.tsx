@@ -4,6 +4,7 @@ import { api, HydrateClient } from "~/trpc/server";
 import { AccountPanel } from "./_components/account-panel";
 import { MyStanding } from "./_components/my-standing";
 import { PlayPanel, type ActionChoice } from "./_components/play-panel";
+import { ProfileForm } from "./_components/profile-form";
 import { Scoreboard } from "./_components/scoreboard";
 
 // The board changes with every score; it is never prerendered.
@@ -34,6 +35,7 @@ export default async function HomePage() {
       <main className="page">
         <header className="page-header">
           <h1>Live Scoreboard</h1>
+          {session?.user.role === "admin" ? <a href="/admin">Admin</a> : null}
           <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} />
         </header>
         <div className={session ? "layout" : undefined}>
@@ -42,6 +44,7 @@ export default async function HomePage() {
             <div className="side">
               <MyStanding limit={BOARD_SIZE} />
               <PlayPanel actions={ACTIONS} />
+              <ProfileForm />
             </div>
           ) : null}
         </div>

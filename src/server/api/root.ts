@@ -1,4 +1,6 @@
+import { accountRouter } from "./routers/account";
 import { actionRouter } from "./routers/action";
+import { adminRouter } from "./routers/admin";
 import { leaderboardRouter } from "./routers/leaderboard";
 import { scoreRouter } from "./routers/score";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -7,6 +9,8 @@ export const appRouter = createTRPCRouter({
   action: actionRouter,
   score: scoreRouter,
   leaderboard: leaderboardRouter,
+  account: accountRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,16 +3,14 @@
  * the procedure builders every router uses.
  */
 import { initTRPC } from "@trpc/server";
-import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
 import superjson from "superjson";
 
 import { env } from "~/env.js";
 import { getServerAuthSession } from "~/server/auth";
-import { roleFor } from "~/server/auth/accounts";
+import { isActiveAdmin } from "~/server/auth/accounts";
 import { db, type Database } from "~/server/db";
 import { isDatabaseUnavailable } from "~/server/db/errors";
-import { users } from "~/server/db/schema";
 import { rateLimits, type RateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
 import type { LiveBoard } from "~/server/scoring/live";
@@ -106,17 +104,8 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { session: ctx.session, user: ctx.session.user } });
 });
 
-/**
- * Role and ban state are re-read from the database: a session cookie may be up to
- * 30 days old and must not keep powers its owner has since lost.
- */
+/** Administrators only; role and ban state come from the database, not the session (see isActiveAdmin). */
 export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
-  const [row] = await ctx.db
-    .select({ username: users.username, banned: users.banned })
-    .from(users)
-    .where(eq(users.id, ctx.user.id));
-  if (!row || row.banned || roleFor(row.username, env.ADMIN_USERNAMES) !== "admin") {
-    throw new AppError("NOT_ADMIN");
-  }
+  if (!(await isActiveAdmin(ctx.db, env.ADMIN_USERNAMES, ctx.user.id))) throw new AppError("NOT_ADMIN");
   return next();
 });

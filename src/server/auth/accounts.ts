@@ -65,6 +65,15 @@ export async function signIn(
   return { ok: true, user: toSessionUser(await syncRole(db, user, adminUsernames)) };
 }
 
+/**
+ * Whether the user may administer now: named in ADMIN_USERNAMES and not banned. Read from the
+ * database on every use — a session cookie may be 30 days old and must not keep lost powers.
+ */
+export async function isActiveAdmin(db: Database, adminUsernames: ReadonlySet<string>, userId: string) {
+  const [row] = await db.select({ username: users.username, banned: users.banned }).from(users).where(eq(users.id, userId));
+  return row !== undefined && !row.banned && roleFor(row.username, adminUsernames) === "admin";
+}
+
 /** Finds or creates the account behind a GitHub login. */
 export async function upsertGithubUser(
   db: Database,

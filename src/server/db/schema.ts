@@ -101,6 +101,42 @@ export const scoreActions = pgTable(
   ],
 );
 
+/** Bans and unbans with their reason and the admin who made them (append-only, like the audit trail). */
+export const moderationActions = pgTable(
+  "moderation_actions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    actorId: uuid("actor_id")
+      .notNull()
+      .references(() => users.id),
+    action: text("action", { enum: ["ban", "unban"] }).notNull(),
+    reason: text("reason").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [index("moderation_actions_user_idx").on(table.userId, table.createdAt.desc())],
+);
+
+/**
+ * Submits the server refused (too fast, over a cap, a bad token): evidence for anomaly flags.
+ * Successful actions are in score_actions; together they describe a user's behaviour.
+ */
+export const actionRefusals = pgTable(
+  "action_refusals",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    reason: text("reason").notNull(),
+    ip: text("ip"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [index("action_refusals_created_idx").on(table.createdAt, table.userId)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Score = typeof scores.$inferSelect;
 export type ScoreAction = typeof scoreActions.$inferSelect;

@@ -20,7 +20,7 @@ export const ACTION_RULES = {
 export type ActionType = keyof typeof ACTION_RULES;
 
 /** Audit rows written by administrators rather than by completed actions. */
-export const ADMIN_ADJUST = "ADMIN_ADJUST";
+export const ADMIN_ADJUST = "ADMIN_ADJUST" as const;
 
 /** Action tokens are valid this long after issue. */
 export const ACTION_TOKEN_TTL_MS = 5 * 60 * 1000;

@@ -7,8 +7,9 @@ import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 
 import type { Database } from "~/server/db";
+import { actionRefusals } from "~/server/db/schema";
 import type { Leaderboard } from "./board";
-import { ACTION_RULES, isActionType, type ActionType, type CapWindow } from "./rules";
+import { ACTION_RULES, ADMIN_ADJUST, isActionType, type ActionType, type CapWindow } from "./rules";
 import { issueActionToken, verifyActionToken, type IssuedAction } from "./token";
 
 export type ScoreDeps = {
@@ -62,11 +63,18 @@ export async function startAction(
   return { ok: true, value: issueActionToken(deps.tokenKey, claims) };
 }
 
+/** Refusals that a person playing normally rarely causes. */
+const SUSPICIOUS = new Set<ScoreFailure>(["TOO_FAST", "ACTION_CAP_REACHED", "INVALID_TOKEN", "TOKEN_EXPIRED"]);
+
 type SubmitInput = { userId: string; actionId: string; token: string; ip: string | null; userAgent: string | null };
 
 /** Completes an action: verifies its token, records it exactly once, and updates the board. */
 export async function submitAction(deps: ScoreDeps, input: SubmitInput): Promise<Outcome<ScoreResult>> {
   const outcome = await submitVerified(deps, input);
+  if (!outcome.ok && SUSPICIOUS.has(outcome.reason)) {
+    // Evidence for anomaly flags (src/server/admin/audit.ts); bounded by the per-user rate limit.
+    await deps.db.insert(actionRefusals).values({ userId: input.userId, reason: outcome.reason, ip: input.ip });
+  }
   if (deps.onSubmitted) {
     const actionType = input.token.split(".")[2];
     deps.onSubmitted(
@@ -101,10 +109,28 @@ async function submitVerified(deps: ScoreDeps, input: SubmitInput): Promise<Outc
   });
 }
 
+/** An administrator's signed correction, written through the same path and audit trail as actions. */
+export async function adjustScore(
+  deps: ScoreDeps,
+  input: { actorId: string; userId: string; delta: number; reason: string; ip: string | null; userAgent: string | null },
+): Promise<Outcome<ScoreResult>> {
+  return applyScoreChange(deps, {
+    userId: input.userId,
+    actionId: randomUUID(),
+    actionType: ADMIN_ADJUST,
+    delta: input.delta,
+    cap: null,
+    actorId: input.actorId,
+    metadata: { reason: input.reason },
+    ip: input.ip,
+    userAgent: input.userAgent,
+  });
+}
+
 export type ScoreChange = {
   userId: string;
   actionId: string;
-  actionType: ActionType | "ADMIN_ADJUST";
+  actionType: ActionType | typeof ADMIN_ADJUST;
   delta: number;
   cap: { limit: number; window: CapWindow } | null;
   actorId: string | null;
@@ -144,7 +170,7 @@ export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Pr
       continue;
     }
     if (row.replayed) return { ok: true, value: await replayResult(deps, change.userId) };
-    if (row.banned) return { ok: false, reason: "BANNED" };
+    if (row.banned && !change.actorId) return { ok: false, reason: "BANNED" };
     if (!row.applied) return { ok: false, reason: "ACTION_CAP_REACHED" };
 
     const score = Number(row.score);
@@ -201,6 +227,8 @@ async function rankFromDatabase(deps: ScoreDeps, userId: string) {
  * line of defence: a duplicate can never become a second row or a 500.
  */
 function changeStatement(change: ScoreChange): SQL {
+  // Banned players cannot score; an administrator may still correct their score.
+  const banCheck = change.actorId ? sql`` : sql`and not fresh.banned`;
   const capCheck = change.cap ? sql`and ${capUsed(change.userId, change.actionType, change.cap.window)} < ${change.cap.limit}` : sql``;
   return sql`
     with snapshot as (
@@ -220,7 +248,7 @@ function changeStatement(change: ScoreChange): SQL {
       select ${change.userId}, ${change.actionId}, ${change.actionType}, ${change.delta}, fresh.score,
         fresh.score + ${change.delta}, ${change.actorId}, ${JSON.stringify(change.metadata)}::jsonb, ${change.ip}, ${change.userAgent}
       from fresh
-      where not fresh.banned and not exists (select 1 from replay) ${capCheck}
+      where not exists (select 1 from replay) ${banCheck} ${capCheck}
       on conflict (user_id, action_id) do nothing
       returning new_score, created_at
     ), updated as (

@@ -1,0 +1,27 @@
+import { notFound, redirect } from "next/navigation";
+
+import { env } from "~/env.js";
+import { getServerAuthSession } from "~/server/auth";
+import { isActiveAdmin } from "~/server/auth/accounts";
+import { db } from "~/server/db";
+import { AdminConsole } from "./admin-console";
+
+export const dynamic = "force-dynamic";
+
+export const metadata = { title: "Admin · Live Scoreboard" };
+
+/** The admin console; for anyone but a current administrator it does not exist. */
+export default async function AdminPage() {
+  const session = await getServerAuthSession();
+  if (!session) redirect("/");
+  if (!(await isActiveAdmin(db, env.ADMIN_USERNAMES, session.user.id))) notFound();
+  return (
+    <main className="page">
+      <header className="page-header">
+        <h1>Admin</h1>
+        <a href="/">Back to the board</a>
+      </header>
+      <AdminConsole />
+    </main>
+  );
+}
