@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 
 import { freePort } from "../test/ports";
 
@@ -18,12 +17,7 @@ export async function startAppServer(env: Record<string, string>, port?: number)
     // Its own process group, so stop() ends npm, the launcher and Next.js together.
     detached: true,
   });
-  const stop = async () => {
-    if (server.pid && server.exitCode === null) {
-      process.kill(-server.pid, "SIGTERM");
-      await once(server, "exit");
-    }
-  };
+  const stop = () => stopGroup(server.pid);
   try {
     await waitForHealth(`${url}/api/health`, server);
   } catch (error) {
@@ -31,6 +25,32 @@ export async function startAppServer(env: Record<string, string>, port?: number)
     throw error;
   }
   return { url, port: listenOn, stop };
+}
+
+/**
+ * Stops npm, the launcher and Next.js together and waits until all of them are gone (npm
+ * itself exits at once on SIGTERM; the server finishes open requests first).
+ */
+async function stopGroup(pid: number | undefined, timeoutMs = 10_000) {
+  if (!pid || !groupAlive(pid)) return;
+  process.kill(-pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(-pid, "SIGKILL");
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function groupAlive(pid: number) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The services and settings the run's first instance got (set by global-setup.ts). */

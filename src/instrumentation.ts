@@ -37,8 +37,15 @@ const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState 
 export async function register() {
   // This exact form lets the Edge build drop the Node.js-only imports.
   if (process.env.NEXT_RUNTIME === "nodejs") {
-    const [http, { env }] = await Promise.all([import("node:http"), import("./env.js")]);
+    const [http, { env }, { beginShutdown }] = await Promise.all([
+      import("node:http"),
+      import("./env.js"),
+      import("./server/shutdown"),
+    ]);
     installPeerForwardedFor(http, { trustProxy: env.TRUST_PROXY });
+    // Next.js handles these signals too (closing the server); ours ends live streams first.
+    process.once("SIGTERM", beginShutdown);
+    process.once("SIGINT", beginShutdown);
   }
 }
 

@@ -108,13 +108,16 @@ export function createLiveBoard(deps: {
       const subscriber: Subscriber = { latest: null, wake: null };
       subscribers.add(subscriber);
       if (subscribers.size === 1) start();
-      const onAbort = () => subscriber.wake?.();
-      signal.addEventListener("abort", onAbort);
+      const onEnd = () => subscriber.wake?.();
+      signal.addEventListener("abort", onEnd);
       try {
         // Subscribed before reading, so no change can fall between the read and the stream.
         if (latest) subscriber.latest = latest;
         else await refresh();
-        while (!signal.aborted) {
+        for (;;) {
+          // An AbortError, not a return: tRPC then closes the stream without its "done" event,
+          // and the client reconnects (with its last event id) instead of finishing.
+          signal.throwIfAborted();
           if (!subscriber.latest) {
             await new Promise<void>((resolve) => (subscriber.wake = resolve));
             subscriber.wake = null;
@@ -125,7 +128,7 @@ export function createLiveBoard(deps: {
           yield board;
         }
       } finally {
-        signal.removeEventListener("abort", onAbort);
+        signal.removeEventListener("abort", onEnd);
         subscribers.delete(subscriber);
         if (subscribers.size === 0) stop();
       }

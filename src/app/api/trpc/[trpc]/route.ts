@@ -4,14 +4,15 @@ import { appRouter } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { logger } from "~/server/observability";
 import { runInRequest } from "~/server/observability/request-context";
+import { shutdownSignal } from "~/server/shutdown";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 // Live streams end before this (sse.maxDurationMs in src/server/api/trpc.ts) and resume by event id.
 export const maxDuration = 300;
 
-function handler(req: Request) {
-  return runInRequest(req.headers, () =>
+async function handler(req: Request) {
+  const response = await runInRequest(req.headers, () =>
     fetchRequestHandler({
       endpoint: "/api/trpc",
       req,
@@ -19,7 +20,34 @@ function handler(req: Request) {
       createContext: () => createTRPCContext({ headers: req.headers }),
       onError: ({ path, error }) => {
         // Procedure outcomes are logged by the observe middleware; this adds the stack of a crash.
-        if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, stack: error.stack }, "internal error");
+        // A client that goes away mid-stream is not one.
+        const clientLeft = ["ResponseAborted", "AbortError"].includes((error.cause as Error | undefined)?.name ?? "");
+        if (error.code === "INTERNAL_SERVER_ERROR" && !clientLeft) logger.error({ path, stack: error.stack }, "internal error");
+      },
+    }),
+  );
+  const isStream = response.headers.get("content-type")?.startsWith("text/event-stream");
+  return isStream && response.body ? new Response(cutOnShutdown(response.body), response) : response;
+}
+
+/**
+ * On shutdown the server waits for open requests, and live streams never finish by themselves:
+ * fail them instead. The connection is dropped (not ended politely, which would let the
+ * client reconnect over the same keep-alive connection to this dying process), so clients
+ * reconnect, to another instance, and resume from their last event id.
+ */
+function cutOnShutdown(body: ReadableStream<Uint8Array>) {
+  const shutdown = shutdownSignal();
+  let onShutdown = () => {};
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start(controller) {
+        onShutdown = () => controller.error(shutdown.reason);
+        if (shutdown.aborted) onShutdown();
+        else shutdown.addEventListener("abort", onShutdown, { once: true });
+      },
+      flush() {
+        shutdown.removeEventListener("abort", onShutdown);
       },
     }),
   );
