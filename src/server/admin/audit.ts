@@ -47,7 +47,7 @@ export type Flag = { userId: string; username: string; kind: FlagKind; evidence:
 export async function anomalyFlags(db: Database, limit: number): Promise<Flag[]> {
   const rows = await db.execute<{ user_id: string; username: string; kind: FlagKind; evidence: Record<string, unknown>; since: Date | string }>(sql`
     with refusals as (
-      select user_id, count(*)::int as refused, jsonb_object_agg(reason, n) as by_reason, min(first) as since
+      select user_id, sum(n)::int as refused, jsonb_object_agg(reason, n) as by_reason, min(first) as since
       from (
         select user_id, reason, count(*)::int as n, min(created_at) as first
         from action_refusals where created_at > now() - interval '1 hour'

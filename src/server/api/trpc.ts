@@ -38,7 +38,10 @@ export type Context = {
  * process-wide singletons, passed in so tests can substitute their own.
  */
 export async function createTRPCContext(opts: { headers: Headers }): Promise<Context> {
-  return { db, session: await getServerAuthSession(), headers: opts.headers, scoring: scoreDeps, rateLimits, live: liveBoard };
+  const session = await getServerAuthSession();
+  // Every log line of a signed-in request names the user, public procedures included.
+  if (session) setRequestUser(session.user.id);
+  return { db, session, headers: opts.headers, scoring: scoreDeps, rateLimits, live: liveBoard };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -100,7 +103,6 @@ export const publicProcedure = t.procedure.use(observe).use(mapInfrastructureErr
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.session?.user.id) throw new AppError("UNAUTHENTICATED");
-  setRequestUser(ctx.session.user.id);
   return next({ ctx: { session: ctx.session, user: ctx.session.user } });
 });
 

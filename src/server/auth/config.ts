@@ -62,9 +62,9 @@ export const authOptions: NextAuthOptions = {
           intent === "signup"
             ? await signUp(db, env.ADMIN_USERNAMES, credentials)
             : await signIn(db, env.ADMIN_USERNAMES, credentials);
+        if (result.ok) setRequestUser(result.user.id);
         logger.info({ intent, outcome: result.ok ? "ok" : result.reason }, "credentials sign-in");
         if (result.ok) {
-          setRequestUser(result.user.id);
           // A new player is on the board at once, at 0.
           if (intent === "signup") await leaderboard.refresh([result.user.id]);
           return result.user;

@@ -181,7 +181,7 @@ export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Pr
         score,
         reachedMicros: row.reached_micros!,
         displayName: row.display_name!,
-        visible: !row.hidden,
+        visible: !row.hidden && !row.banned,
       },
     ])) ?? [undefined];
     return {
