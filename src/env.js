@@ -10,13 +10,6 @@ const LOCAL_REDIS_REST_URL = "http://127.0.0.1:8079";
 /** The local bridge's token; it listens on loopback only, so a fixed value is safe. */
 export const LOCAL_REDIS_REST_TOKEN = "local-dev-token";
 
-/** Empty strings count as unset, so `FOO=` in a .env file falls back to the default. */
-const optional = z
-  .string()
-  .trim()
-  .optional()
-  .transform((value) => (value === "" ? undefined : value));
-
 /** @param {string[]} protocols */
 const url = (protocols) =>
   z.url({

@@ -61,7 +61,8 @@ export async function startTestServices(label: string) {
   };
 }
 
-async function deleteKeys(prefix: string) {
+/** Deletes every Redis key under `prefix` (SCAN, not KEYS: the server is shared). */
+export async function deleteKeys(prefix: string) {
   const redis = new IORedis(REDIS_URL, { lazyConnect: true });
   try {
     await redis.connect();

@@ -14,37 +14,25 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { env } from "~/env.js";
 import { appRouter, createCaller } from "~/server/api/root";
 import type { Context } from "~/server/api/trpc";
-import { signUp, type SessionUser } from "~/server/auth/accounts";
+import type { SessionUser } from "~/server/auth/accounts";
 import { db } from "~/server/db";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
 import { createRedisBoard } from "~/server/redis/board";
-import { redis, redisKey } from "~/server/redis/client";
+import { redis } from "~/server/redis/client";
 import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
+import { liveBoard, scoreDeps, boardKeys } from "~/server/scoring";
 import { readStandingFromDatabase } from "~/server/scoring/board";
 import { startAction, submitAction, type ScoreDeps } from "~/server/scoring/score-service";
 import { expectAppError } from "../../../test/app-errors";
+import { rootAdmin, sessionFor } from "../../../test/users";
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-const PASSWORD = "s3cret-passw0rd";
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
 /** The app's Redis board, read directly (the same keys as src/server/scoring/index.ts). */
-const appRedisBoard = createRedisBoard(redis, {
-  board: redisKey("board"),
-  entries: redisKey("board", "entries"),
-  names: redisKey("board", "names"),
-  version: redisKey("board", "version"),
-  ready: redisKey("board", "ready"),
-  rebuildLock: redisKey("board", "rebuilding"),
-  changes: redisKey("board", "changes"),
-});
-
-function sessionFor(user: SessionUser): Session {
-  return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
-}
+const appRedisBoard = createRedisBoard(redis, boardKeys);
 
 function context(session: Session | null = null, options: { headers?: Headers; scoring?: ScoreDeps } = {}): Context {
   return { db, session, headers: options.headers ?? new Headers(), scoring: options.scoring ?? scoreDeps, rateLimits, live: liveBoard };
@@ -61,15 +49,6 @@ async function createUser(options: { username?: string; displayName?: string } =
   return { id: row!.id, username, name: displayName, role: "user" };
 }
 
-/** The configured admin (ADMIN_USERNAMES=root_admin for vitest); other files may have created it. */
-async function rootAdmin(): Promise<SessionUser> {
-  const result = await signUp(db, env.ADMIN_USERNAMES, { username: "root_admin", password: PASSWORD });
-  if (result.ok) return result.user;
-  expect(result.reason).toBe("USERNAME_TAKEN");
-  const [row] = await db.select().from(users).where(eq(users.username, "root_admin"));
-  if (!row) throw new Error("root_admin is taken but not found");
-  return { id: row.id, username: row.username, name: row.displayName, role: "admin" };
-}
 
 /** What a refused call must not have changed about a user. */
 async function stateOf(userId: string) {

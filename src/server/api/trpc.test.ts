@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 
-import { TRPCError } from "@trpc/server";
 import { Redis } from "@upstash/redis";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { eq } from "drizzle-orm";
@@ -16,11 +15,12 @@ import { rateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
 import { createLeaderboard } from "~/server/scoring/board";
 import { caught, expectAppError } from "../../../test/app-errors";
-import { AppError, reasonOf, type Reason } from "./errors";
+import { reasonOf } from "./errors";
 import { appRouter, createCaller } from "./root";
 import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
+import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/users";
 
-const PASSWORD = "s3cret-passw0rd";
+const PASSWORD = TEST_PASSWORD;
 const uniqueName = (prefix = "t") => `${prefix}_${randomBytes(6).toString("hex")}`;
 
 const adminRouter = createTRPCRouter({ ping: adminProcedure.query(() => "pong") });
@@ -32,10 +32,6 @@ const deadDatabase = createDatabase("postgres://postgres@127.0.0.1:1/nowhere");
 afterAll(async () => {
   await deadDatabase.client.end({ timeout: 1 });
 });
-
-function sessionFor(user: SessionUser): Session {
-  return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
-}
 
 /** Redis at an address where nothing listens (a "bad port" like 1 would fail before connecting). */
 const deadRedis = new Redis({ url: "http://127.0.0.1:47", token: "dead", retry: false, enableTelemetry: false });
@@ -63,15 +59,6 @@ async function signUpUser(username = uniqueName()): Promise<SessionUser> {
   return result.user;
 }
 
-/** The configured admin; other test files may have created it already. */
-async function rootAdmin(): Promise<SessionUser> {
-  const result = await signUp(db, env.ADMIN_USERNAMES, { username: "root_admin", password: PASSWORD });
-  if (result.ok) return result.user;
-  expect(result.reason).toBe("USERNAME_TAKEN");
-  const [row] = await db.select().from(users).where(eq(users.username, "root_admin"));
-  if (!row) throw new Error("root_admin is taken but not found");
-  return { id: row.id, username: row.username, name: row.displayName, role: row.role };
-}
 
 
 

@@ -16,30 +16,19 @@ import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { db } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
 import { createRedisBoard } from "~/server/redis/board";
-import { redis, redisKey } from "~/server/redis/client";
+import { redis } from "~/server/redis/client";
 import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
+import { liveBoard, scoreDeps, boardKeys } from "~/server/scoring";
 import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board";
 import { adjustScore } from "~/server/scoring/score-service";
 import { expectAppError } from "../../../test/app-errors";
+import { TEST_PASSWORD, sessionFor } from "../../../test/users";
 
-const PASSWORD = "s3cret-passw0rd";
+const PASSWORD = TEST_PASSWORD;
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
 /** The app's Redis board, read directly (the same keys as src/server/scoring/index.ts). */
-const appRedisBoard = createRedisBoard(redis, {
-  board: redisKey("board"),
-  entries: redisKey("board", "entries"),
-  names: redisKey("board", "names"),
-  version: redisKey("board", "version"),
-  ready: redisKey("board", "ready"),
-  rebuildLock: redisKey("board", "rebuilding"),
-  changes: redisKey("board", "changes"),
-});
-
-function sessionFor(user: SessionUser): Session {
-  return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
-}
+const appRedisBoard = createRedisBoard(redis, boardKeys);
 
 function context(session: Session | null): Context {
   return { db, session, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };

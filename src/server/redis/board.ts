@@ -47,6 +47,19 @@ export type BoardKeys = {
   changes: string;
 };
 
+/** The board's keys, all under `base` (the app uses `redisKey("board")`; tests their own). */
+export function boardKeysUnder(base: string): BoardKeys {
+  return {
+    board: base,
+    entries: `${base}:entries`,
+    names: `${base}:names`,
+    version: `${base}:version`,
+    ready: `${base}:ready`,
+    rebuildLock: `${base}:rebuilding`,
+    changes: `${base}:changes`,
+  };
+}
+
 // KEYS: board, entries, names, version, changes, ready. ARGV: (userId, version, score, member|"", name) per write.
 // The board version is the highest row version applied, so it matches Postgres's max(version).
 // Returns { board version, 1 when the board is built (else ranks are partial), 0-based rank of

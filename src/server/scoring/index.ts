@@ -2,22 +2,14 @@
 import { env } from "~/env.js";
 import { db } from "~/server/db";
 import { describeError, logger, metrics } from "~/server/observability";
-import { createRedisBoard, createRemoteChanges } from "~/server/redis/board";
+import { boardKeysUnder, createRedisBoard, createRemoteChanges } from "~/server/redis/board";
 import { redis, redisKey } from "~/server/redis/client";
 import { createLeaderboard } from "./board";
 import { createLiveBoard, LIVE_BOARD_SIZE } from "./live";
 import type { ScoreDeps } from "./score-service";
 import { actionTokenKey } from "./token";
 
-const boardKeys = {
-  board: redisKey("board"),
-  entries: redisKey("board", "entries"),
-  names: redisKey("board", "names"),
-  version: redisKey("board", "version"),
-  ready: redisKey("board", "ready"),
-  rebuildLock: redisKey("board", "rebuilding"),
-  changes: redisKey("board", "changes"),
-};
+export const boardKeys = boardKeysUnder(redisKey("board"));
 
 /** A failed Redis operation that Postgres covered: counted, and logged without payloads. */
 function redisFailed(operation: string, error: unknown) {

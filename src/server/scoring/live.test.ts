@@ -20,12 +20,13 @@ import type { Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
 import { db } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import { createRedisBoard, createRemoteChanges, type BoardKeys } from "~/server/redis/board";
+import { createRedisBoard, createRemoteChanges, type BoardKeys, boardKeysUnder } from "~/server/redis/board";
 import { createRateLimits } from "~/server/redis/rate-limit";
 import { scoreDeps } from "~/server/scoring";
 import { createLeaderboard, type Board } from "./board";
 import { createLiveBoard, LIVE_BOARD_SIZE, type LiveBoard } from "./live";
 import { startAction, submitAction, type ScoreDeps } from "./score-service";
+import { deleteKeys } from "../../../test/services";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -43,14 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
-  for (const prefix of isolatedPrefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      if (keys.length > 0) await raw.unlink(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  }
+  for (const prefix of isolatedPrefixes) await deleteKeys(prefix);
   raw.disconnect();
 });
 
@@ -84,15 +78,7 @@ async function freshBoardKeys(): Promise<BoardKeys> {
   const prefix = `${env.REDIS_KEY_PREFIX}live_${hex()}:`;
   isolatedPrefixes.push(prefix);
   const base = `${prefix}board`;
-  const keys: BoardKeys = {
-    board: base,
-    entries: `${base}:entries`,
-    names: `${base}:names`,
-    version: `${base}:version`,
-    ready: `${base}:ready`,
-    rebuildLock: `${base}:rebuilding`,
-    changes: `${base}:changes`,
-  };
+  const keys = boardKeysUnder(base);
   await raw.set(keys.ready, "1");
   return keys;
 }

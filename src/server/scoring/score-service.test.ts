@@ -8,7 +8,6 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
-import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Redis } from "@upstash/redis";
 import { asc, eq, inArray, ne, sql } from "drizzle-orm";
@@ -18,13 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startUpstashBridge, type UpstashBridge } from "../../../scripts/upstash-bridge";
 import { env } from "~/env.js";
-import { AppError, reasonOf, type Reason } from "~/server/api/errors";
+import { AppError } from "~/server/api/errors";
 import { appRouter, createCaller } from "~/server/api/root";
 import type { Context } from "~/server/api/trpc";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { createDatabase, db } from "~/server/db";
 import { scoreActions, scores, users } from "~/server/db/schema";
-import { boardMember, createRedisBoard, type BoardKeys, type RedisBoard } from "~/server/redis/board";
+import { boardMember, createRedisBoard, type BoardKeys, type RedisBoard, boardKeysUnder } from "~/server/redis/board";
 import { redis } from "~/server/redis/client";
 import { createRateLimits, type RateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
@@ -33,6 +32,8 @@ import { ACTION_RULES, type ActionType } from "./rules";
 import { startAction, submitAction, type Outcome, type ScoreDeps, type ScoreFailure, type ScoreResult } from "./score-service";
 import { actionTokenKey, issueActionToken, type IssuedAction } from "./token";
 import { expectAppError } from "../../../test/app-errors";
+import { sessionFor } from "../../../test/users";
+import { deleteKeys } from "../../../test/services";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -53,14 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup().catch(() => {});
   for (const bridge of bridges) await bridge.close().catch(() => {});
-  for (const prefix of isolatedPrefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      if (keys.length > 0) await raw.unlink(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  }
+  for (const prefix of isolatedPrefixes) await deleteKeys(prefix);
   raw.disconnect();
 });
 
@@ -89,10 +83,6 @@ async function createUsers(count: number) {
   return Promise.all(Array.from({ length: count }, () => createUser()));
 }
 
-function sessionFor(user: SessionUser): Session {
-  return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
-}
-
 type Isolated = {
   keys: BoardKeys;
   redisBoard: RedisBoard;
@@ -109,15 +99,7 @@ function isolatedBoard(client: Redis = redis, database = db): Isolated {
   const prefix = `${env.REDIS_KEY_PREFIX}iso_${hex()}:`;
   isolatedPrefixes.push(prefix);
   const base = `${prefix}board`;
-  const keys: BoardKeys = {
-    board: base,
-    entries: `${base}:entries`,
-    names: `${base}:names`,
-    version: `${base}:version`,
-    ready: `${base}:ready`,
-    rebuildLock: `${base}:rebuilding`,
-    changes: `${base}:changes`,
-  };
+  const keys = boardKeysUnder(base);
   const redisBoard = createRedisBoard(client, keys);
   const redisErrors: string[] = [];
   const redisErrorMessages: string[] = [];
