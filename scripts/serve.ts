@@ -19,6 +19,9 @@ if (mode !== "dev" && mode !== "start") {
 }
 
 Object.assign(process.env, { NODE_ENV: mode === "dev" ? "development" : "production" });
+// This launcher runs the app on this machine's Postgres and Redis on purpose (README, Quick start;
+// the e2e tests): a production server started here may use them (src/env.js; never on Vercel).
+process.env.ALLOW_LOCAL_SERVICES ??= "1";
 nextEnv.loadEnvConfig(process.cwd(), mode === "dev");
 
 provideLocalSecret();
