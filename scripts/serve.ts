@@ -27,10 +27,11 @@ nextEnv.loadEnvConfig(process.cwd(), mode === "dev");
 provideLocalSecret();
 const { env } = await import("../src/env.js");
 const { migrateDatabase } = await import("../src/server/db/migrate.js");
+const { migrationDatabaseUrl } = await import("../src/server/db/connection.js");
 const { ensureLocalBridge } = await import("./local-bridge.js");
 
 try {
-  await migrateDatabase(env.DATABASE_URL);
+  await migrateDatabase(migrationDatabaseUrl(env.DATABASE_URL, { unpooledUrl: env.DATABASE_URL_UNPOOLED, pooler: env.DATABASE_POOLER }));
   console.log("✓ database migrated");
 } catch (error) {
   console.error(`✗ could not migrate ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
