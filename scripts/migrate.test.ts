@@ -28,7 +28,8 @@ function migrate(env: Record<string, string>) {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !/^(DATABASE_|POSTGRES_|VERCEL|SKIP_DB_MIGRATIONS)/.test(key)),
   );
-  return run(path.resolve("node_modules/.bin/tsx"), ["scripts/migrate.ts"], { env: { ...clean, ...env }, timeout: 60_000 }).then(
+  const childEnv = { ...clean, ...env } as NodeJS.ProcessEnv;
+  return run(path.resolve("node_modules/.bin/tsx"), ["scripts/migrate.ts"], { env: childEnv, timeout: 60_000 }).then(
     ({ stdout }) => ({ code: 0, output: stdout }),
     (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout}${error.stderr}` }),
   );
