@@ -1,6 +1,6 @@
 // The one place that reads configuration. Everything else imports `env` from here.
 // Validation fails fast with a message naming each missing or bad variable.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
 import { DEFAULT_TRPC_MAX_DURATION, MAX_DURATION_RANGE } from "./lib/function-duration.js";
@@ -131,6 +131,9 @@ export function parseEnv(source) {
   raw.AUTH_SECRET ??= raw.NEXTAUTH_SECRET;
   // Every preview gets its own URL: derive next-auth's from the deployment when unset.
   raw.NEXTAUTH_URL ??= vercelDeployment ? vercelOrigin(raw) : undefined;
+  // Previews usually share production's Upstash database but not its Postgres (a branch each):
+  // keep each git branch's keys apart, or one board would mix users of several databases.
+  raw.REDIS_KEY_PREFIX ??= vercelDeployment && raw.VERCEL_ENV === "preview" ? previewKeyPrefix(raw) : undefined;
   const configured = { DATABASE_URL: raw.DATABASE_URL, UPSTASH_REDIS_REST_URL: raw.UPSTASH_REDIS_REST_URL };
 
   const result = schema.safeParse(raw);
@@ -194,6 +197,18 @@ export function parseEnv(source) {
 function vercelOrigin(raw) {
   const host = raw.VERCEL_ENV === "production" ? (raw.VERCEL_PROJECT_PRODUCTION_URL ?? raw.VERCEL_URL) : raw.VERCEL_URL;
   return host ? `https://${host}` : undefined;
+}
+
+/**
+ * `lsb:pv:<branch>:<hash>:` for a preview: readable, unique per git branch (Neon's preview
+ * branches are per git branch too), within REDIS_KEY_PREFIX's 64 characters.
+ * @param {Record<string, string | undefined>} raw
+ */
+function previewKeyPrefix(raw) {
+  const branch = raw.VERCEL_GIT_COMMIT_REF ?? raw.VERCEL_DEPLOYMENT_ID ?? raw.VERCEL_URL ?? "preview";
+  const slug = branch.replace(/[^A-Za-z0-9_-]+/g, "-").slice(0, 32);
+  const hash = createHash("sha256").update(branch).digest("hex").slice(0, 6);
+  return `lsb:pv:${slug}:${hash}:`;
 }
 
 /** @param {string} value */

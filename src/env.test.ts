@@ -131,6 +131,16 @@ describe("parseEnv on Vercel", () => {
     expect(parseEnv({}).NEXTAUTH_URL).toBeUndefined();
   });
 
+  it("keeps each preview branch's Redis keys apart from production's and from other branches'", () => {
+    const preview = parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_GIT_COMMIT_REF: "feature/live-board" }).REDIS_KEY_PREFIX;
+    expect(preview).toMatch(/^lsb:pv:feature-live-board:[0-9a-f]{6}:$/);
+    expect(parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_GIT_COMMIT_REF: "feature-live-board" }).REDIS_KEY_PREFIX).not.toBe(preview);
+    const long = parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_GIT_COMMIT_REF: "x".repeat(200) }).REDIS_KEY_PREFIX;
+    expect(long.length).toBeLessThanOrEqual(64);
+    expect(parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_ENV: "production" }).REDIS_KEY_PREFIX).toBe("lsb:");
+    expect(parseEnv({ ...VERCEL_DEPLOYMENT, REDIS_KEY_PREFIX: "mine:" }).REDIS_KEY_PREFIX).toBe("mine:");
+  });
+
   it("names every missing service and the secret, at build time too", () => {
     const missing = { VERCEL: "1", VERCEL_ENV: "production", NODE_ENV: "production", NEXT_PHASE: "phase-production-build" };
     const message = problemsWith(missing);
