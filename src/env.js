@@ -131,9 +131,11 @@ export function parseEnv(source) {
   raw.AUTH_SECRET ??= raw.NEXTAUTH_SECRET;
   // Every preview gets its own URL: derive next-auth's from the deployment when unset.
   raw.NEXTAUTH_URL ??= vercelDeployment ? vercelOrigin(raw) : undefined;
-  // Previews usually share production's Upstash database but not its Postgres (a branch each):
-  // keep each git branch's keys apart, or one board would mix users of several databases.
-  raw.REDIS_KEY_PREFIX ??= vercelDeployment && raw.VERCEL_ENV === "preview" ? previewKeyPrefix(raw) : undefined;
+  // Previews (and custom environments) usually share production's Upstash database but not its
+  // Postgres (a branch each): keep each git branch's keys apart, or one board would mix users
+  // of several databases.
+  const previewLike = vercelDeployment && Boolean(raw.VERCEL_ENV) && raw.VERCEL_ENV !== "production";
+  raw.REDIS_KEY_PREFIX ??= previewLike ? previewKeyPrefix(raw) : undefined;
   const configured = { DATABASE_URL: raw.DATABASE_URL, UPSTASH_REDIS_REST_URL: raw.UPSTASH_REDIS_REST_URL };
 
   const result = schema.safeParse(raw);
@@ -152,8 +154,8 @@ export function parseEnv(source) {
       ? ", which Vercel's functions cannot reach"
       : " (for a local production run use `npm start`, or set ALLOW_LOCAL_SERVICES=1)";
     const services = [
-      ["DATABASE_URL", "POSTGRES_URL", "your Postgres database (the Neon integration sets it)"],
-      ["UPSTASH_REDIS_REST_URL", "KV_REST_API_URL", "your Upstash Redis REST endpoint (the Upstash integration sets it)"],
+      ["DATABASE_URL", "POSTGRES_URL", `your Postgres database${vercelDeployment ? " (the Neon integration sets it)" : ""}`],
+      ["UPSTASH_REDIS_REST_URL", "KV_REST_API_URL", `your Upstash Redis REST endpoint${vercelDeployment ? " (the Upstash integration sets it)" : ""}`],
     ];
     for (const [name, alias, what] of services) {
       const value = configured[/** @type {keyof typeof configured} */ (name)];

@@ -138,6 +138,7 @@ describe("parseEnv on Vercel", () => {
     const long = parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_GIT_COMMIT_REF: "x".repeat(200) }).REDIS_KEY_PREFIX;
     expect(long.length).toBeLessThanOrEqual(64);
     expect(parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_ENV: "production" }).REDIS_KEY_PREFIX).toBe("lsb:");
+    expect(parseEnv({ ...VERCEL_DEPLOYMENT, VERCEL_ENV: "staging", VERCEL_GIT_COMMIT_REF: "main" }).REDIS_KEY_PREFIX).toMatch(/^lsb:pv:main:/);
     expect(parseEnv({ ...VERCEL_DEPLOYMENT, REDIS_KEY_PREFIX: "mine:" }).REDIS_KEY_PREFIX).toBe("mine:");
   });
 

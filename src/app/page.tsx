@@ -6,8 +6,9 @@ import { MyStanding } from "./_components/my-standing";
 import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { Scoreboard } from "./_components/scoreboard";
 
-// The board changes with every score; it is never prerendered.
+// The board changes with every score; it is never prerendered. Renders with Node APIs (db, auth).
 export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
 
 const BOARD_SIZE = 10;
 
