@@ -1,14 +1,22 @@
+import { readFileSync } from "node:fs";
+
 import { PHASE_PRODUCTION_BUILD } from "next/constants.js";
+
+import { assertRouteMaxDuration, TRPC_ROUTE_FILE } from "./src/lib/function-duration.js";
 
 /**
  * Importing the env module validates configuration up front, so a bad deploy fails at
- * build or start with a message naming the variable, not at the first request.
+ * build or start with a message naming the variable, not at the first request. The build
+ * also checks that the tRPC route's maxDuration literal matches TRPC_MAX_DURATION.
  * @param {string} phase
  * @returns {Promise<import("next").NextConfig>}
  */
 export default async function nextConfig(phase) {
   if (phase === PHASE_PRODUCTION_BUILD) process.env.NEXT_PHASE ??= phase;
-  await import("./src/env.js");
+  const { env } = await import("./src/env.js");
+  if (phase === PHASE_PRODUCTION_BUILD) {
+    assertRouteMaxDuration(env.TRPC_MAX_DURATION, readFileSync(new URL(TRPC_ROUTE_FILE, import.meta.url), "utf8"));
+  }
   return {
     reactStrictMode: true,
     poweredByHeader: false,

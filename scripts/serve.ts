@@ -19,15 +19,19 @@ if (mode !== "dev" && mode !== "start") {
 }
 
 Object.assign(process.env, { NODE_ENV: mode === "dev" ? "development" : "production" });
+// This launcher runs the app on this machine's Postgres and Redis on purpose (README, Quick start;
+// the e2e tests): a production server started here may use them (src/env.js; never on Vercel).
+process.env.ALLOW_LOCAL_SERVICES ??= "1";
 nextEnv.loadEnvConfig(process.cwd(), mode === "dev");
 
 provideLocalSecret();
 const { env } = await import("../src/env.js");
 const { migrateDatabase } = await import("../src/server/db/migrate.js");
+const { migrationDatabaseUrl } = await import("../src/server/db/connection.js");
 const { ensureLocalBridge } = await import("./local-bridge.js");
 
 try {
-  await migrateDatabase(env.DATABASE_URL);
+  await migrateDatabase(migrationDatabaseUrl(env.DATABASE_URL, { unpooledUrl: env.DATABASE_URL_UNPOOLED, pooler: env.DATABASE_POOLER }));
   console.log("✓ database migrated");
 } catch (error) {
   console.error(`✗ could not migrate ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);

@@ -1,9 +1,10 @@
 // The one place that reads configuration. Everything else imports `env` from here.
 // Validation fails fast with a message naming each missing or bad variable.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
-import { isLoopbackUrl } from "./lib/loopback.js";
+import { DEFAULT_TRPC_MAX_DURATION, MAX_DURATION_RANGE } from "./lib/function-duration.js";
+import { isLocalOnlyUrl, isLoopbackUrl } from "./lib/loopback.js";
 
 const LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scoreboard";
 const LOCAL_REDIS_REST_URL = "http://127.0.0.1:8079";
@@ -29,6 +30,12 @@ const schema = z
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     DATABASE_URL: url(["postgres", "postgresql"]).default(LOCAL_DATABASE_URL),
+    /** The direct (non-pooled) connection, for migrations; see src/server/db/connection.ts. */
+    DATABASE_URL_UNPOOLED: url(["postgres", "postgresql"]).optional(),
+    /** Overrides pooler detection: "transaction" turns prepared statements off. */
+    DATABASE_POOLER: z.enum(["transaction", "session", "none"], { error: "must be transaction, session or none" }).optional(),
+    /** Connections per app instance (default 5 on Vercel, 10 elsewhere). */
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).optional(),
     REDIS_URL: url(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
     UPSTASH_REDIS_REST_URL: url(["http", "https"]).default(LOCAL_REDIS_REST_URL),
     UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
@@ -55,6 +62,15 @@ const schema = z
           ),
       ),
     TRUST_PROXY: flag.default(false),
+    /** Seconds a tRPC invocation (and so a live stream) may run; see src/lib/function-duration.js. */
+    TRPC_MAX_DURATION: z.coerce
+      .number()
+      .int()
+      .min(MAX_DURATION_RANGE.min)
+      .max(MAX_DURATION_RANGE.max)
+      .default(DEFAULT_TRPC_MAX_DURATION),
+    /** A production server may use services on this machine (npm start sets it; ignored on Vercel). */
+    ALLOW_LOCAL_SERVICES: flag.default(false),
     RATE_LIMIT_USER: rateLimit.default("20/10s"),
     RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
     RATE_LIMIT_DISABLED: flag.default(false),
@@ -84,6 +100,14 @@ const schema = z
 
 /**
  * Validates a raw environment. Exported for tests; the app uses `env` below.
+ *
+ * Where the app runs decides how strict it is:
+ * - a Vercel deployment (`VERCEL` set, `VERCEL_ENV` not "development"), at build and at run
+ *   time: Postgres, Upstash and AUTH_SECRET must be configured, and not point at this machine;
+ * - a production server elsewhere (`NODE_ENV=production`, not the build): the same, unless
+ *   ALLOW_LOCAL_SERVICES=1 says local services are intended (`npm start` sets it: it runs
+ *   this machine's Postgres and Redis on purpose, e.g. for the e2e tests);
+ * - anything else (development, tests, `next build` off Vercel): local defaults.
  * @param {Record<string, string | undefined>} source
  */
 export function parseEnv(source) {
@@ -91,13 +115,24 @@ export function parseEnv(source) {
   const raw = {
     ...Object.fromEntries(Object.entries(source).map(([key, value]) => [key, value === "" ? undefined : value])),
   };
+  const onVercel = Boolean(raw.VERCEL);
+  const vercelDeployment = onVercel && raw.VERCEL_ENV !== "development";
   // Vercel's edge writes X-Forwarded-For itself, so there the header can be trusted.
-  raw.TRUST_PROXY ??= raw.VERCEL ? "1" : undefined;
-  // Platform aliases: Vercel's Postgres and Upstash integrations, and next-auth's own name.
+  raw.TRUST_PROXY ??= onVercel ? "1" : undefined;
+  // Platform aliases: Vercel's Postgres (Neon) and Upstash integrations, and next-auth's own name.
   raw.DATABASE_URL ??= raw.POSTGRES_URL;
+  raw.DATABASE_URL_UNPOOLED ??= raw.POSTGRES_URL_NON_POOLING;
   raw.UPSTASH_REDIS_REST_URL ??= raw.KV_REST_API_URL;
   raw.UPSTASH_REDIS_REST_TOKEN ??= raw.KV_REST_API_TOKEN;
   raw.AUTH_SECRET ??= raw.NEXTAUTH_SECRET;
+  // Every preview gets its own URL: derive next-auth's from the deployment when unset.
+  raw.NEXTAUTH_URL ??= vercelDeployment ? vercelOrigin(raw) : undefined;
+  // Previews (and custom environments) usually share production's Upstash database but not its
+  // Postgres (a branch each): keep each git branch's keys apart, or one board would mix users
+  // of several databases.
+  const previewLike = vercelDeployment && Boolean(raw.VERCEL_ENV) && raw.VERCEL_ENV !== "production";
+  raw.REDIS_KEY_PREFIX ??= previewLike ? previewKeyPrefix(raw) : undefined;
+  const configured = { DATABASE_URL: raw.DATABASE_URL, UPSTASH_REDIS_REST_URL: raw.UPSTASH_REDIS_REST_URL };
 
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -105,25 +140,78 @@ export function parseEnv(source) {
     throw new Error(`Invalid environment variables:\n${lines.join("\n")}`);
   }
   const parsed = result.data;
+  const productionServer = parsed.NODE_ENV === "production" && !isBuild && !parsed.ALLOW_LOCAL_SERVICES;
+
+  /** @type {string[]} */
+  const problems = [];
+  if (vercelDeployment || productionServer) {
+    const where = vercelDeployment ? "on a Vercel deployment" : "in production";
+    const remedy = vercelDeployment
+      ? ", which Vercel's functions cannot reach"
+      : " (for a local production run use `npm start`, or set ALLOW_LOCAL_SERVICES=1)";
+    const services = [
+      ["DATABASE_URL", "POSTGRES_URL", `your Postgres database${vercelDeployment ? " (the Neon integration sets it)" : ""}`],
+      ["UPSTASH_REDIS_REST_URL", "KV_REST_API_URL", `your Upstash Redis REST endpoint${vercelDeployment ? " (the Upstash integration sets it)" : ""}`],
+    ];
+    for (const [name, alias, what] of services) {
+      const value = configured[/** @type {keyof typeof configured} */ (name)];
+      if (!value) problems.push(`${name}: is required ${where}: set it (or ${alias}) to ${what}`);
+      else if (isLocalOnlyUrl(value)) problems.push(`${name}: points at this machine (${hostOf(value)}) ${where}${remedy}`);
+    }
+    if (parsed.DATABASE_URL_UNPOOLED && isLocalOnlyUrl(parsed.DATABASE_URL_UNPOOLED)) {
+      problems.push(`DATABASE_URL_UNPOOLED: points at this machine (${hostOf(parsed.DATABASE_URL_UNPOOLED)}) ${where}${remedy}`);
+    }
+  }
 
   let authSecret = parsed.AUTH_SECRET;
-  if (!authSecret) {
-    // A build needs no secret; a production server must never sign sessions with a made-up one.
-    if (parsed.NODE_ENV === "production" && !isBuild) {
-      throw new Error(
-        "Invalid environment variables:\n  - AUTH_SECRET: is required in production " +
-          "(set AUTH_SECRET or NEXTAUTH_SECRET, e.g. to the output of `openssl rand -base64 32`)",
-      );
-    }
-    authSecret = developmentSecret();
+  // A local build needs no secret; a deployment's build already has its runtime variables, and a
+  // production server must never sign sessions with a made-up one.
+  if (!authSecret && (vercelDeployment || (parsed.NODE_ENV === "production" && !isBuild))) {
+    problems.push(
+      `AUTH_SECRET: is required ${vercelDeployment ? "on a Vercel deployment" : "in production"} ` +
+        "(set AUTH_SECRET or NEXTAUTH_SECRET, e.g. to the output of `openssl rand -base64 32`)",
+    );
   }
+  if (problems.length > 0) {
+    throw new Error(`Invalid environment variables:\n${problems.map((line) => `  - ${line}`).join("\n")}`);
+  }
+  authSecret ??= developmentSecret();
 
   return {
     ...parsed,
     AUTH_SECRET: authSecret,
     UPSTASH_REDIS_REST_TOKEN: parsed.UPSTASH_REDIS_REST_TOKEN ?? LOCAL_REDIS_REST_TOKEN,
     GITHUB: parsed.GITHUB_ID && parsed.GITHUB_SECRET ? { id: parsed.GITHUB_ID, secret: parsed.GITHUB_SECRET } : null,
+    /** Running as Vercel Functions: many short-lived instances (small DB pools). */
+    VERCEL: onVercel,
   };
+}
+
+/**
+ * The deployment's public origin from Vercel's system variables: the project's production
+ * domain in production, the deployment's own URL on previews.
+ * @param {Record<string, string | undefined>} raw
+ */
+function vercelOrigin(raw) {
+  const host = raw.VERCEL_ENV === "production" ? (raw.VERCEL_PROJECT_PRODUCTION_URL ?? raw.VERCEL_URL) : raw.VERCEL_URL;
+  return host ? `https://${host}` : undefined;
+}
+
+/**
+ * `lsb:pv:<branch>:<hash>:` for a preview: readable, unique per git branch (Neon's preview
+ * branches are per git branch too), within REDIS_KEY_PREFIX's 64 characters.
+ * @param {Record<string, string | undefined>} raw
+ */
+function previewKeyPrefix(raw) {
+  const branch = raw.VERCEL_GIT_COMMIT_REF ?? raw.VERCEL_DEPLOYMENT_ID ?? raw.VERCEL_URL ?? "preview";
+  const slug = branch.replace(/[^A-Za-z0-9_-]+/g, "-").slice(0, 32);
+  const hash = createHash("sha256").update(branch).digest("hex").slice(0, 6);
+  return `lsb:pv:${slug}:${hash}:`;
+}
+
+/** @param {string} value */
+function hostOf(value) {
+  return new URL(value).hostname;
 }
 
 /**
@@ -136,3 +224,6 @@ function developmentSecret() {
 }
 
 export const env = parseEnv(process.env);
+
+// next-auth reads NEXTAUTH_URL from process.env itself (per request): hand it the derived one.
+if (env.NEXTAUTH_URL) process.env.NEXTAUTH_URL ??= env.NEXTAUTH_URL;

@@ -7,8 +7,9 @@ import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { ProfileForm } from "./_components/profile-form";
 import { Scoreboard } from "./_components/scoreboard";
 
-// The board changes with every score; it is never prerendered.
+// The board changes with every score; it is never prerendered. Renders with Node APIs (db, auth).
 export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
 
 const BOARD_SIZE = 10;
 

@@ -7,6 +7,7 @@ import type { Session } from "next-auth";
 import superjson from "superjson";
 
 import { env } from "~/env.js";
+import { sseMaxDurationMs } from "~/lib/function-duration.js";
 import { getServerAuthSession } from "~/server/auth";
 import { isActiveAdmin } from "~/server/auth/accounts";
 import { db, type Database } from "~/server/db";
@@ -19,8 +20,11 @@ import { logger, metrics } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
 import { AppError, fieldErrorsOf, reasonOf } from "./errors";
 
-/** How long one live stream lasts before the client reconnects (route maxDuration is 300 s). */
-const SSE_MAX_DURATION_MS = 280_000;
+/**
+ * How long one live stream lasts before the client reconnects: a little less than the route's
+ * maxDuration (TRPC_MAX_DURATION, 300 s by default; see src/lib/function-duration.js).
+ */
+const SSE_MAX_DURATION_MS = sseMaxDurationMs(env.TRPC_MAX_DURATION);
 
 export type Context = {
   db: Database;

@@ -2,16 +2,16 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 
 import { env } from "~/env.js";
+import { databaseClientConfig, type ClientSettings } from "./connection";
 import * as schema from "./schema";
 
-export function createDatabase(url: string) {
-  const client = postgres(url, {
-    max: 10,
-    // Release idle connections so short-lived instances do not pin server slots.
-    idle_timeout: 20,
-    connect_timeout: 5,
-    onnotice: () => {},
-  });
+/** One pool per process (per function instance on Vercel), sized and tuned in ./connection.ts. */
+export function createDatabase(
+  databaseUrl: string,
+  settings: ClientSettings = { serverless: env.VERCEL, pooler: env.DATABASE_POOLER, poolMax: env.DATABASE_POOL_MAX },
+) {
+  const { url, options } = databaseClientConfig(databaseUrl, settings);
+  const client = postgres(url, options);
   return { db: drizzle(client, { schema }), client };
 }
 

@@ -4,6 +4,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 
+import { normalizeDatabaseUrl } from "./connection";
 import { errorCodeOf } from "./errors";
 
 /** Any fixed 64-bit number; every migrator takes the same lock so concurrent runs queue. */
@@ -11,10 +12,13 @@ const MIGRATION_LOCK_KEY = 7_135_821_447;
 
 /**
  * Applies the SQL migrations in `drizzle/`. Idempotent, and safe to run from several
- * processes at once (an advisory lock serialises them). Creates the database first
- * when the server has no database of that name yet (a fresh local machine).
+ * processes at once — two deploys building together, several app instances starting — because
+ * a session-level advisory lock serialises them: give it a direct connection, not a transaction
+ * pooler (see `migrationDatabaseUrl` in ./connection.ts). Creates the database first when the
+ * server has no database of that name yet (a fresh local machine).
  */
-export async function migrateDatabase(databaseUrl: string, migrationsFolder = path.resolve("drizzle")) {
+export async function migrateDatabase(url: string, migrationsFolder = path.resolve("drizzle")) {
+  const databaseUrl = normalizeDatabaseUrl(url);
   await createDatabaseIfMissing(databaseUrl);
   const client = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {

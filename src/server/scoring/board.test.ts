@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 
 import { db } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import { readStandingFromDatabase, readTopFromDatabase, type Board } from "./board";
+import type { RedisBoard } from "~/server/redis/board";
+import { createLeaderboard, readStandingFromDatabase, readTopFromDatabase, type Board } from "./board";
 
 const HUGE = 10 ** 12;
 const T0 = new Date("2024-01-01T00:00:00.000Z");
@@ -232,3 +233,51 @@ describe("readStandingFromDatabase", () => {
     expect(await readStandingFromDatabase(db, randomUUID())).toBeNull();
   });
 });
+
+describe("createLeaderboard on a serverless platform", () => {
+  /** A Redis board that refuses the first `failures` writes, then takes them; nothing is ever built. */
+  function flakyRedisBoard(failures: number) {
+    const applied: string[][] = [];
+    let refusals = 0;
+    const board = {
+      async apply(writes: { userId: string }[]) {
+        if (refusals < failures) {
+          refusals += 1;
+          throw new Error("redis unreachable");
+        }
+        applied.push(writes.map((write) => write.userId));
+        return { version: 1, ready: true, ranks: writes.map(() => 1) };
+      },
+      async top() {
+        return null;
+      },
+      async tryLockRebuild() {
+        return false;
+      },
+    } as unknown as RedisBoard;
+    return { board, applied };
+  }
+
+  it("hands the repair loop to keepAlive, which settles only once Redis has taken the write", async () => {
+    const [user] = await seed({ score: 5 });
+    const { board, applied } = flakyRedisBoard(3);
+    const kept: Promise<unknown>[] = [];
+    const leaderboard = createLeaderboard({ db, redisBoard: board, onRedisError: () => {}, keepAlive: (task) => kept.push(task) });
+
+    await leaderboard.refresh([user!.id]); // fails, queues a repair; the next two attempts fail too
+    expect(kept).toHaveLength(1);
+    expect(applied).toEqual([]);
+    await kept[0];
+    expect(applied).toEqual([[user!.id]]);
+  });
+
+  it("hands a rebuild started by a read to keepAlive", async () => {
+    const { board } = flakyRedisBoard(0);
+    const kept: Promise<unknown>[] = [];
+    const leaderboard = createLeaderboard({ db, redisBoard: board, onRedisError: () => {}, keepAlive: (task) => kept.push(task) });
+    await leaderboard.top(10); // an unbuilt board: served from Postgres, rebuild scheduled
+    expect(kept).toHaveLength(1);
+    await expect(kept[0]).resolves.toBeUndefined();
+  });
+});
+

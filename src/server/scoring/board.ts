@@ -101,13 +101,19 @@ export function createLeaderboard(deps: {
   onRedisError: (operation: string, error: unknown) => void;
   /** Called after every published change, whether or not Redis took it (live updates). */
   onPublished?: () => void;
+  /**
+   * Background work (a rebuild, the repair loop) started while serving a request is handed
+   * here, so a serverless platform keeps the invocation alive until it settles instead of
+   * freezing the instance mid-way (Next.js `after`, i.e. Vercel's waitUntil). Default: nothing.
+   */
+  keepAlive?: (task: Promise<unknown>) => void;
 }) {
   const { db, redisBoard, onRedisError } = deps;
+  const keepAlive = deps.keepAlive ?? (() => {});
   let rebuilding: Promise<void> | null = null;
   /** Users whose last board write failed, with a count of failures so a newer one is never lost. */
   const awaitingRepair = new Map<string, number>();
-  let repairTimer: NodeJS.Timeout | null = null;
-  let repairAttempt = 0;
+  let repairing: Promise<void> | null = null;
 
   async function rebuild() {
     const lock = randomBytes(8).toString("hex");
@@ -140,6 +146,7 @@ export function createLeaderboard(deps: {
       .finally(() => {
         rebuilding = null;
       });
+    keepAlive(rebuilding);
   }
 
   /** Writes the users' current state from Postgres to Redis. */
@@ -152,31 +159,37 @@ export function createLeaderboard(deps: {
     await redisBoard.apply(rows.map(toBoardWrite));
   }
 
+  /** Queues users for repair; one loop per process retries with backoff until Redis takes them. */
   function queueRepair(userIds: string[]) {
     for (const userId of userIds) awaitingRepair.set(userId, (awaitingRepair.get(userId) ?? 0) + 1);
-    scheduleRepair();
+    // Every request that queues a repair keeps its own invocation alive until the loop ends.
+    keepAlive(startRepairs());
   }
 
-  async function repair() {
-    repairTimer = null;
-    const pending = new Map(awaitingRepair);
-    try {
-      await copyToRedis([...pending.keys()]);
-      // A write that failed while we were reading is newer than what we applied: keep it queued.
-      for (const [userId, failures] of pending) if (awaitingRepair.get(userId) === failures) awaitingRepair.delete(userId);
-      repairAttempt = 0;
-    } catch (error) {
-      onRedisError("repair", error);
-      repairAttempt += 1;
+  function startRepairs(): Promise<void> {
+    repairing ??= repairUntilDone().finally(() => {
+      repairing = null;
+      // Queued between the loop's last check and now: go again.
+      if (awaitingRepair.size > 0) void startRepairs();
+    });
+    return repairing;
+  }
+
+  async function repairUntilDone() {
+    let attempt = 0;
+    while (awaitingRepair.size > 0) {
+      await sleep(REPAIR_DELAYS_MS[Math.min(attempt, REPAIR_DELAYS_MS.length - 1)]!);
+      const pending = new Map(awaitingRepair);
+      try {
+        await copyToRedis([...pending.keys()]);
+        // A write that failed while we were reading is newer than what we applied: keep it queued.
+        for (const [userId, failures] of pending) if (awaitingRepair.get(userId) === failures) awaitingRepair.delete(userId);
+        attempt = 0;
+      } catch (error) {
+        onRedisError("repair", error);
+        attempt += 1;
+      }
     }
-    if (awaitingRepair.size > 0) scheduleRepair();
-  }
-
-  function scheduleRepair() {
-    if (repairTimer) return;
-    const delay = REPAIR_DELAYS_MS[Math.min(repairAttempt, REPAIR_DELAYS_MS.length - 1)]!;
-    repairTimer = setTimeout(() => void repair(), delay);
-    repairTimer.unref();
   }
 
   return {
@@ -250,4 +263,9 @@ export function createLeaderboard(deps: {
       await rebuilding;
     },
   };
+}
+
+/** A delay that does not keep the process alive by itself. */
+function sleep(ms: number) {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,4 +1,6 @@
 /** The score service and leaderboard wired to this process's database, Redis and configuration. */
+import { after } from "next/server";
+
 import { env } from "~/env.js";
 import { db } from "~/server/db";
 import { describeError, logger, metrics } from "~/server/observability";
@@ -17,11 +19,25 @@ function redisFailed(operation: string, error: unknown) {
   logger.warn({ operation, error: describeError(error) }, "redis operation failed");
 }
 
+/**
+ * Keeps the current invocation alive until `task` settles (Next.js `after`: on Vercel the
+ * platform's waitUntil, on `next start` nothing to do). Outside a request — tests, scripts, a
+ * timer — there is no invocation to extend, and `after` throws: nothing to do either.
+ */
+function keepAlive(task: Promise<unknown>) {
+  try {
+    after(task);
+  } catch {
+    // not inside a request
+  }
+}
+
 export const leaderboard = createLeaderboard({
   db,
   redisBoard: createRedisBoard(redis, boardKeys),
   onRedisError: redisFailed,
   onPublished: () => liveBoard.notify(),
+  keepAlive,
 });
 
 export const liveBoard = createLiveBoard({

@@ -8,7 +8,9 @@ import { shutdownSignal } from "~/server/shutdown";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
-// Live streams end before this (sse.maxDurationMs in src/server/api/trpc.ts) and resume by event id.
+// Seconds an invocation may run on Vercel. Must equal TRPC_MAX_DURATION (default 300): Next.js reads
+// only a literal here, and the production build refuses a mismatch (src/lib/function-duration.js).
+// Live streams end a little earlier (sse.maxDurationMs) and the client resumes by event id.
 export const maxDuration = 300;
 
 async function handler(req: Request) {
