@@ -618,13 +618,14 @@ describe("board consistency: Redis converges to Postgres", () => {
     let completedAtFlush = -1;
     const run = Promise.all(
       shuffle(planned).map(async ({ player, action }, index) => {
-        await sleep(index * 0.5 + Math.random() * 10);
+        await sleep(index * 2 + Math.random() * 10);
         const outcome = await submit(deps, player, action);
         completed += 1;
         return outcome;
       }),
     );
-    await sleep(25);
+    // Flush once a quarter of the submits are in: some before it, most after, however loaded the machine.
+    while (completed < planned.length / 4) await sleep(1);
     completedAtFlush = completed;
     await deleteBoardKeys(iso.keys);
     const outcomes = await run;
