@@ -86,10 +86,12 @@ function jsonLines(output: string): LogLine[] {
 const procedureLines = (output: string) => jsonLines(output).filter((line) => line.msg === "procedure");
 
 let server: CapturedServer;
+/** This instance protects /api/metrics (the main e2e instance leaves it open). */
+const METRICS_TOKEN = "metrics-token-for-e2e-0123456789";
 
 test.beforeAll(async () => {
   test.setTimeout(90_000);
-  server = await startCapturedServer({ ...sharedAppEnv(), LOG_LEVEL: "info" });
+  server = await startCapturedServer({ ...sharedAppEnv(), LOG_LEVEL: "info", METRICS_TOKEN });
 });
 
 test.afterAll(async () => {
@@ -272,4 +274,18 @@ test("a client closing its live stream is not logged as an internal error", asyn
   const after = jsonLines(server.output()).slice(before);
   const errors = after.filter((line) => typeof line.level === "number" && line.level >= 50);
   expect(errors.map((line) => `${String(line.msg)} ${String(line.path)}: ${String(line.stack ?? "").split("\n")[0]}`)).toEqual([]);
+});
+
+test("with METRICS_TOKEN set, /api/metrics wants that bearer token, and its output never quotes it", async ({ playwright }) => {
+  const client = await playwright.request.newContext({ baseURL: server.url });
+  for (const authorization of [undefined, "Bearer wrong-token-0123456789abcdef", `Basic ${METRICS_TOKEN}`]) {
+    const refused = await client.get("/api/metrics", { headers: authorization ? { authorization } : {} });
+    expect(refused.status()).toBe(401);
+  }
+  const allowed = await client.get("/api/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  expect(allowed.status()).toBe(200);
+  const text = await allowed.text();
+  expect(text).toContain("scoreboard_live_subscribers");
+  expect(text).not.toContain(METRICS_TOKEN);
+  await client.dispose();
 });
