@@ -11,7 +11,10 @@
  * Writes are absolute and versioned (scores.version): a Lua script drops a write older than
  * what Redis holds, so retries and out-of-order arrivals converge on the database's state.
  * The board version is the highest row version applied — Postgres's max(scores.version) once
- * Redis has caught up — so both read paths report the same, never-decreasing version.
+ * Redis has caught up — so both read paths report the same, never-decreasing version. One
+ * transient exception: when two commits reach Redis out of order, the later-arriving older
+ * write changes the board without raising the version, so for that moment one version names
+ * two boards. Live subscribers still get both (the watcher compares contents, not versions).
  */
 import type { Redis } from "@upstash/redis";
 
