@@ -23,6 +23,7 @@ import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/
 import { adjustScore } from "~/server/scoring/score-service";
 import { expectAppError } from "../../../test/app-errors";
 import { TEST_PASSWORD, sessionFor } from "../../../test/users";
+import { displayNameSchema } from "./profile";
 
 const PASSWORD = TEST_PASSWORD;
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
@@ -208,5 +209,12 @@ describe("account.update: hidden", () => {
     expect(await boardEntry(player.id)).toBeUndefined();
     expect(await caller.account.update({ hidden: false, displayName: `${newName}!` })).toMatchObject({ displayName: `${newName}!`, hidden: false });
     expect(await boardEntry(player.id)).toMatchObject({ displayName: `${newName}!`, score: 40_000 });
+  });
+});
+
+describe("displayNameSchema", () => {
+  it("refuses an unpaired surrogate (it would be stored mangled) but keeps real emoji", () => {
+    expect(displayNameSchema.safeParse("!\ud800!").success).toBe(false);
+    expect(displayNameSchema.safeParse("Ace 😀").success).toBe(true);
   });
 });

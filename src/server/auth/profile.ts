@@ -7,15 +7,15 @@ import type { Leaderboard } from "~/server/scoring/board";
 
 /**
  * Display names are shown to everyone: 1–32 characters after trimming, no control or
- * invisible formatting characters (which could hide or reorder text). They are always
- * rendered as text, never as HTML.
+ * invisible formatting characters (which could hide or reorder text) and no unpaired
+ * surrogates (which would be stored as U+FFFD). They are always rendered as text, never as HTML.
  */
 export const displayNameSchema = z
   .string()
   .trim()
   .min(1, "must not be empty")
   .max(32, "must be at most 32 characters")
-  .refine((name) => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(name), "must not contain control characters");
+  .refine((name) => !/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(name), "must not contain control characters");
 
 export const profileInput = z
   .object({ displayName: displayNameSchema.optional(), hidden: z.boolean().optional() })
