@@ -1,10 +1,11 @@
 -- The audit trail is append-only: refuse UPDATE, DELETE and TRUNCATE whatever the caller's privileges.
-CREATE FUNCTION score_actions_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The function is generic (it names the table) so every append-only table can use it.
+CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'score_actions is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$;--> statement-breakpoint
 CREATE TRIGGER score_actions_immutable BEFORE UPDATE OR DELETE ON score_actions
-  FOR EACH ROW EXECUTE FUNCTION score_actions_refuse_change();--> statement-breakpoint
+  FOR EACH ROW EXECUTE FUNCTION refuse_change();--> statement-breakpoint
 CREATE TRIGGER score_actions_no_truncate BEFORE TRUNCATE ON score_actions
-  FOR EACH STATEMENT EXECUTE FUNCTION score_actions_refuse_change();
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();

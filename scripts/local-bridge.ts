@@ -24,7 +24,7 @@ export async function ensureLocalBridge({ restUrl, token, redisUrl }: Options) {
   const { hostname, port } = new URL(restUrl);
   const host = hostname.replace(/^\[|\]$/g, "");
   const bridge = await startUpstashBridge({ host, port: Number(port || 80), token, redisUrl });
-  console.log(`✓ started the Upstash bridge at ${bridge.url} → ${redisUrl.replace(/\/\/[^@/]*@/, "//***@")}`);
+  console.log(`✓ started the Upstash bridge at ${bridge.url} → ${withoutCredentials(redisUrl)}`);
   return bridge;
 }
 
@@ -46,4 +46,9 @@ async function probe(restUrl: string, token: string): Promise<"ok" | "unauthoriz
   // A bridge whose Redis is down still answers in Upstash's error shape.
   const isUpstash = body?.result === "PONG" || (response.status === 503 && typeof body?.error === "string");
   return isUpstash ? "ok" : "foreign";
+}
+
+/** A service URL fit for a log line: user and password replaced. */
+export function withoutCredentials(url: string) {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

@@ -28,13 +28,13 @@ provideLocalSecret();
 const { env } = await import("../src/env.js");
 const { migrateDatabase } = await import("../src/server/db/migrate.js");
 const { migrationDatabaseUrl } = await import("../src/server/db/connection.js");
-const { ensureLocalBridge } = await import("./local-bridge.js");
+const { ensureLocalBridge, withoutCredentials } = await import("./local-bridge.js");
 
 try {
   await migrateDatabase(migrationDatabaseUrl(env.DATABASE_URL, { unpooledUrl: env.DATABASE_URL_UNPOOLED, pooler: env.DATABASE_POOLER }));
   console.log("✓ database migrated");
 } catch (error) {
-  console.error(`✗ could not migrate ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
+  console.error(`✗ could not migrate ${withoutCredentials(env.DATABASE_URL)}: ${(error as Error).message}`);
   console.error("  Is PostgreSQL running? Locally: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
   process.exit(1);
 }
@@ -81,8 +81,4 @@ function provideLocalSecret() {
   }
   process.env.AUTH_SECRET = secret;
   console.log(`• AUTH_SECRET not set: using the local one in .local/auth-secret (services are on this machine)`);
-}
-
-function redact(url: string) {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

@@ -35,6 +35,7 @@ import { reasonOf } from "./errors";
 import { appRouter, createCaller } from "./root";
 import type { Context } from "./trpc";
 import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/users";
+import { callTrpc, type Reply } from "../../../test/trpc-http";
 
 // ---------------------------------------------------------------------------------------------
 // Context and HTTP plumbing
@@ -71,24 +72,6 @@ const ALLOWED_REASONS = new Set([
   "PAYLOAD_TOO_LARGE",
 ]);
 
-type Reply = { status: number; text: string; body: unknown };
-
-async function send(pathAndQuery: string, ctx: Context, init?: RequestInit): Promise<Reply> {
-  const response = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: new Request(`http://localhost/api/trpc/${pathAndQuery}`, init),
-    router: appRouter,
-    createContext: () => ctx,
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`${response.status} answer is not JSON: ${text.slice(0, 300)}`);
-  }
-  return { status: response.status, text, body };
-}
 
 type Kind = "query" | "mutation";
 
@@ -96,9 +79,9 @@ type Kind = "query" | "mutation";
 function call(path: string, kind: Kind, ctx: Context, envelope: string | undefined): Promise<Reply> {
   if (kind === "query") {
     const query = envelope === undefined ? "" : `?input=${encodeURIComponent(envelope)}`;
-    return send(`${path}${query}`, ctx);
+    return callTrpc(`${path}${query}`, ctx);
   }
-  return send(path, ctx, {
+  return callTrpc(path, ctx, {
     method: "POST",
     headers: { "content-type": "application/json" },
     ...(envelope === undefined ? {} : { body: envelope }),
@@ -675,7 +658,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
   });
 
   const post = (path: string, body: BodyInit | undefined, ctx: Context = asPlayer, contentType = "application/json") =>
-    send(path, ctx, { method: "POST", headers: { "content-type": contentType }, ...(body === undefined ? {} : { body }) });
+    callTrpc(path, ctx, { method: "POST", headers: { "content-type": contentType }, ...(body === undefined ? {} : { body }) });
 
   it("malformed JSON bodies and non-object bodies: 4xx with a reason, never ≥ 500", async () => {
     const bodies = ["{", "{not-json", '{"json":', "", "null", "42", '"a string"', "[]", "[1,2,3]", "true", '{"json":null,"meta":null}', '{"meta":{"values":{"__proto__":["undefined"]}}}', "\u0000", "\ufeff{}", '{"json":{"actionType":"COMPLETE_TASK"}}garbage'];
@@ -688,7 +671,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
     }
     for (const path of READS.map((spec) => spec.path)) {
       for (const raw of ["%7Bnot-json", "", "null", "42", "%22x%22", "%5B%5D", "%E0%A4%A", "%00", encodeURIComponent('{"json":{"limit":1},"meta":{"values":{"limit":["bigint"]}}}')]) {
-        expectNo5xx(await send(`${path}?input=${raw}`, asAdmin), `GET ${path}?input=${raw}`);
+        expectNo5xx(await callTrpc(`${path}?input=${raw}`, asAdmin), `GET ${path}?input=${raw}`);
       }
     }
   });
@@ -697,7 +680,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
     const paths = [...MUTATIONS.map((spec) => spec.path), ...READS.map((spec) => spec.path)];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.string({ unit: "binary", maxLength: 200 }), fc.json({ maxDepth: 3 })), fc.boolean(), async (path, raw, asBody) => {
-        const reply = asBody ? await post(path, raw, asAdmin) : await send(`${path}?input=${encodeURIComponent(raw)}`, asAdmin);
+        const reply = asBody ? await post(path, raw, asAdmin) : await callTrpc(`${path}?input=${encodeURIComponent(raw)}`, asAdmin);
         expectNo5xx(reply, `${asBody ? "POST" : "GET"} ${path} ${JSON.stringify(raw).slice(0, 200)}`);
       }),
       { numRuns: 150 },
@@ -706,7 +689,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
 
   it("a GET to a mutation and a POST to a query are 405 METHOD_NOT_SUPPORTED; other methods < 500", async () => {
     for (const spec of MUTATIONS) {
-      const reply = await send(`${spec.path}?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, asAdmin);
+      const reply = await callTrpc(`${spec.path}?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, asAdmin);
       const [outcome] = expectNo5xx(reply, `GET ${spec.path}`);
       expect({ status: reply.status, reason: outcome?.ok ? null : outcome?.reason }).toEqual({ status: 405, reason: "METHOD_NOT_SUPPORTED" });
     }
@@ -731,7 +714,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
     const unknown = ["leaderboard.nope", "nope", "admin", "score", "score.submit.x", "__proto__", "constructor", "__proto__.toString", "constructor.prototype", "toString", "hasOwnProperty", "action.__proto__", "admin.constructor", "%00", "a".repeat(5_000)];
     for (const path of unknown) {
       for (const method of ["GET", "POST"] as const) {
-        const reply = method === "GET" ? await send(path, asAdmin) : await post(path, JSON.stringify({ json: {} }), asAdmin);
+        const reply = method === "GET" ? await callTrpc(path, asAdmin) : await post(path, JSON.stringify({ json: {} }), asAdmin);
         const [outcome] = expectNo5xx(reply, `${method} ${path.slice(0, 40)}`);
         expect({ status: reply.status, reason: outcome?.ok ? null : outcome?.reason }, `${method} ${path.slice(0, 40)}`).toEqual({ status: 404, reason: "NOT_FOUND" });
       }
@@ -740,7 +723,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
 
   it("batches mixing valid and invalid calls: no ≥ 500, one result per call, a reason for each bad one", async () => {
     const queryInput = encodeURIComponent(JSON.stringify({ 0: { json: { limit: 3 } }, 1: { json: { limit: "many" } }, 2: { json: null }, 3: { json: { limit: 1e308 } } }));
-    const queries = await send(`leaderboard.top,leaderboard.top,leaderboard.me,admin.flags?batch=1&input=${queryInput}`, asPlayer);
+    const queries = await callTrpc(`leaderboard.top,leaderboard.top,leaderboard.me,admin.flags?batch=1&input=${queryInput}`, asPlayer);
     const outcomes = expectNo5xx(queries, "GET batch");
     expect(outcomes.map((outcome) => (outcome.ok ? "ok" : outcome.reason))).toEqual(["ok", "INVALID_INPUT", "ok", "NOT_ADMIN"]);
 
@@ -784,7 +767,7 @@ describe("3. raw HTTP abuse on the real handler", () => {
       ["action.start,leaderboard.top?batch=1", '{"0":{"json":{"actionType":"X"}},"1":{"json":{}}}'],
     ];
     for (const [pathAndQuery, body] of cases) {
-      const reply = body === undefined ? await send(pathAndQuery, asPlayer) : await post(pathAndQuery, body, asPlayer);
+      const reply = body === undefined ? await callTrpc(pathAndQuery, asPlayer) : await post(pathAndQuery, body, asPlayer);
       expectNo5xx(reply, `${body === undefined ? "GET" : "POST"} ${pathAndQuery.slice(0, 120)} ${body ?? ""}`);
     }
   });

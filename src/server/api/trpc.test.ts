@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 
 import { Redis } from "@upstash/redis";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,9 +15,10 @@ import { liveBoard, scoreDeps } from "~/server/scoring";
 import { createLeaderboard } from "~/server/scoring/board";
 import { caught, expectAppError } from "../../../test/app-errors";
 import { reasonOf } from "./errors";
-import { appRouter, createCaller } from "./root";
+import { createCaller } from "./root";
 import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
 import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/users";
+import { callTrpc } from "../../../test/trpc-http";
 
 const PASSWORD = TEST_PASSWORD;
 const uniqueName = (prefix = "t") => `${prefix}_${randomBytes(6).toString("hex")}`;
@@ -163,16 +163,10 @@ describe("the error formatter over HTTP (fetch adapter)", () => {
     signedIn = sessionFor(await signUpUser());
   });
 
-  async function call(pathAndQuery: string, ctx: Context = context(), init?: RequestInit) {
-    const response = await fetchRequestHandler({
-      endpoint: "/api/trpc",
-      req: new Request(`http://localhost/api/trpc/${pathAndQuery}`, init),
-      router: appRouter,
-      createContext: () => ctx,
-    });
-    const text = await response.text();
-    return { status: response.status, text, body: JSON.parse(text) as unknown };
+  function call(pathAndQuery: string, ctx: Context = context(), init?: RequestInit) {
+    return callTrpc(pathAndQuery, ctx, init);
   }
+
 
   function errorOf(body: unknown) {
     const error = (body as Partial<ErrorBody>).error?.json;
