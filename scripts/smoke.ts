@@ -17,6 +17,8 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 
+import { LiveStream, ScoreboardSession, type Board, type StartedAction, type SubmitResult } from "./lib/scoreboard-client";
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { action: { type: "string", default: "DAILY_BONUS" }, timeout: { type: "string", default: "15000" } },
@@ -32,143 +34,16 @@ const ACTION_TYPE = values.action!;
 const LIVE_LIMIT = 100;
 const bypass = process.env.VERCEL_AUTOMATION_BYPASS_SECRET;
 
-type TrpcError = { message: string; data?: { code?: string; reason?: string; httpStatus?: number } };
-type Board = { entries: { rank: number; userId: string; displayName: string; score: number }[]; version: number };
-type Started = { actionId: string; token: string; actionType: string; issuedAt: string; minCompleteAt: string };
-type Submitted = { userId: string; score: number; delta: number; rank: number | null; replayed: boolean };
-
-/** Cookies by name, as a browser on this origin would keep them. */
-const jar = new Map<string, string>();
-
-async function request(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (jar.size > 0) headers.set("cookie", [...jar].map(([name, value]) => `${name}=${value}`).join("; "));
-  if (bypass) headers.set("x-vercel-protection-bypass", bypass);
-  headers.set("user-agent", "live-scoreboard-smoke");
-  const response = await fetch(`${BASE}${path}`, {
-    ...init,
-    headers,
-    redirect: "manual",
-    signal: init.signal ?? AbortSignal.timeout(STEP_TIMEOUT_MS),
-  });
-  for (const line of response.headers.getSetCookie()) {
-    const [pair = "", ...attributes] = line.split(";");
-    const eq = pair.indexOf("=");
-    const name = pair.slice(0, eq).trim();
-    const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute));
-    if (expired) jar.delete(name);
-    else jar.set(name, pair.slice(eq + 1).trim());
-  }
-  return response;
-}
-
-/** A tRPC query or mutation as @trpc/client sends it (superjson envelope, no batching). */
-async function trpc<T>(kind: "query" | "mutation", path: string, input?: unknown): Promise<T> {
-  const envelope = JSON.stringify({ json: input ?? null });
-  const response =
-    kind === "query"
-      ? await request(`/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(envelope)}`}`)
-      : await request(`/api/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: envelope });
-  const body = (await response.json().catch(() => null)) as { result?: { data: { json: T } }; error?: { json: TrpcError } } | null;
-  if (body?.error) {
-    const { message, data } = body.error.json;
-    throw new Error(`${path}: HTTP ${response.status} ${data?.reason ?? data?.code ?? ""} ${message}`.replace(/\s+/g, " "));
-  }
-  if (!response.ok || !body?.result) throw new Error(`${path}: HTTP ${response.status}, not a tRPC answer`);
-  return body.result.data.json;
-}
-
-/**
- * One tRPC SSE stream, read the way httpSubscriptionLink's EventSource reads it: `data:`/`id:`
- * events carry snapshots; `connected`, `ping` and comments are bookkeeping. Read continuously
- * from the moment it opens, so every snapshot has its true arrival time.
- */
-class LiveStream {
-  private readonly abort = new AbortController();
-  private readonly snapshots: { board: Board; id: string | undefined; at: number }[] = [];
-  private failure: Error | null = null;
-  private wake: (() => void) | null = null;
-
-  async open(input: unknown) {
-    const query = encodeURIComponent(JSON.stringify({ json: input }));
-    const response = await request(`/api/trpc/leaderboard.live?input=${query}`, {
-      headers: { accept: "text/event-stream" },
-      signal: this.abort.signal,
-    });
-    const type = response.headers.get("content-type") ?? "";
-    if (!response.ok || !type.startsWith("text/event-stream")) {
-      throw new Error(`leaderboard.live: HTTP ${response.status} ${type || "(no content type)"}`);
-    }
-    void this.pump(response.body!.pipeThrough(new TextDecoderStream()).getReader());
-  }
-
-  private async pump(reader: ReadableStreamDefaultReader<string>) {
-    let buffer = "";
-    try {
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) throw new Error("the live stream closed");
-        buffer += chunk.value.replaceAll("\r\n", "\n");
-        for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
-          const event = parseEvent(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-          if (event.event === "serialized-error") throw new Error(`leaderboard.live sent an error: ${event.data}`);
-          if (event.event === "return") throw new Error("leaderboard.live ended the stream");
-          if (event.event || event.data === undefined) continue;
-          this.snapshots.push({ board: (JSON.parse(event.data) as { json: Board }).json, id: event.id, at: performance.now() });
-          this.wake?.();
-        }
-      }
-    } catch (error) {
-      this.failure = this.abort.signal.aborted ? new Error("the live stream was closed") : (error as Error);
-      this.wake?.();
-    }
-  }
-
-  /** The first snapshot (from the start of the stream) that `accept` takes, waiting up to `timeoutMs`. */
-  async until<T>(accept: (board: Board, id: string | undefined) => T | undefined, timeoutMs: number) {
-    const deadline = performance.now() + timeoutMs;
-    for (let seen = 0; ; ) {
-      for (; seen < this.snapshots.length; seen += 1) {
-        const { board, id, at } = this.snapshots[seen]!;
-        const value = accept(board, id);
-        if (value !== undefined) return { value, at };
-      }
-      if (this.failure) throw this.failure;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`no matching live update within ${timeoutMs} ms`);
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        timer = setTimeout(resolve, left);
-      });
-      clearTimeout(timer);
-      this.wake = null;
-    }
-  }
-
-  close() {
-    this.abort.abort();
-  }
-}
-
-function parseEvent(block: string) {
-  const event: { event?: string; data?: string; id?: string } = {};
-  for (const line of block.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const field = line.slice(0, colon);
-    const value = line.slice(colon + 1).replace(/^ /, "");
-    if (field === "event") event.event = value;
-    else if (field === "data") event.data = event.data === undefined ? value : `${event.data}\n${value}`;
-    else if (field === "id") event.id = value;
-  }
-  return event;
-}
+const session = new ScoreboardSession(BASE, {
+  headers: { "user-agent": "live-scoreboard-smoke", ...(bypass ? { "x-vercel-protection-bypass": bypass } : {}) },
+  timeoutMs: STEP_TIMEOUT_MS,
+});
+const request = session.request.bind(session);
+const trpc = session.trpc.bind(session);
 
 let stepCount = 0;
 const runStarted = performance.now();
-const live = new LiveStream();
+const live = new LiveStream(session);
 
 /** Runs one step: prints ✓ with its latency and detail, or ✗ and ends the run. */
 async function step<T>(name: string, run: () => Promise<T>, detail: (value: T) => string = () => ""): Promise<T> {
@@ -215,32 +90,14 @@ await step(
 
 const username = `smoke_${randomBytes(5).toString("hex")}`;
 const password = randomBytes(18).toString("base64url");
-await step(
-  "sign up (next-auth)",
-  async () => {
-    const csrf = await request("/api/auth/csrf");
-    const { csrfToken } = (await csrf.json()) as { csrfToken?: string };
-    expect(csrf.ok && csrfToken, `GET /api/auth/csrf: HTTP ${csrf.status}`);
-    const response = await request("/api/auth/callback/credentials", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrfToken, username, password, intent: "signup", callbackUrl: BASE, json: "true" }),
-    });
-    const body = (await response.json().catch(() => null)) as { url?: string } | null;
-    const error = body?.url ? new URL(body.url, BASE).searchParams.get("error") : null;
-    expect(response.ok && !error, `HTTP ${response.status}, ${error ? `error=${error}` : JSON.stringify(body)}`);
-    expect([...jar.keys()].some((name) => name.endsWith("next-auth.session-token")), "no session cookie came back");
-  },
-  () => username,
-);
+await step("sign up (next-auth)", () => session.signIn({ username, password, intent: "signup" }), () => username);
 
 const me = await step(
   "session",
   async () => {
-    const response = await request("/api/auth/session");
-    const session = (await response.json()) as { user?: { id: string; username: string } };
-    expect(session.user?.username === username, `the session is ${JSON.stringify(session)}`);
-    return session.user;
+    const user = await session.currentUser();
+    expect(user?.username === username, `the session is ${JSON.stringify(user)}`);
+    return user;
   },
   (user) => `user ${user.id}`,
 );
@@ -262,7 +119,7 @@ const first = await step(
 
 const started = await step(
   `start ${ACTION_TYPE}`,
-  () => trpc<Started>("mutation", "action.start", { actionType: ACTION_TYPE }),
+  () => trpc<StartedAction>("mutation", "action.start", { actionType: ACTION_TYPE }),
   (action) => `action.start: ${action.actionId}`,
 );
 // The server refuses a submit before minCompleteAt; wait exactly the action's own minimum.
@@ -274,7 +131,7 @@ const submitted = await step(
   "submit it",
   async () => {
     submitSentAt = performance.now();
-    const result = await trpc<Submitted>("mutation", "score.submit", { actionId: started.actionId, token: started.token });
+    const result = await trpc<SubmitResult>("mutation", "score.submit", { actionId: started.actionId, token: started.token });
     expect(result.userId === me.id && result.delta > 0 && !result.replayed, `unexpected result ${JSON.stringify(result)}`);
     return result;
   },
