@@ -2,18 +2,20 @@ import { spawn, type ChildProcess } from "node:child_process";
 
 import { freePort } from "../test/ports";
 
-export type AppServer = { url: string; port: number; stop(): Promise<void> };
+/** `processGroup`: npm's pid, the id of the group holding npm, the launcher and Next.js. */
+export type AppServer = { url: string; port: number; processGroup: number; stop(): Promise<void> };
 
 /**
  * Starts the production server with `npm start` (the real launcher: migrations, bridge reuse)
  * and resolves once /api/health answers. `env` must carry the run's services (E2E_APP_ENV).
+ * `output`: a file descriptor for the server's stdout and stderr (default: this process's).
  */
-export async function startAppServer(env: Record<string, string>, port?: number): Promise<AppServer> {
+export async function startAppServer(env: Record<string, string>, port?: number, output?: number): Promise<AppServer> {
   const listenOn = port ?? (await freePort());
   const url = `http://127.0.0.1:${listenOn}`;
   const server = spawn("npm", ["start"], {
     env: { ...process.env, ...env, PORT: String(listenOn), NEXTAUTH_URL: url },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", output ?? "inherit", output ?? "inherit"],
     // Its own process group, so stop() ends npm, the launcher and Next.js together.
     detached: true,
   });
@@ -24,7 +26,7 @@ export async function startAppServer(env: Record<string, string>, port?: number)
     await stop();
     throw error;
   }
-  return { url, port: listenOn, stop };
+  return { url, port: listenOn, processGroup: server.pid!, stop };
 }
 
 /**

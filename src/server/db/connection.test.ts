@@ -1,7 +1,9 @@
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 
+import { freePort } from "../../../test/ports";
 import { databaseClientConfig, detectPooler, migrationDatabaseUrl, normalizeDatabaseUrl } from "./connection";
+import { isDatabaseUnavailable } from "./errors";
 
 const NEON_POOLED = "postgresql://app:pw@ep-cool-dust-a1b2c3-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require";
 const NEON_DIRECT = "postgresql://app:pw@ep-cool-dust-a1b2c3.us-east-2.aws.neon.tech/neondb?sslmode=require";
@@ -124,5 +126,31 @@ describe("migrationDatabaseUrl", () => {
     expect(() => migrationDatabaseUrl("postgres://u:p@db.internal:6432/app", { pooler: "transaction" })).toThrow(
       /transaction pooler \(DATABASE_POOLER\)/,
     );
+  });
+});
+
+describe("a database that is down", () => {
+  // Regression (npm run test:faults, postgres-down): with postgres.js's default backoff, queries
+  // queued behind refused connections waited up to ~30 s instead of failing.
+  it("fails every waiting query fast, however many are queued", async () => {
+    const deadUrl = `postgres://postgres@127.0.0.1:${await freePort()}/none`;
+    const { url, options } = databaseClientConfig(deadUrl, { serverless: false });
+    const client = postgres(url, options);
+    try {
+      const started = performance.now();
+      const outcomes = await Promise.allSettled(Array.from({ length: 60 }, () => client`select 1`));
+      expect(outcomes.every((outcome) => outcome.status === "rejected" && isDatabaseUnavailable(outcome.reason))).toBe(true);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await client.end({ timeout: 0 });
+    }
+  });
+
+  // Regression (npm run test:faults, postgres-down): a write to a connection the server had just
+  // closed surfaced as EPIPE and was answered 500 instead of 503 DB_UNAVAILABLE.
+  it("counts a broken pipe as unavailable, a bad query not", () => {
+    const wrapped = (code: string) => Object.assign(new Error("Failed query"), { cause: Object.assign(new Error("socket"), { code }) });
+    expect(isDatabaseUnavailable(wrapped("EPIPE"))).toBe(true);
+    expect(isDatabaseUnavailable(wrapped("42601"))).toBe(false);
   });
 });

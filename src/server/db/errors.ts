@@ -15,6 +15,8 @@ export function isUniqueViolation(error: unknown) {
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  // Writing a query to a connection the server has just closed (a shutdown mid-request).
+  "EPIPE",
   "ETIMEDOUT",
   "EHOSTUNREACH",
   "ENOTFOUND",

@@ -29,6 +29,11 @@ export function boardMember(reachedMicros: bigint | string, userId: string) {
   return `${inverted.toString().padStart(16, "0")}:${userId}`;
 }
 
+/** The user id a board member names (the inverse of `boardMember`'s second part). */
+export function boardMemberUserId(member: string) {
+  return member.slice(MEMBER_PREFIX_LENGTH);
+}
+
 /** A user's state as of one database version; `visible: false` takes them off the board. */
 export type BoardWrite = {
   userId: string;
@@ -168,7 +173,7 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
       const [version, members, names] = result;
       const entries: BoardEntry[] = [];
       for (let i = 0; i < members.length; i += 2) {
-        const userId = members[i]!.slice(MEMBER_PREFIX_LENGTH);
+        const userId = boardMemberUserId(members[i]!);
         entries.push({ rank: i / 2 + 1, userId, displayName: names[i / 2] ?? "", score: Number(members[i + 1]) });
       }
       return { entries, version: Number(version) };

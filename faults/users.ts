@@ -1,0 +1,51 @@
+/**
+ * Users for the fault suite. A few sign up over HTTP (the real path); the hundreds a load needs
+ * are inserted in bulk and given real next-auth session cookies, minted with the app's
+ * AUTH_SECRET exactly as next-auth mints them (src/server/auth/config.ts: sub, name, username, role).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+
+import { encode, type JWT } from "next-auth/jwt";
+import type postgres from "postgres";
+
+import { ScoreboardSession } from "../scripts/lib/scoreboard-client";
+
+export type FaultUser = { id: string; username: string; role: "user" | "admin" };
+
+/** next-auth's cookie on plain HTTP (on HTTPS it is `__Secure-next-auth.session-token`). */
+export const SESSION_COOKIE = "next-auth.session-token";
+
+/** Inserts users with a zero score, as sign-up would (users + scores rows), without password work. */
+export async function insertUsers(sql: postgres.Sql, prefix: string, count: number, role: "user" | "admin" = "user"): Promise<FaultUser[]> {
+  const created = Array.from({ length: count }, (_, index) => ({
+    id: randomUUID(),
+    username: count === 1 && role === "admin" ? prefix : `${prefix}_${index}_${randomBytes(3).toString("hex")}`,
+    role,
+  }));
+  await sql`insert into users ${sql(created.map((user) => ({ id: user.id, username: user.username, display_name: user.username, role: user.role })))}`;
+  await sql`insert into scores ${sql(created.map((user) => ({ user_id: user.id })))}`;
+  return created;
+}
+
+export function sessionToken(user: FaultUser, secret: string, overrides: Partial<JWT> = {}, maxAge = 60 * 60) {
+  return encode({ token: { sub: user.id, name: user.username, username: user.username, role: user.role, ...overrides }, secret, maxAge });
+}
+
+/** A client signed in as `user` through a minted session cookie. */
+export async function sessionFor(base: string, user: FaultUser, secret: string) {
+  return new ScoreboardSession(base, { headers: { cookie: `${SESSION_COOKIE}=${await sessionToken(user, secret)}` }, timeoutMs: 30_000 });
+}
+
+/** Users who sign up through next-auth over HTTP, exactly as the page does. */
+export async function signUpOverHttp(base: string, prefix: string, count: number) {
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const session = new ScoreboardSession(base, { timeoutMs: 30_000 });
+      const username = `${prefix}_${index}_${randomBytes(3).toString("hex")}`;
+      await session.signIn({ username, password: randomBytes(12).toString("base64url"), intent: "signup" });
+      const user = await session.currentUser();
+      if (!user) throw new Error(`${username} signed up but has no session`);
+      return { userId: user.id, session };
+    }),
+  );
+}
