@@ -359,6 +359,16 @@ describe("3. raw HTTP abuse on the real handler", () => {
     }
   });
 
+  // Regression (npm run test:faults, hostile-input): tRPC's own 415 went out with reason INTERNAL
+  // and the message "Internal server error", as if the server had failed.
+  it("a body that is not JSON is 415 with reason INVALID_INPUT, not INTERNAL", async () => {
+    for (const [contentType, body] of [["text/plain", "actionType=COMPLETE_TASK"], ["application/x-www-form-urlencoded", "actionType=COMPLETE_TASK"]]) {
+      const reply = await post("action.start", body, asPlayer, contentType);
+      const [outcome] = expectNo5xx(reply, `POST action.start as ${contentType}`);
+      expect({ status: reply.status, reason: outcome?.ok ? null : outcome?.reason }, contentType).toEqual({ status: 415, reason: "INVALID_INPUT" });
+    }
+  });
+
   it("fuzzed raw bodies and query strings: never ≥ 500", async () => {
     const paths = [...MUTATIONS.map((spec) => spec.path), ...READS.map((spec) => spec.path)];
     await fc.assert(

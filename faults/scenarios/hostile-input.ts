@@ -1,0 +1,402 @@
+/**
+ * Hostile input over real HTTP against `npm start` with the spec's default rate limits:
+ * property-based fuzzing of every procedure (the arbitraries of src/server/api/fuzz.test.ts, now
+ * through Next.js's own HTTP stack), batches and raw HTTP abuse → never a 5xx, never a state
+ * change; tampered sessions → UNAUTHORIZED; forged, expired, replayed, cross-user and too-fast
+ * action tokens → the spec's reasons; the admin console and every admin.* procedure refused to
+ * normal users; rate limits hold at exactly their configured numbers.
+ */
+import { randomUUID } from "node:crypto";
+
+import fc from "fast-check";
+
+import { ScoreboardSession, type StartedAction } from "../../scripts/lib/scoreboard-client";
+import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
+import { ALLOWED_REASONS, hostile, invalidInput, MUTATIONS, notAnObject, READS, shaped, wire } from "../../test/fuzz-inputs";
+import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
+import type { Harness, Scenario } from "../harness";
+import type { CallOutcome } from "../ledger";
+import { sleep, waitUntilCompletable, type Player } from "../load";
+import { insertUsers, SESSION_COOKIE, sessionFor, sessionToken, type FaultUser } from "../users";
+
+const FUZZ_RUNS = 25;
+/** Refusals Node's HTTP server (not the app) makes before any handler runs; their bodies are not JSON. */
+const TRANSPORT_REFUSALS = new Set([400, 413, 414, 431]);
+/** Methods the route does not export: Next.js answers them itself (405, or 204 for OPTIONS/HEAD), with no body. */
+const NEXT_ANSWERED_METHODS = new Set(["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]);
+
+type Expectation = { status: number; reason: string };
+
+export const hostileInput: Scenario = {
+  name: "hostile-input",
+  title: "fuzzed inputs, batches, raw HTTP, tampered sessions and tokens, admin access, exact rate limits",
+  async run(harness) {
+    const app = await harness.apps.get("strict");
+    const failures: string[] = [];
+    const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const context = await setUp(harness, app.url);
+    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0 };
+
+    const before = await stateSnapshot(harness);
+    counts.fuzz = await fuzzEveryProcedure(harness, context, seed, failures);
+    const after = await stateSnapshot(harness);
+    if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`hostile input changed state: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+
+    counts.sessions = await tamperedSessions(harness, context, failures);
+    counts.admin = await adminRefusals(harness, context, failures);
+    counts.tokens = await actionTokens(harness, context, failures);
+    counts.rateLimits = await rateLimits(harness, context, failures);
+
+    return {
+      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s)`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes`,
+      failures,
+    };
+  },
+};
+
+type Context = {
+  base: string;
+  player: FaultUser;
+  other: FaultUser;
+  admin: FaultUser;
+  callers: { name: string; session: ScoreboardSession; user: FaultUser | null }[];
+};
+
+async function setUp(harness: Harness, base: string): Promise<Context> {
+  const [player, other] = (await insertUsers(harness.sql, "hostile", 2)) as [FaultUser, FaultUser];
+  const [admin] = (await insertUsers(harness.sql, ADMIN_USERNAME, 1, "admin")) as [FaultUser];
+  await harness.players("hostile_warmup", 1, base); // puts the inserted users on the board too
+  const secret = harness.cluster.authSecret;
+  return {
+    base,
+    player,
+    other,
+    admin,
+    callers: [
+      { name: "anonymous", session: harness.anonymous(base), user: null },
+      { name: "user", session: await sessionFor(base, player, secret), user: player },
+      { name: "admin", session: await sessionFor(base, admin, secret), user: admin },
+    ],
+  };
+}
+
+/** What a call could change: every score, audit row, refusal, moderation row and profile. */
+async function stateSnapshot(harness: Harness) {
+  const [row] = await harness.sql<{ scores: string; audit: number; refusals: number; moderation: number; profiles: string }[]>`
+    select
+      (select coalesce(sum(score), 0)::text from scores) as scores,
+      (select count(*)::int from score_actions) as audit,
+      (select count(*)::int from action_refusals) as refusals,
+      (select count(*)::int from moderation_actions) as moderation,
+      (select md5(coalesce(string_agg(id || display_name || hidden || banned || role, ',' order by id), '')) from users) as profiles`;
+  return row;
+}
+
+/** One raw request, counted; checks the answer is < 500 and, unless Node refused it itself, JSON with allowed reasons. */
+async function send(harness: Harness, session: ScoreboardSession, label: string, path: string, init: RequestInit, failures: string[]) {
+  let response: Response;
+  try {
+    response = await session.request(path, init);
+  } catch (error) {
+    harness.ledger.tally.count(`${label} unanswered`);
+    harness.ledger.tally.unanswered += 1;
+    failures.push(`${label} ${path.slice(0, 120)}: no answer (${(error as Error).message})`);
+    return null;
+  }
+  const text = await response.text();
+  harness.ledger.tally.count(`${label} ${response.status}`);
+  const where = `${label} ${init.method ?? "GET"} ${path.slice(0, 100)} → ${response.status} ${text.slice(0, 200)}`;
+  if (response.status >= 500) {
+    harness.ledger.tally.serverErrors += 1;
+    failures.push(where);
+    return null;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    if (!TRANSPORT_REFUSALS.has(response.status) && !NEXT_ANSWERED_METHODS.has(init.method ?? "GET")) failures.push(`${where}: not JSON`);
+    return null;
+  }
+  const items = Array.isArray(body) ? body : [body];
+  const reasons: (string | null)[] = [];
+  for (const item of items as { error?: { json?: { data?: { reason?: string; httpStatus?: number } } } }[]) {
+    const data = item?.error?.json?.data;
+    if (!item?.error) {
+      reasons.push(null);
+      continue;
+    }
+    if (!data?.reason || !ALLOWED_REASONS.has(data.reason) || (data.httpStatus ?? 0) >= 500) failures.push(`${where}: error item ${JSON.stringify(data)}`);
+    reasons.push(data?.reason ?? "(none)");
+  }
+  return { status: response.status, reasons };
+}
+
+async function fuzzEveryProcedure(harness: Harness, context: Context, seed: number, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const post = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });
+  const query = (path: string, text: string | undefined) => `/api/trpc/${path}${text === undefined ? "" : `?input=${encodeURIComponent(text)}`}`;
+  // The properties record failures instead of throwing, so one run reports every failing input.
+  const settings = { numRuns: FUZZ_RUNS, seed };
+
+  for (const caller of context.callers) {
+    for (const spec of READS) {
+      await fc.assert(
+        fc.asyncProperty(wire(fc.oneof(hostile, shaped(spec.fields()))), async ({ text }) => {
+          await send(harness, caller.session, "fuzz", query(spec.path, text), {}, failures);
+        }),
+        settings,
+      );
+    }
+    for (const spec of MUTATIONS) {
+      // Invalid by construction: refused before anything runs, whoever asks.
+      const expected: Expectation =
+        caller.user === null
+          ? { status: 401, reason: "UNAUTHENTICATED" }
+          : spec.admin && caller.user.role !== "admin"
+            ? { status: 403, reason: "NOT_ADMIN" }
+            : { status: 400, reason: "INVALID_INPUT" };
+      await fc.assert(
+        fc.asyncProperty(wire(fc.oneof(invalidInput(spec, context.other.id), notAnObject), false), async ({ text }) => {
+          const reply = await send(harness, caller.session, "fuzz", `/api/trpc/${spec.path}`, post(text), failures);
+          if (reply && (reply.status !== expected.status || reply.reasons[0] !== expected.reason) && !TRANSPORT_REFUSALS.has(reply.status)) {
+            failures.push(`${caller.name} ${spec.path} ${text.slice(0, 120)}: ${reply.status} ${reply.reasons[0]}, expected ${expected.status} ${expected.reason}`);
+          }
+        }),
+        settings,
+      );
+    }
+  }
+
+  // Batches: several procedures in one request, each with hostile input.
+  const [, user, admin] = context.callers as [unknown, Context["callers"][number], Context["callers"][number]];
+  const batchOf = (paths: string[]) =>
+    fc.tuple(fc.shuffledSubarray(paths, { minLength: 1, maxLength: 4 }), fc.array(hostile, { minLength: 4, maxLength: 4 })).map(([chosen, inputs]) => ({
+      path: chosen.join(","),
+      input: JSON.stringify(Object.fromEntries(chosen.map((_, index) => [index, { json: inputs[index] ?? null }]))),
+    }));
+  await fc.assert(
+    fc.asyncProperty(batchOf(READS.map((spec) => spec.path)), async ({ path, input }) => {
+      await send(harness, admin.session, "batch", `/api/trpc/${path}?batch=1&input=${encodeURIComponent(input)}`, {}, failures);
+    }),
+    settings,
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.shuffledSubarray(MUTATIONS, { minLength: 1, maxLength: 4 }).chain((specs) =>
+        fc.tuple(fc.constant(specs.map((spec) => spec.path).join(",")), fc.tuple(...specs.map((spec) => invalidInput(spec, context.other.id)))),
+      ),
+      async ([path, inputs]) => {
+        const body = JSON.stringify(Object.fromEntries(inputs.map((input, index) => [index, { json: input }])));
+        await send(harness, user.session, "batch", `/api/trpc/${path}?batch=1`, post(body), failures);
+      },
+    ),
+    settings,
+  );
+
+  // Raw HTTP: bad JSON, wrong content types and methods, unknown procedures, oversized bodies.
+  const rawBodies = ["{", '{"json":', "", "null", "[]", "\u0000", "\ufeff{}", '{"json":{"actionType":"COMPLETE_TASK"}}garbage', '{"__proto__":{"json":{"actionType":"COMPLETE_TASK"}}}'];
+  for (const path of MUTATIONS.map((spec) => spec.path)) {
+    for (const body of rawBodies) await send(harness, user.session, "raw", `/api/trpc/${path}`, post(body), failures);
+    await send(harness, user.session, "raw", `/api/trpc/${path}`, { method: "POST", headers: { "content-type": "text/plain" }, body: "actionType=COMPLETE_TASK" }, failures);
+  }
+  for (const method of ["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]) {
+    for (const path of ["score.submit", "leaderboard.top", "admin.adjustScore"]) {
+      await send(harness, admin.session, "raw", `/api/trpc/${path}`, { method, ...(method === "HEAD" || method === "OPTIONS" ? {} : { body: '{"json":{}}' }) }, failures);
+    }
+  }
+  for (const path of ["nope", "__proto__", "constructor.prototype", "score.submit.x", "a".repeat(3_000)]) {
+    await send(harness, user.session, "raw", `/api/trpc/${path}`, post('{"json":{}}'), failures);
+  }
+  const huge = "x".repeat(2 * 1024 * 1024);
+  for (const body of [JSON.stringify({ json: { actionId: huge, token: "t" } }), JSON.stringify({ json: { displayName: huge } }), `{"json":${"[".repeat(100_000)}${"]".repeat(100_000)}}`]) {
+    for (const path of ["score.submit", "account.update"]) await send(harness, user.session, "raw", `/api/trpc/${path}`, post(body), failures);
+  }
+  await send(harness, user.session, "raw", `/api/trpc/leaderboard.top?input=${"%7B".repeat(20_000)}`, {}, failures);
+  return harness.ledger.tally.total - before;
+}
+
+/** Expects a call to be refused with exactly this status and reason. */
+function expectRefused<T>(outcome: CallOutcome<T>, expected: Expectation, what: string, failures: string[]) {
+  const got = outcome.kind === "ok" ? "accepted" : outcome.kind === "unanswered" ? "no answer" : `${outcome.status} ${outcome.reason}`;
+  if (got !== `${expected.status} ${expected.reason}`) failures.push(`${what}: ${got}, expected ${expected.status} ${expected.reason}`);
+  return outcome;
+}
+
+async function tamperedSessions(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const secret = harness.cluster.authSecret;
+  const valid = await sessionToken(context.player, secret);
+  const payload = Buffer.from(JSON.stringify({ sub: context.admin.id, username: ADMIN_USERNAME, role: "admin", exp: 9_999_999_999 })).toString("base64url");
+  const tampered: [string, string][] = [
+    ["a flipped character", `${valid.slice(0, 40)}${valid[40] === "A" ? "B" : "A"}${valid.slice(41)}`],
+    ["a truncated token", valid.slice(0, -10)],
+    ["another secret", await sessionToken(context.player, `${secret}-not-the-app's`)],
+    ["an expired token", await sessionToken(context.player, secret, {}, -3_600)],
+    ["an unsigned (alg none) admin claim", `eyJhbGciOiJub25lIn0.${payload}.`],
+    ["garbage", "not-a-jwt"],
+  ];
+  const control = await harness.ledger.call("session control", () => sessionWith(context.base, valid).trpc("query", "leaderboard.me"));
+  if (control.kind !== "ok") failures.push(`a valid session cookie was refused (${control.kind}): the tampering checks would prove nothing`);
+  for (const [what, token] of tampered) {
+    const session = sessionWith(context.base, token);
+    expectRefused(await harness.ledger.call("tampered session", () => session.trpc("query", "leaderboard.me")), { status: 401, reason: "UNAUTHENTICATED" }, `leaderboard.me with ${what}`, failures);
+    expectRefused(await harness.ledger.start(session, context.player.id, "COMPLETE_TASK"), { status: 401, reason: "UNAUTHENTICATED" }, `action.start with ${what}`, failures);
+    expectRefused(
+      await harness.ledger.call("tampered session", () => session.trpc("query", "admin.users", {})),
+      { status: 401, reason: "UNAUTHENTICATED" },
+      `admin.users with ${what}`,
+      failures,
+    );
+  }
+  // Correctly signed, for a user who does not exist: nothing to score, and no 5xx.
+  const ghost = sessionWith(context.base, await sessionToken({ id: randomUUID(), username: "ghost_user", role: "user" }, secret));
+  expectRefused(await harness.ledger.start(ghost, "(ghost)", "COMPLETE_TASK"), { status: 404, reason: "NOT_FOUND" }, "action.start for a user that does not exist", failures);
+  return harness.ledger.tally.total - before;
+}
+
+function sessionWith(base: string, token: string) {
+  return new ScoreboardSession(base, { headers: { cookie: `${SESSION_COOKIE}=${token}` }, timeoutMs: 30_000 });
+}
+
+async function adminRefusals(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const [anonymous, user, admin] = context.callers as [Context["callers"][number], Context["callers"][number], Context["callers"][number]];
+  // The role in a correctly signed session is not trusted: it is re-read from the database.
+  const claimsAdmin = sessionWith(context.base, await sessionToken(context.player, harness.cluster.authSecret, { role: "admin" }));
+  const calls: [string, "query" | "mutation", unknown][] = [
+    ["admin.users", "query", {}],
+    ["admin.auditLog", "query", {}],
+    ["admin.flags", "query", {}],
+    ["admin.adjustScore", "mutation", { userId: context.other.id, delta: 1_000, reason: "hostile adjustment" }],
+    ["admin.setBanned", "mutation", { userId: context.other.id, banned: true, reason: "hostile ban" }],
+  ];
+  for (const [path, kind, input] of calls) {
+    expectRefused(await harness.ledger.call(path, () => anonymous.session.trpc(kind, path, input)), { status: 401, reason: "UNAUTHENTICATED" }, `${path} anonymous`, failures);
+    expectRefused(await harness.ledger.call(path, () => user.session.trpc(kind, path, input)), { status: 403, reason: "NOT_ADMIN" }, `${path} as a user`, failures);
+    expectRefused(await harness.ledger.call(path, () => claimsAdmin.trpc(kind, path, input)), { status: 403, reason: "NOT_ADMIN" }, `${path} as a user whose session claims admin`, failures);
+  }
+  const allowed = await harness.ledger.call("admin.users", () => admin.session.trpc("query", "admin.users", {}));
+  if (allowed.kind !== "ok") failures.push(`admin.users as the admin: ${allowed.kind} (the refusals above would prove nothing)`);
+
+  const page = async (session: ScoreboardSession) => {
+    const response = await session.request("/admin");
+    await response.arrayBuffer();
+    harness.ledger.tally.count(`GET /admin ${response.status}`);
+    if (response.status >= 500) harness.ledger.tally.serverErrors += 1;
+    return { status: response.status, location: response.headers.get("location") };
+  };
+  const asAnonymous = await page(anonymous.session);
+  if (asAnonymous.status < 300 || asAnonymous.status >= 400 || !asAnonymous.location?.endsWith("/")) failures.push(`GET /admin anonymous: ${asAnonymous.status} ${asAnonymous.location ?? ""}, expected a redirect to /`);
+  for (const [who, session] of [["a user", user.session], ["a user whose session claims admin", claimsAdmin]] as const) {
+    const { status } = await page(session);
+    if (status !== 404) failures.push(`GET /admin as ${who}: ${status}, expected 404`);
+  }
+  const { status } = await page(admin.session);
+  if (status !== 200) failures.push(`GET /admin as the admin: ${status}, expected 200`);
+  return harness.ledger.tally.total - before;
+}
+
+async function actionTokens(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const [owner, thief, banned] = await harness.players("tokens", 3, context.base) as [Player, Player, Player];
+  const ledger = harness.ledger;
+
+  const startedOutcome = await ledger.start(owner.session, owner.userId, "COMPLETE_TASK");
+  if (startedOutcome.kind !== "ok") throw new Error(`action.start: ${startedOutcome.kind}`);
+  const action = startedOutcome.value;
+  const [version, userId, actionType, actionId, issuedAt, signature] = action.token.split(".") as [string, string, string, string, string, string];
+  const flipped = `${signature.slice(0, -2)}${signature.at(-2) === "A" ? "B" : "A"}${signature.at(-1)}`;
+
+  expectRefused(await ledger.submit(owner.session, owner.userId, action), { status: 400, reason: "TOO_FAST" }, "a submit before minCompleteAt", failures);
+  const forged: [string, Pick<StartedAction, "actionId" | "token">][] = [
+    ["a changed signature", { actionId, token: [version, userId, actionType, actionId, issuedAt, flipped].join(".") }],
+    ["a raised action type", { actionId, token: [version, userId, "WIN_MATCH", actionId, issuedAt, signature].join(".") }],
+    ["an earlier issue time", { actionId, token: [version, userId, actionType, actionId, String(Number(issuedAt) - 60_000), signature].join(".") }],
+    ["another action id", { actionId: randomUUID(), token: action.token }],
+    ["a made-up token", { actionId, token: `v1.${userId}.COMPLETE_TASK.${actionId}.${issuedAt}.${"A".repeat(43)}` }],
+  ];
+  for (const [what, tampered] of forged) expectRefused(await ledger.submit(owner.session, owner.userId, tampered), { status: 403, reason: "INVALID_TOKEN" }, `a token with ${what}`, failures);
+
+  const key = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret });
+  const expired = issueActionToken(key, { userId: owner.userId, actionType: "COMPLETE_TASK", actionId: randomUUID(), issuedAt: Date.now() - 6 * 60 * 1000 });
+  expectRefused(await ledger.submit(owner.session, owner.userId, expired), { status: 400, reason: "TOKEN_EXPIRED" }, "a correctly signed token issued 6 minutes ago", failures);
+  expectRefused(await ledger.start(owner.session, owner.userId, "MAKE_ME_RICH"), { status: 400, reason: "UNKNOWN_ACTION" }, "action.start of an unknown action type", failures);
+
+  await waitUntilCompletable(action);
+  expectRefused(await ledger.submit(thief.session, thief.userId, action), { status: 403, reason: "INVALID_TOKEN" }, "another user's token", failures);
+  const first = await ledger.submit(owner.session, owner.userId, action);
+  if (first.kind !== "ok" || first.value.replayed || first.value.delta !== 10) failures.push(`the genuine submit: ${JSON.stringify(first)}`);
+  const replay = await ledger.submit(owner.session, owner.userId, action);
+  if (replay.kind !== "ok" || !replay.value.replayed || replay.value.delta !== 0) failures.push(`a replayed submit: ${JSON.stringify(replay)}, expected replayed: true, delta: 0`);
+  expectRefused(await ledger.submit(thief.session, thief.userId, action), { status: 403, reason: "INVALID_TOKEN" }, "another user's already used token", failures);
+
+  const bonus = await ledger.start(owner.session, owner.userId, "DAILY_BONUS");
+  if (bonus.kind === "ok") {
+    const claimed = await ledger.submit(owner.session, owner.userId, bonus.value);
+    if (claimed.kind !== "ok" || claimed.value.delta !== 50) failures.push(`the day's bonus: ${JSON.stringify(claimed)}`);
+  } else failures.push(`DAILY_BONUS start: ${bonus.kind}`);
+  expectRefused(await ledger.start(owner.session, owner.userId, "DAILY_BONUS"), { status: 429, reason: "ACTION_CAP_REACHED" }, "a second DAILY_BONUS the same day", failures);
+
+  // A ban takes effect at once, also for an action started before it.
+  const admin = context.callers[2]!;
+  const pending = await ledger.start(banned.session, banned.userId, "DAILY_BONUS");
+  const ban = await ledger.call("admin.setBanned", () => admin.session.trpc("mutation", "admin.setBanned", { userId: banned.userId, banned: true, reason: "fault suite: banned player" }));
+  if (ban.kind !== "ok" || pending.kind !== "ok") failures.push(`banning a player: ${ban.kind}, start ${pending.kind}`);
+  else {
+    expectRefused(await ledger.submit(banned.session, banned.userId, pending.value), { status: 403, reason: "BANNED" }, "a banned player's submit", failures);
+    expectRefused(await ledger.start(banned.session, banned.userId, "COMPLETE_TASK"), { status: 403, reason: "BANNED" }, "a banned player's action.start", failures);
+  }
+  return harness.ledger.tally.total - before;
+}
+
+/** Sleeps until the current fixed window of `windowMs` has at least `needMs` left. */
+async function roomInWindow(windowMs: number, needMs: number) {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < needMs) await sleep(left + 50);
+}
+
+async function rateLimits(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const { limit, windowMs } = STRICT_LIMITS.user;
+  const [starter, submitter] = (await harness.players("limits", 2, context.base)) as [Player, Player];
+  const burst = limit + 10;
+
+  // A concurrent burst from one fresh user, inside one window: exactly `limit` pass.
+  await roomInWindow(windowMs, 4_000);
+  const starts = await Promise.all(Array.from({ length: burst }, () => harness.ledger.start(starter.session, starter.userId, "COMPLETE_TASK")));
+  checkBurst("action.start", starts, (outcome) => outcome.kind === "ok", limit, windowMs, failures);
+
+  await roomInWindow(windowMs, 4_000);
+  const submits = await Promise.all(Array.from({ length: burst }, () => harness.ledger.submit(submitter.session, submitter.userId, { actionId: randomUUID(), token: "v1.forged" })));
+  checkBurst("score.submit", submits, (outcome) => outcome.kind === "refused" && outcome.reason === "INVALID_TOKEN", limit, windowMs, failures);
+
+  // Sign-in attempts per client IP; a client cannot pick another IP with X-Forwarded-For.
+  const auth = STRICT_LIMITS.auth;
+  await roomInWindow(auth.windowMs, 15_000);
+  const attempts: string[] = [];
+  for (let attempt = 0; attempt < auth.limit + 2; attempt++) {
+    const spoofing = attempt >= auth.limit ? { "x-forwarded-for": `203.0.113.${attempt}`, "x-real-ip": `198.51.100.${attempt}` } : undefined;
+    const session = new ScoreboardSession(context.base, { timeoutMs: 30_000, ...(spoofing ? { headers: spoofing } : {}) });
+    try {
+      await session.signIn({ username: "nobody_here", password: "wrong-password-1", intent: "signin" });
+      attempts.push("signed in");
+    } catch (error) {
+      attempts.push(/error=(\w+)/.exec((error as Error).message)?.[1] ?? (error as Error).message);
+    }
+    harness.ledger.tally.count(`sign-in ${attempts.at(-1)}`);
+  }
+  const expected = [...Array<string>(auth.limit).fill("CredentialsSignin"), "RATE_LIMITED", "RATE_LIMITED"];
+  if (JSON.stringify(attempts) !== JSON.stringify(expected)) failures.push(`sign-in attempts from one IP (the last two with spoofed X-Forwarded-For): ${attempts.join(", ")}; expected ${auth.limit} refusals of the password, then RATE_LIMITED`);
+  return harness.ledger.tally.total - before;
+}
+
+function checkBurst<T>(what: string, outcomes: CallOutcome<T>[], passed: (outcome: CallOutcome<T>) => boolean, limit: number, windowMs: number, failures: string[]) {
+  const through = outcomes.filter(passed).length;
+  const limited = outcomes.filter((outcome) => outcome.kind === "refused" && outcome.reason === "RATE_LIMITED" && outcome.status === 429);
+  const badRetry = limited.filter((outcome) => outcome.kind === "refused" && !(outcome.retryAfterMs! > 0 && outcome.retryAfterMs! <= windowMs));
+  if (through !== limit || limited.length !== outcomes.length - limit || badRetry.length > 0) {
+    failures.push(`${outcomes.length} concurrent ${what} from one user: ${through} through, ${limited.length} × 429 RATE_LIMITED (${badRetry.length} without a retryAfterMs in (0, ${windowMs}]); expected exactly ${limit} through`);
+  }
+}
