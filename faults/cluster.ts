@@ -7,7 +7,7 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -39,7 +39,7 @@ export type PostgresCluster = {
 
 export async function startPostgresCluster(): Promise<PostgresCluster> {
   const dir = mkdtempSync("/tmp/faults-pg-");
-  if (userInfo().uid === 0) chownSync(dir, Number((await run("id", ["-u", "postgres"])).stdout), Number((await run("id", ["-g", "postgres"])).stdout));
+  if (userInfo().uid === 0) await run("chown", ["postgres:postgres", dir]);
   const dataDir = path.join(dir, "data");
   const port = await freePort();
   let running = false;

@@ -94,9 +94,9 @@ export async function checkInvariants(deps: { sql: postgres.Sql; redis: IORedis;
     if (!isActionType(row.action_type) || ACTION_RULES[row.action_type].delta !== row.delta) wrongDelta.push(`${key}: ${row.action_type} delta ${row.delta}`);
   }
   for (const [key, record] of ledger.submits) {
-    const rule = rowsByAction.get(key)?.[0];
+    const row = rowsByAction.get(key)?.[0];
     for (const result of record.acked) {
-      if (!result.replayed && rule && isActionType(rule.action_type) && result.delta !== ACTION_RULES[rule.action_type].delta) {
+      if (!result.replayed && row && isActionType(row.action_type) && result.delta !== ACTION_RULES[row.action_type].delta) {
         wrongDelta.push(`${key}: acknowledged delta ${result.delta}`);
       }
     }

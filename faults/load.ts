@@ -64,9 +64,10 @@ export async function read(ledger: Ledger, session: ScoreboardSession, stop: Abo
 export function steadyLoad(ledger: Ledger, base: string, players: Player[], anonymous: () => ScoreboardSession, subscriberCount: number) {
   const stop = new AbortController();
   const started = performance.now();
+  // Subscribers first: their streams then take consecutive new connections (a round-robin proxy spreads them evenly).
+  const subscribers = Array.from({ length: subscriberCount }, () => new LiveSubscriber(anonymous(), ledger, { limit: 100 }));
   const playing = players.map((player) => play(ledger, player, stop.signal));
   const reading = read(ledger, anonymous(), stop.signal);
-  const subscribers = Array.from({ length: subscriberCount }, () => new LiveSubscriber(anonymous(), ledger, { limit: 100 }));
   return {
     subscribers,
     base,

@@ -60,7 +60,7 @@ function tearDown() {
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    console.error(`\n${signal}: tearing down`);
+    console.error(`\n${signal}: tearing down (app logs kept in ${logDir})`);
     void tearDown().finally(() => process.exit(130));
   });
 }

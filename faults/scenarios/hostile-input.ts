@@ -364,11 +364,11 @@ async function rateLimits(harness: Harness, context: Context, failures: string[]
   const burst = limit + 10;
 
   // A concurrent burst from one fresh user, inside one window: exactly `limit` pass.
-  await roomInWindow(windowMs, 4_000);
+  await roomInWindow(windowMs, 6_000);
   const starts = await Promise.all(Array.from({ length: burst }, () => harness.ledger.start(starter.session, starter.userId, "COMPLETE_TASK")));
   checkBurst("action.start", starts, (outcome) => outcome.kind === "ok", limit, windowMs, failures);
 
-  await roomInWindow(windowMs, 4_000);
+  await roomInWindow(windowMs, 6_000);
   const submits = await Promise.all(Array.from({ length: burst }, () => harness.ledger.submit(submitter.session, submitter.userId, { actionId: randomUUID(), token: "v1.forged" })));
   checkBurst("score.submit", submits, (outcome) => outcome.kind === "refused" && outcome.reason === "INVALID_TOKEN", limit, windowMs, failures);
 
