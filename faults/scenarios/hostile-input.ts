@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 
 import fc from "fast-check";
 
-import { ScoreboardSession, type StartedAction } from "../../scripts/lib/scoreboard-client";
+import { LiveStream, ScoreboardSession, type StartedAction } from "../../scripts/lib/scoreboard-client";
 import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
 import { ALLOWED_REASONS, hostile, invalidInput, MUTATIONS, notAnObject, READS, shaped, wire } from "../../test/fuzz-inputs";
 import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
@@ -49,7 +49,7 @@ export const hostileInput: Scenario = {
 
     return {
       load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s)`,
-      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes`,
       failures,
     };
   },
@@ -214,7 +214,53 @@ async function fuzzEveryProcedure(harness: Harness, context: Context, seed: numb
     for (const path of ["score.submit", "account.update"]) await send(harness, user.session, "raw", `/api/trpc/${path}`, post(body), failures);
   }
   await send(harness, user.session, "raw", `/api/trpc/leaderboard.top?input=${"%7B".repeat(20_000)}`, {}, failures);
+  await hostileLiveStreams(harness, user.session, failures);
   return harness.ledger.tally.total - before;
+}
+
+/**
+ * leaderboard.live over SSE: invalid input is refused with an error (never a 5xx, never a stream of
+ * boards), and whatever last event id a client claims, it gets the current board.
+ */
+async function hostileLiveStreams(harness: Harness, session: ScoreboardSession, failures: string[]) {
+  for (const input of [{ limit: 0 }, { limit: "x" }, { limit: 1e308 }, { lastEventId: "y".repeat(1_000) }, "nope", [1], null]) {
+    const response = await session.request(`/api/trpc/leaderboard.live?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, {
+      headers: { accept: "text/event-stream" },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await readAtMost(response, 5_000);
+    harness.ledger.tally.count(`live ${response.status}`);
+    if (response.status >= 500) harness.ledger.tally.serverErrors += 1;
+    if (response.status >= 500 || (response.ok && !text.includes("serialized-error"))) failures.push(`leaderboard.live ${JSON.stringify(input)}: ${response.status} ${text.slice(0, 200)}`);
+  }
+  for (const lastEventId of ["-1", "0", "NaN", "99999999999999999999", "__proto__", "constructor", "' or 1=1 --", "1e3"]) {
+    const stream = new LiveStream(session, true);
+    try {
+      await stream.open({ limit: 5 }, lastEventId);
+      await stream.until((board) => board, 10_000);
+      harness.ledger.tally.count("live resumed");
+    } catch (error) {
+      harness.ledger.tally.count("live failed");
+      failures.push(`leaderboard.live resumed from ${JSON.stringify(lastEventId)}: ${(error as Error).message}`);
+    } finally {
+      stream.close();
+    }
+  }
+}
+
+/** The body's text as far as it arrives within `ms` (a stream that never ends is cut there). */
+async function readAtMost(response: Response, ms: number) {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const deadline = setTimeout(() => void reader.cancel(), ms);
+  let text = "";
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+  } catch {
+    // cancelled at the deadline, or the request's own timeout
+  } finally {
+    clearTimeout(deadline);
+  }
+  return text;
 }
 
 /** Expects a call to be refused with exactly this status and reason. */
