@@ -90,7 +90,7 @@ export function databaseClientConfig(databaseUrl: string, settings: ClientSettin
  * short (50 ms doubling to at most 500 ms, jittered): a refused connection costs the server
  * nothing, and each attempt fails one waiting query fast.
  */
-export function reconnectBackoffSeconds(retries: number) {
+function reconnectBackoffSeconds(retries: number) {
   return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 0.5);
 }
 
