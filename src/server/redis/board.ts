@@ -67,7 +67,7 @@ export function boardKeysUnder(base: string): BoardKeys {
 // The board version is the highest row version applied, so it matches Postgres's max(version).
 // Returns { board version, 1 when the board is built (else ranks are partial), 0-based rank of
 // each write's member or -1 }, and publishes the board version when anything changed.
-const APPLY = `
+export const APPLY = `
 local changed = false
 local ranks = {}
 local boardVersion = tonumber(redis.call('GET', KEYS[4]) or '0')
