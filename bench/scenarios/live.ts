@@ -49,6 +49,10 @@ export async function liveScenario(ctx: BenchContext, subscribers: Worker) {
   const live = (targets: number[], seconds: number) =>
     measureLive({ subscribers, drivers, targets, rate: ctx.options.liveSubmitRate, seconds, tokenKey: ctx.tokenKey });
 
+  // Before any stream: the baseline each step's per-stream memory is counted from.
+  const [app] = ctx.apps;
+  const baselineRss = await rssMiB(app.pid);
+
   // Two instances.
   const half = Math.floor(ctx.options.liveSubscribers / 2);
   ctx.progress.detail(`${ctx.options.liveSubscribers} subscribers over two instances`);
@@ -68,8 +72,6 @@ export async function liveScenario(ctx: BenchContext, subscribers: Worker) {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
   // One instance, ramping up.
-  const [app] = ctx.apps;
-  const idleRss = await rssMiB(app.pid);
   for (const count of ctx.options.rampSteps) {
     ctx.progress.detail(`${count.toLocaleString("en")} subscribers on one instance`);
     const before = await subscribers.request<OpenResult>({ command: "open", origin: app.url, count: 0 });
@@ -86,7 +88,7 @@ export async function liveScenario(ctx: BenchContext, subscribers: Worker) {
         `held ${result.open.toLocaleString("en")}`,
         openFailures(result),
         step.note,
-        `${(((rss - idleRss) * 1024) / Math.max(1, result.open)).toFixed(0)} KiB per stream over idle ${idleRss.toFixed(0)} MiB`,
+        `${(((rss - baselineRss) * 1024) / Math.max(1, result.open)).toFixed(0)} KiB per stream over ${baselineRss.toFixed(0)} MiB before any stream`,
       ]
         .filter(Boolean)
         .join("; "),
