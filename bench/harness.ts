@@ -26,8 +26,14 @@ export class Cleanups {
     this.tasks.push(task);
   }
 
-  async run() {
-    for (const task of this.tasks.splice(0).reverse()) await task().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+  private running: Promise<void> | null = null;
+
+  /** Runs every task once; a second caller (Ctrl-C during the normal end) waits for the same run. */
+  run() {
+    this.running ??= (async () => {
+      for (const task of this.tasks.splice(0).reverse()) await task().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+    })();
+    return this.running;
   }
 }
 

@@ -40,14 +40,14 @@ export function parseOptions(argv: string[]): BenchOptions {
       largeBoardUsers: 20_000,
       anchorUsers: 2_000,
       clientCounts: [16, 64, 256],
-      stepSeconds: 1.5,
+      stepSeconds: 1,
       warmupSeconds: 0.5,
       liveSubscribers: 100,
-      liveSeconds: 3,
+      liveSeconds: 2,
       rampSteps: [100, 200],
-      rampSeconds: 2,
-      redisBenchmarkRequests: 10_000,
-      bridgeCalls: 1_000,
+      rampSeconds: 1.5,
+      redisBenchmarkRequests: 5_000,
+      bridgeCalls: 500,
     };
   }
   return {

@@ -12,6 +12,8 @@ export type RunInfo = {
   loadAverage: { before: number[]; after: number[] };
   commit: string;
   openFileLimit: number;
+  /** Set when a step failed: the rows measured before it. */
+  incomplete?: string;
 };
 
 export type ReportFiles = { json: string; markdown: string; svg: string };
@@ -29,6 +31,7 @@ const percent = (value: number | null | undefined) => (!isMeasured(value) ? "" :
 export function markdown(info: RunInfo, rows: ResultRow[]) {
   const header = [
     `Run ${info.startedAt} (${info.quick ? "--quick" : "full"}, ${info.wallSeconds.toFixed(0)} s), commit ${info.commit}.`,
+    ...(info.incomplete ? [`INCOMPLETE: a step failed (${info.incomplete}); the rows below are those measured before it.`] : []),
     `Machine: ${info.machine}; ${Object.entries(info.versions).map(([name, version]) => `${name} ${version}`).join(", ")}; open-file limit ${info.openFileLimit}.`,
     `Load average before/after: ${info.loadAverage.before.map((n) => n.toFixed(2)).join(" ")} / ${info.loadAverage.after.map((n) => n.toFixed(2)).join(" ")}.`,
     "",

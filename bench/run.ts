@@ -23,7 +23,7 @@ import { parseOptions } from "./options";
 import { Cleanups, raiseFileLimit, RESULTS_DIR, startApp } from "./harness";
 import { Progress, type Step } from "./progress";
 import { writeReport } from "./report";
-import type { BenchContext, RunningApp } from "./scenarios/context";
+import type { BenchContext, ResultRow, RunningApp } from "./scenarios/context";
 import { databaseAnchorScenario } from "./scenarios/database";
 import { liveScenario } from "./scenarios/live";
 import { redisAnchorScenario } from "./scenarios/redis";
@@ -57,7 +57,9 @@ const progress = new Progress(steps);
 const cleanups = new Cleanups(() => progress.log("interrupted: stopping servers, dropping the database and the Redis keys"));
 const fileLimit = raiseFileLimit();
 if (fileLimit < Math.max(...options.rampSteps) + 1_000) progress.log(`open-file limit ${fileLimit}: the largest live steps may fail to open`);
-let exitCode = 1;
+const results: ResultRow[] = [];
+let serviceVersions: Record<string, string> = {};
+let failure: string | null = null;
 try {
   progress.begin("services");
   const services = await startTestServices("bench");
@@ -70,6 +72,7 @@ try {
   cleanups.add(() => sql.end());
   const redis = new IORedis(services.env.REDIS_URL);
   cleanups.add(async () => redis.disconnect());
+  serviceVersions = await versions(sql, redis);
   const [apps] = await Promise.all([
     Promise.all([1, 2].map((instance) => startApp(env, `${RESULTS_DIR}/${stamp}-app-${instance}.log`, cleanups))) as Promise<[RunningApp, RunningApp]>,
     seedUsers(sql, "board", options.boardUsers),
@@ -101,7 +104,7 @@ try {
     boardUsers,
     drivers,
     tokenKey: actionTokenKey({ authSecret: services.env.AUTH_SECRET }),
-    results: [],
+    results,
   };
 
   progress.begin("top reads, small board");
@@ -125,7 +128,20 @@ try {
   progress.begin("top reads, large board");
   await topReadsScenario(ctx, options.largeBoardUsers);
   progress.end();
+} catch (error) {
+  progress.end();
+  console.error(error);
+  failure = (error as Error).message?.split("\n")[0] ?? String(error);
+} finally {
+  // What was measured is kept, also when a later step failed.
+  if (results.length > 0) writeResults();
+  await cleanups.run();
+}
+const exitCode = failure === null ? 0 : 1;
+console.error(`bench ${exitCode === 0 ? "done" : "FAILED"} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s`);
+process.exit(exitCode);
 
+function writeResults() {
   const files = { json: `${RESULTS_DIR}/${stamp}.json`, markdown: `${RESULTS_DIR}/${stamp}.md`, svg: `${RESULTS_DIR}/${stamp}.svg` };
   writeReport(
     files,
@@ -134,23 +150,16 @@ try {
       wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
       quick: options.quick,
       machine: machine(),
-      versions: await versions(sql, redis),
+      versions: serviceVersions,
       loadAverage: { before: loadBefore, after: os.loadavg() },
       commit: commit(),
       openFileLimit: fileLimit,
+      ...(failure === null ? {} : { incomplete: failure }),
     },
-    ctx.results,
+    results,
   );
   console.error(`results: ${path.relative(process.cwd(), files.markdown)} (.json, .svg beside it)`);
-  exitCode = 0;
-} catch (error) {
-  progress.end();
-  console.error(error);
-} finally {
-  await cleanups.run();
 }
-console.error(`bench ${exitCode === 0 ? "done" : "FAILED"} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s`);
-process.exit(exitCode);
 
 function compareSubmitsWithDatabase(ctx: BenchContext) {
   for (const row of ctx.results.filter((candidate) => candidate.scenario === "submit")) {
