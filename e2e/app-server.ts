@@ -8,14 +8,15 @@ export type AppServer = { url: string; port: number; processGroup: number; stop(
 /**
  * Starts the production server with `npm start` (the real launcher: migrations, bridge reuse)
  * and resolves once /api/health answers. `env` must carry the run's services (E2E_APP_ENV).
- * `output`: a file descriptor for the server's stdout and stderr (default: this process's).
+ * `output` takes the server's stdout and stderr: inherited, or a file descriptor (the
+ * benchmarks keep thousands of log lines a second out of their terminal).
  */
-export async function startAppServer(env: Record<string, string>, port?: number, output?: number): Promise<AppServer> {
+export async function startAppServer(env: Record<string, string>, port?: number, output: "inherit" | number = "inherit"): Promise<AppServer> {
   const listenOn = port ?? (await freePort());
   const url = `http://127.0.0.1:${listenOn}`;
   const server = spawn("npm", ["start"], {
     env: { ...process.env, ...env, PORT: String(listenOn), NEXTAUTH_URL: url },
-    stdio: ["ignore", output ?? "inherit", output ?? "inherit"],
+    stdio: ["ignore", output, output],
     // Its own process group, so stop() ends npm, the launcher and Next.js together.
     detached: true,
   });

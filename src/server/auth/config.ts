@@ -1,4 +1,5 @@
 import type { NextAuthOptions } from "next-auth";
+import type { JWT } from "next-auth/jwt";
 import CredentialsProvider from "next-auth/providers/credentials";
 import GitHubProvider from "next-auth/providers/github";
 
@@ -27,6 +28,11 @@ declare module "next-auth/jwt" {
     username: string;
     role: Role;
   }
+}
+
+/** What a session says about its user, from the signed token (also read by getServerAuthSession). */
+export function sessionUserOf(token: JWT): SessionUser {
+  return { id: token.sub ?? "", username: token.username, name: token.name ?? token.username, role: token.role };
 }
 
 /**
@@ -93,7 +99,7 @@ export const authOptions: NextAuthOptions = {
       return token;
     },
     session({ session, token }) {
-      session.user = { id: token.sub ?? "", username: token.username, name: token.name ?? token.username, role: token.role };
+      session.user = sessionUserOf(token);
       return session;
     },
   },

@@ -72,7 +72,7 @@ export function boardKeysUnder(base: string): BoardKeys {
 // The board version is the highest row version applied, so it matches Postgres's max(version).
 // Returns { board version, 1 when the board is built (else ranks are partial), 0-based rank of
 // each write's member or -1 }, and publishes the board version when anything changed.
-const APPLY = `
+export const APPLY = `
 local changed = false
 local ranks = {}
 local boardVersion = tonumber(redis.call('GET', KEYS[4]) or '0')
@@ -130,6 +130,13 @@ if member == '' then return -1 end
 return redis.call('ZREVRANK', KEYS[2], member) or -1
 `;
 
+// KEYS: rebuild lock. ARGV: lock value, ttl in ms. 1 when the lock is still ours (and now extended).
+const RENEW_REBUILD = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
 // KEYS: rebuild lock, ready. ARGV: lock value, "1" when the rebuild completed.
 const FINISH_REBUILD = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -145,6 +152,7 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
   const topScript = redis.createScript<[string, string[], (string | null)[]] | null, true>(TOP, { readonly: true });
   const rankScript = redis.createScript<number | null, true>(RANK, { readonly: true });
   const finishScript = redis.createScript<number>(FINISH_REBUILD);
+  const renewScript = redis.createScript<number>(RENEW_REBUILD);
 
   return {
     /**
@@ -193,6 +201,14 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
     /** One rebuilder at a time across all instances; the lock expires should its holder die. */
     async tryLockRebuild(lock: string, ttlMs: number) {
       return (await redis.set(keys.rebuildLock, lock, { nx: true, px: ttlMs })) === "OK";
+    },
+
+    /**
+     * Extends a rebuild's lock while it runs (a large board takes longer than one lock period);
+     * false when the lock is no longer ours (it expired, or a flush deleted it).
+     */
+    async renewRebuildLock(lock: string, ttlMs: number) {
+      return (await renewScript.exec([keys.rebuildLock], [lock, String(ttlMs)])) === 1;
     },
 
     /**

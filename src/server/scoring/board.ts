@@ -132,6 +132,9 @@ export function createLeaderboard(deps: {
         if (rows.length > 0) await redisBoard.apply(rows.map(toBoardWrite));
         if (rows.length < REBUILD_BATCH) break;
         after = rows.at(-1)!.userId;
+        // A million users take minutes: keep the lock, or stop when it is gone (a flush), since
+        // finishRebuild would then refuse to mark the board ready anyway.
+        if (!(await redisBoard.renewRebuildLock(lock, REBUILD_LOCK_MS))) return;
       }
       completed = true;
     } finally {

@@ -153,3 +153,25 @@ function sameEntries(a: Board, b: Board) {
 export function sliceBoard(board: Board, limit: number): Board {
   return board.entries.length <= limit ? board : { ...board, entries: board.entries.slice(0, limit) };
 }
+
+/** A subscriber's view of a board: its top `limit`, and that top's entries as text, to tell whether it changed. */
+export type BoardView = { snapshot: Board; content: string };
+
+const views = new WeakMap<Board, Map<number, BoardView>>();
+
+/**
+ * The view of `board` for a `limit`, made once per board and limit however many streams show it:
+ * the watcher hands every subscriber the same board object, and slicing and serialising it per
+ * stream was a cost of its own at a thousand subscribers (the benchmark's live fan-out profile).
+ */
+export function viewOf(board: Board, limit: number): BoardView {
+  let byLimit = views.get(board);
+  if (!byLimit) views.set(board, (byLimit = new Map()));
+  let view = byLimit.get(limit);
+  if (!view) {
+    const snapshot = sliceBoard(board, limit);
+    view = { snapshot, content: JSON.stringify(snapshot.entries) };
+    byLimit.set(limit, view);
+  }
+  return view;
+}

@@ -226,7 +226,7 @@ async function rankFromDatabase(deps: ScoreDeps, userId: string) {
  * replay. The unique (user_id, action_id) index with ON CONFLICT DO NOTHING is the last
  * line of defence: a duplicate can never become a second row or a 500.
  */
-function changeStatement(change: ScoreChange): SQL {
+export function changeStatement(change: ScoreChange): SQL {
   // Banned players cannot score; an administrator may still correct their score.
   const banCheck = change.actorId ? sql`` : sql`and not fresh.banned`;
   const capCheck = change.cap ? sql`and ${capUsed(change.userId, change.actionType, change.cap.window)} < ${change.cap.limit}` : sql``;

@@ -3,7 +3,7 @@ import { z } from "zod";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { LIVE_BOARD_SIZE, sliceBoard } from "~/server/scoring/live";
+import { LIVE_BOARD_SIZE, viewOf } from "~/server/scoring/live";
 
 export const topInput = z.object({ limit: z.number().int().min(1).max(100).default(10) }).default({ limit: 10 });
 
@@ -25,8 +25,7 @@ export const leaderboardRouter = createTRPCRouter({
     let clientHas = input.lastEventId ?? null;
     let lastSent: string | null = null;
     for await (const board of ctx.live.watch(signal ?? new AbortController().signal)) {
-      const snapshot = sliceBoard(board, input.limit);
-      const content = JSON.stringify(snapshot.entries);
+      const { snapshot, content } = viewOf(board, input.limit);
       const id = String(snapshot.version);
       if (id === clientHas) lastSent = content;
       clientHas = null;

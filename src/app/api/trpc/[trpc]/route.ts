@@ -37,22 +37,53 @@ async function handler(req: Request) {
  * fail them instead. The connection is dropped (not ended politely, which would let the
  * client reconnect over the same keep-alive connection to this dying process), so clients
  * reconnect, to another instance, and resume from their last event id.
+ *
+ * The same stream joins each event's pieces: tRPC emits an event as several small chunks (its
+ * field lines, then the blank line that ends it), and Next.js writes every chunk to the socket
+ * on its own. One chunk per event is one write per subscriber per board change instead of
+ * three, and a pull from tRPC's reader costs fewer promises than a TransformStream stage (the
+ * benchmark's live fan-out profile: web-stream plumbing and garbage collection dominated).
  */
 function cutOnShutdown(body: ReadableStream<Uint8Array>) {
   const shutdown = shutdownSignal();
+  const reader = body.getReader();
   let onShutdown = () => {};
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      start(controller) {
-        onShutdown = () => controller.error(shutdown.reason);
-        if (shutdown.aborted) onShutdown();
-        else shutdown.addEventListener("abort", onShutdown, { once: true });
-      },
-      flush() {
-        shutdown.removeEventListener("abort", onShutdown);
-      },
-    }),
-  );
+  const release = () => shutdown.removeEventListener("abort", onShutdown);
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      onShutdown = () => {
+        controller.error(shutdown.reason);
+        void reader.cancel(shutdown.reason).catch(() => {});
+      };
+      if (shutdown.aborted) onShutdown();
+      else shutdown.addEventListener("abort", onShutdown, { once: true });
+    },
+    async pull(controller) {
+      const pieces: Uint8Array[] = [];
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          if (pieces.length > 0) controller.enqueue(Buffer.concat(pieces));
+          release();
+          controller.close();
+          return;
+        }
+        pieces.push(value);
+        if (endsEvent(value)) break;
+      }
+      controller.enqueue(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** An SSE event ends with a blank line: its last chunk ends in two newlines. */
+function endsEvent(chunk: Uint8Array) {
+  const NEWLINE = 10;
+  return chunk.length >= 2 && chunk[chunk.length - 1] === NEWLINE && chunk[chunk.length - 2] === NEWLINE;
 }
 
 export { handler as GET, handler as POST };

@@ -1,0 +1,198 @@
+/**
+ * `npm run bench` (full, a few minutes) and `npm run bench -- --quick` (under a minute; CI runs
+ * it so the harness never rots, asserting nothing about speed). `--reuse-build` skips
+ * `next build` when .next/ holds one.
+ *
+ * Starts the production build twice on services of its own (test/services.ts: a fresh
+ * database, the bridge, a Redis key prefix), seeds users, runs the scenarios in bench/scenarios
+ * and writes bench/results/<timestamp>.{json,md,svg}. Everything it started is stopped and
+ * everything it wrote to Postgres and Redis is dropped, on failure and on Ctrl-C too.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { Redis as IORedis } from "ioredis";
+import postgres from "postgres";
+
+import { actionTokenKey } from "../src/server/scoring/token";
+import { deleteKeys, startTestServices } from "../test/services";
+import { parseOptions } from "./options";
+import { Cleanups, raiseFileLimit, RESULTS_DIR, startApp } from "./harness";
+import { Progress, type Step } from "./progress";
+import { writeReport } from "./report";
+import type { BenchContext, ResultRow, RunningApp } from "./scenarios/context";
+import { databaseAnchorScenario } from "./scenarios/database";
+import { liveScenario } from "./scenarios/live";
+import { redisAnchorScenario } from "./scenarios/redis";
+import { submitScenario } from "./scenarios/submit";
+import { topReadsScenario } from "./scenarios/top";
+import { benchUsers, seedUsers } from "./seed";
+import { buildBoard, checkBoardMatchesDatabase, checkRealPaths } from "./setup";
+import { startWorker, type Worker } from "./worker";
+
+const options = parseOptions(process.argv.slice(2));
+const reuseBuild = options.reuseBuild && existsSync(".next/BUILD_ID");
+const startedAt = new Date();
+const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+const loadBefore = os.loadavg();
+mkdirSync(RESULTS_DIR, { recursive: true });
+
+const load = (seconds: number) => options.warmupSeconds + seconds;
+const steps: Step[] = [
+  { name: "services", expectedSeconds: reuseBuild ? 2 : 90 },
+  { name: "seed and start", expectedSeconds: 10 },
+  { name: "top reads, small board", expectedSeconds: load(options.stepSeconds) },
+  { name: "submit", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
+  { name: "database anchor", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
+  { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
+  { name: "live fan-out", expectedSeconds: options.liveSeconds + options.rampSteps.length * (options.rampSeconds + 4) + (options.quick ? 2 : 20) },
+  { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
+  { name: "top reads, large board", expectedSeconds: load(options.stepSeconds) },
+];
+const progress = new Progress(steps);
+
+const cleanups = new Cleanups(() => progress.log("interrupted: stopping servers, dropping the database and the Redis keys"));
+const fileLimit = raiseFileLimit();
+if (fileLimit < Math.max(...options.rampSteps) + 1_000) progress.log(`open-file limit ${fileLimit}: the largest live steps may fail to open`);
+const results: ResultRow[] = [];
+let serviceVersions: Record<string, string> = {};
+let failure: string | null = null;
+try {
+  progress.begin("services");
+  const services = await startTestServices("bench");
+  cleanups.add(() => services.stop());
+  const env = { ...services.env, NEXT_TELEMETRY_DISABLED: "1" };
+  if (!reuseBuild) await runToEnd(path.resolve("node_modules/.bin/next"), ["build"], env);
+
+  progress.begin("seed and start");
+  const sql = postgres(services.env.DATABASE_URL, { max: 4, onnotice: () => {} });
+  cleanups.add(() => sql.end());
+  const redis = new IORedis(services.env.REDIS_URL);
+  cleanups.add(async () => redis.disconnect());
+  serviceVersions = await versions(sql, redis);
+  const [apps] = await Promise.all([
+    Promise.all([1, 2].map((instance) => startApp(env, `${RESULTS_DIR}/${stamp}-app-${instance}.log`, cleanups))) as Promise<[RunningApp, RunningApp]>,
+    seedUsers(sql, "board", options.boardUsers),
+    seedUsers(sql, "driver", options.liveDrivers),
+    seedUsers(sql, "anchor", options.anchorUsers),
+  ]);
+  const [boardUsers, drivers] = await Promise.all([
+    benchUsers("board", options.boardUsers, services.env.AUTH_SECRET),
+    benchUsers("driver", options.liveDrivers, services.env.AUTH_SECRET),
+  ]);
+  await buildBoard(apps[0].url, services.env, redis, { clear: false });
+  await checkRealPaths(apps[0].url, boardUsers[0]!);
+  await checkBoardMatchesDatabase(apps[0].url, sql);
+
+  const loadWorker = startWorker(path.resolve("bench/load.ts"));
+  cleanups.add(() => loadWorker.stop());
+  const subscriberWorker: Worker = startWorker(path.resolve("bench/subscribers.ts"));
+  cleanups.add(() => subscriberWorker.stop());
+  cleanups.add(() => deleteKeys(`${services.env.REDIS_KEY_PREFIX}anchor:`));
+
+  const ctx: BenchContext = {
+    options,
+    env: services.env,
+    apps,
+    sql,
+    redis,
+    load: loadWorker,
+    progress,
+    boardUsers,
+    drivers,
+    tokenKey: actionTokenKey({ authSecret: services.env.AUTH_SECRET }),
+    results,
+  };
+
+  progress.begin("top reads, small board");
+  await topReadsScenario(ctx, options.boardUsers);
+  progress.begin("submit");
+  await submitScenario(ctx);
+  progress.begin("database anchor");
+  await databaseAnchorScenario(ctx);
+  compareSubmitsWithDatabase(ctx);
+  progress.begin("redis anchors");
+  await redisAnchorScenario(ctx);
+  progress.begin("live fan-out");
+  await liveScenario(ctx, subscriberWorker);
+
+  progress.begin("large board seed");
+  const extra = options.largeBoardUsers - options.boardUsers;
+  await seedUsers(sql, "filler", extra, (done) => progress.detail(`${done.toLocaleString("en")} of ${extra.toLocaleString("en")} users`));
+  progress.detail("the app rebuilds its Redis board");
+  await buildBoard(apps[0].url, services.env, redis, { clear: true });
+  await checkBoardMatchesDatabase(apps[0].url, sql);
+  progress.begin("top reads, large board");
+  await topReadsScenario(ctx, options.largeBoardUsers);
+  progress.end();
+} catch (error) {
+  progress.end();
+  console.error(error);
+  failure = (error as Error).message?.split("\n")[0] ?? String(error);
+} finally {
+  // What was measured is kept, also when a later step failed.
+  if (results.length > 0) writeResults();
+  await cleanups.run();
+}
+const exitCode = failure === null ? 0 : 1;
+console.error(`bench ${exitCode === 0 ? "done" : "FAILED"} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s`);
+process.exit(exitCode);
+
+function writeResults() {
+  const files = { json: `${RESULTS_DIR}/${stamp}.json`, markdown: `${RESULTS_DIR}/${stamp}.md`, svg: `${RESULTS_DIR}/${stamp}.svg` };
+  writeReport(
+    files,
+    {
+      startedAt: startedAt.toISOString(),
+      wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      quick: options.quick,
+      machine: machine(),
+      versions: serviceVersions,
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+      commit: commit(),
+      openFileLimit: fileLimit,
+      ...(failure === null ? {} : { incomplete: failure }),
+    },
+    results,
+  );
+  console.error(`results: ${path.relative(process.cwd(), files.markdown)} (.json, .svg beside it)`);
+}
+
+function compareSubmitsWithDatabase(ctx: BenchContext) {
+  for (const row of ctx.results.filter((candidate) => candidate.scenario === "submit")) {
+    const anchor = ctx.results.find((candidate) => candidate.scenario.startsWith("database anchor") && candidate.variant === row.variant);
+    if (!anchor?.throughput || row.throughput === undefined) continue;
+    row.anchor = { name: `pgbench, ${anchor.clients} clients`, throughput: anchor.throughput };
+    row.ratio = row.throughput / anchor.throughput;
+  }
+}
+
+async function runToEnd(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+}
+
+async function versions(sql: postgres.Sql, redis: IORedis) {
+  const pg = (await sql<{ server_version: string }[]>`show server_version`)[0]!.server_version;
+  const info = await redis.info("server");
+  return { node: process.version, postgres: pg.split(" ")[0]!, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? "?" };
+}
+
+function commit() {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { encoding: "utf8" }).trim() !== "";
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return "unknown";
+  }
+}

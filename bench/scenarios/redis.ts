@@ -1,0 +1,79 @@
+/**
+ * Scenario 3 — the Redis anchors, on the same redis-server:
+ * - redis-benchmark running the board's write script (APPLY in src/server/redis/board.ts, the
+ *   whole post-commit Redis work of a submit) on keys of its own, at the submit client counts;
+ *   and ZREVRANGE 0 9 on the real board, the closest single command to a top read;
+ * - the bridge's overhead: the same write through @upstash/redis and the bridge (as the app
+ *   sends it) against ioredis straight to redis-server, from the load generator process.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+import { APPLY, boardKeysUnder } from "../../src/server/redis/board";
+import { boardKeys } from "../board-keys";
+import type { LoadResult, RedisCompareResult } from "../load";
+import { formatRow, type BenchContext, type ResultRow } from "./context";
+
+const run = promisify(execFile);
+/** User ids, versions and members drawn from this many: nearly every call writes a new user. */
+const RANDOM_KEYSPACE = 100_000_000;
+
+export async function redisAnchorScenario(ctx: BenchContext) {
+  const redisUrl = new URL(ctx.env.REDIS_URL);
+  const host = ["-h", redisUrl.hostname, "-p", redisUrl.port || "6379"];
+  const anchorKeys = boardKeysUnder(`${ctx.env.REDIS_KEY_PREFIX}anchor:board`);
+  const sha = (await ctx.redis.script("LOAD", APPLY)) as string;
+  const applyCommand = [
+    ...["EVALSHA", sha, "6", anchorKeys.board, anchorKeys.entries, anchorKeys.names, anchorKeys.version, anchorKeys.changes, anchorKeys.ready],
+    ...["user:__rand_int__", "__rand_int__", "100", "0000000000000000:__rand_int__", "anchor"],
+  ];
+  for (const clients of ctx.options.clientCounts) {
+    ctx.progress.detail(`redis-benchmark APPLY, ${clients} clients`);
+    report(ctx, { scenario: "redis anchor (redis-benchmark)", variant: `board write (APPLY), ${clients} clients`, clients, ...(await redisBenchmark(host, clients, ctx.options.redisBenchmarkRequests, applyCommand)) });
+  }
+  ctx.progress.detail("redis-benchmark ZREVRANGE");
+  const topCommand = ["ZREVRANGE", boardKeys(ctx.env).board, "0", "9", "WITHSCORES"];
+  report(ctx, { scenario: "redis anchor (redis-benchmark)", variant: `top 10 (ZREVRANGE), ${ctx.options.topClients} clients`, clients: ctx.options.topClients, ...(await redisBenchmark(host, ctx.options.topClients, ctx.options.redisBenchmarkRequests, topCommand)) });
+
+  for (const concurrency of [1, 64]) {
+    ctx.progress.detail(`bridge vs direct, ${concurrency} in flight`);
+    const { bridge, direct } = await ctx.load.request<RedisCompareResult>({
+      kind: "redis-compare",
+      bridgeUrl: ctx.env.UPSTASH_REDIS_REST_URL,
+      bridgeToken: ctx.env.UPSTASH_REDIS_REST_TOKEN,
+      redisUrl: ctx.env.REDIS_URL,
+      keysBase: `${ctx.env.REDIS_KEY_PREFIX}anchor:compare`,
+      concurrency,
+      calls: ctx.options.bridgeCalls,
+    });
+    report(ctx, { scenario: "redis anchor (ioredis, direct)", variant: `board write, ${concurrency} in flight`, clients: concurrency, ...direct });
+    report(ctx, {
+      scenario: "bridge (@upstash/redis → bridge)",
+      variant: `board write, ${concurrency} in flight`,
+      clients: concurrency,
+      ...bridge,
+      anchor: { name: "ioredis direct", throughput: direct.throughput },
+      ratio: bridge.throughput / direct.throughput,
+    });
+  }
+}
+
+function report(ctx: BenchContext, row: ResultRow) {
+  ctx.results.push(row);
+  ctx.progress.log(formatRow(row));
+}
+
+/** One redis-benchmark run; its CSV gives requests per second and latency percentiles. */
+async function redisBenchmark(host: string[], clients: number, requests: number, command: string[]): Promise<LoadResult> {
+  const args = [...host, "-c", String(clients), "-n", String(requests), "-r", String(RANDOM_KEYSPACE), "--csv", ...command];
+  const { stdout } = await run("redis-benchmark", args, { maxBuffer: 1 << 20 });
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const last = stdout.trim().split("\n").at(-1)!;
+  const [, rps, avg, , p50, p95, p99, max] = last.split('","').map((field) => Number(field.replaceAll('"', "")));
+  return {
+    throughput: rps!,
+    latency: { count: requests, p50: p50!, p95: p95!, p99: p99!, max: max!, mean: avg! },
+    errors: {},
+    generatorCpuPercent: NaN,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Bench users, bulk-loaded into Postgres (not through the API: a sign-up costs a scrypt hash)
+ * with ids that SQL, pgbench and the load generators can all compute from a number:
+ * `<kind prefix>-0000-4000-8000-<n in hex>`. Their session cookies are real next-auth JWTs,
+ * minted with the app's AUTH_SECRET as next-auth itself would (src/server/auth/config.ts).
+ */
+import { encode } from "next-auth/jwt";
+import type postgres from "postgres";
+
+import type { BenchUser } from "./load";
+
+/** board: the users the submit scenario drives; drivers: the live scenario's top of the board;
+ * anchor: hidden users only pgbench writes to; filler: the large board. */
+export type UserKind = "board" | "driver" | "anchor" | "filler";
+
+const ID_PREFIX: Record<UserKind, string> = { board: "b0000000", driver: "d0000000", anchor: "a0000000", filler: "f0000000" };
+/** Drivers sit far above everyone else, so the live driver's submits always change the top 10. */
+export const DRIVER_BASE_SCORE = 10_000_000;
+const SEED_CHUNK = 100_000;
+
+export function benchUserId(kind: UserKind, n: number) {
+  return `${ID_PREFIX[kind]}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+}
+
+/** The same id as an SQL expression of an integer expression (used by the pgbench script too). */
+export function benchUserIdSql(kind: UserKind, n: string) {
+  return `('${ID_PREFIX[kind]}-0000-4000-8000-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
+}
+
+const SCORE_SQL: Record<UserKind, string> = {
+  board: "(random() * 100000)::bigint",
+  filler: "(random() * 100000)::bigint",
+  anchor: "0",
+  // Ten score levels a point apart (see scenarios/live.ts for why).
+  driver: `${DRIVER_BASE_SCORE} + n % 10`,
+};
+
+/** Inserts users 1..count of `kind` (and their scores) in chunks; `onProgress` gets the rows done. */
+export async function seedUsers(sql: postgres.Sql, kind: UserKind, count: number, onProgress: (done: number) => void = () => {}) {
+  const hidden = kind === "anchor";
+  for (let from = 1; from <= count; from += SEED_CHUNK) {
+    const to = Math.min(count, from + SEED_CHUNK - 1);
+    const id = benchUserIdSql(kind, "n");
+    await sql.unsafe(`
+      insert into users (id, username, display_name, hidden)
+      select ${id}, 'bench_${kind}_' || n, '${kind} ' || n, ${hidden} from generate_series(${from}, ${to}) n`);
+    await sql.unsafe(`
+      insert into scores (user_id, score, reached_at)
+      select ${id}, ${SCORE_SQL[kind]}, now() - n * interval '1 ms' from generate_series(${from}, ${to}) n`);
+    onProgress(to);
+  }
+}
+
+/** Signed-in bench users: ids and session cookies, as a browser holds them after signing in. */
+export async function benchUsers(kind: UserKind, count: number, authSecret: string): Promise<BenchUser[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const n = index + 1;
+      const id = benchUserId(kind, n);
+      const username = `bench_${kind}_${n}`;
+      const jwt = await encode({ token: { sub: id, name: `${kind} ${n}`, username, role: "user" }, secret: authSecret });
+      return { id, cookie: `next-auth.session-token=${jwt}` };
+    }),
+  );
+}

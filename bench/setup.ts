@@ -1,0 +1,63 @@
+/**
+ * Before measuring, prove the harness speaks to the real product: a few users sign up through
+ * next-auth (the scrypt path the bulk-loaded users skip), one starts and submits an action
+ * through the API, a minted session cookie is accepted, and the Redis board the app built
+ * from the seeded database matches Postgres.
+ */
+import { randomBytes } from "node:crypto";
+
+import type { Redis as IORedis } from "ioredis";
+import type postgres from "postgres";
+
+import { ScoreboardSession, type Board, type StartedAction, type SubmitResult } from "../scripts/lib/scoreboard-client";
+import type { TestEnv } from "../test/services";
+import { boardKeys } from "./board-keys";
+import type { BenchUser } from "./load";
+
+const SIGN_UPS = 3;
+const BOARD_BUILD_TIMEOUT_MS = 10 * 60 * 1000;
+
+export async function checkRealPaths(origin: string, mintedUser: BenchUser) {
+  for (let i = 0; i < SIGN_UPS; i++) {
+    const session = new ScoreboardSession(origin);
+    const username = `bench_signup_${randomBytes(4).toString("hex")}`;
+    await session.signIn({ username, password: randomBytes(12).toString("base64url"), intent: "signup" });
+    if (i > 0) continue;
+    // DAILY_BONUS may be submitted at once (no minimum time), through the real start → submit path.
+    const action = await session.trpc<StartedAction>("mutation", "action.start", { actionType: "DAILY_BONUS" });
+    const result = await session.trpc<SubmitResult>("mutation", "score.submit", { actionId: action.actionId, token: action.token });
+    if (result.delta !== 50 || result.replayed) throw new Error(`submit through the API: unexpected ${JSON.stringify(result)}`);
+  }
+  const minted = new ScoreboardSession(origin, { headers: { cookie: mintedUser.cookie } });
+  const me = await minted.trpc<{ userId: string }>("query", "leaderboard.me");
+  if (me.userId !== mintedUser.id) throw new Error(`a minted session cookie was not accepted: ${JSON.stringify(me)}`);
+}
+
+/**
+ * Has the app (re)build its Redis board from Postgres — its own recovery path: a read finds the
+ * board not ready and starts a rebuild — and waits until it is ready. `clear` first drops the
+ * ready mark, as a Redis flush would, so rows bulk-loaded since the last build are picked up.
+ */
+export async function buildBoard(origin: string, env: TestEnv, redis: IORedis, options: { clear: boolean }) {
+  const keys = boardKeys(env);
+  if (options.clear) await redis.del(keys.ready);
+  const session = new ScoreboardSession(origin);
+  const deadline = Date.now() + BOARD_BUILD_TIMEOUT_MS;
+  while ((await redis.exists(keys.ready)) === 0) {
+    if (Date.now() > deadline) throw new Error("the app did not build its Redis board in time");
+    await session.trpc("query", "leaderboard.top", { limit: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The app's top 10 (from Redis) must equal Postgres's, in the spec's order. */
+export async function checkBoardMatchesDatabase(origin: string, sql: postgres.Sql) {
+  const board = await new ScoreboardSession(origin).trpc<Board>("query", "leaderboard.top", { limit: 10 });
+  const rows = await sql<{ user_id: string; score: string }[]>`
+    select s.user_id, s.score from scores s join users u on u.id = s.user_id
+    where not u.hidden and not u.banned
+    order by s.score desc, s.reached_at asc, s.user_id desc limit 10`;
+  const fromRedis = board.entries.map((entry) => `${entry.userId}:${entry.score}`).join(",");
+  const fromDatabase = rows.map((row) => `${row.user_id}:${row.score}`).join(",");
+  if (fromRedis !== fromDatabase) throw new Error(`the Redis board differs from Postgres:\n  redis: ${fromRedis}\n  pg:    ${fromDatabase}`);
+}
