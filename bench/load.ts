@@ -2,7 +2,7 @@
  * The closed-loop HTTP load generator (a worker process, see worker.ts). Each virtual client
  * sends its next request only when the previous one has answered; latency runs from send to
  * the last byte of the body. Requests are built as the browser's tRPC client builds them
- * (httpBatchStreamLink: `?batch=1`, superjson envelopes, `trpc-accept: application/jsonl`).
+ * (httpBatchLink: `?batch=1`, superjson envelopes).
  *
  * It also runs the bridge-overhead comparison: the board's write script through @upstash/redis
  * and the bridge, against the same script sent straight to redis-server with ioredis.
@@ -48,8 +48,8 @@ export type LoadResult = {
   generatorCpuPercent: number;
 };
 
-/** What tRPC's batch stream link sends; the browser adds this source header (src/trpc/react.tsx). */
-const TRPC_HEADERS = { "trpc-accept": "application/jsonl", "x-trpc-source": "nextjs-react" };
+/** The header the browser's batch link adds (src/trpc/react.tsx). */
+const TRPC_HEADERS = { "x-trpc-source": "nextjs-react" };
 /** A started action is submittable 2 s after start (COMPLETE_TASK): these were started 3 s ago. */
 const STARTED_AGO_MS = 3_000;
 
@@ -82,7 +82,7 @@ function requestFactory(job: HttpJob): () => PreparedRequest {
   };
 }
 
-/** A batch-stream answer carries errors inside a 200 body; name them by status and reason. */
+/** An error answer names its status and reason in the body (a batch's status may be 207); read them there. */
 function errorOf(status: number, body: string): string | null {
   const inBody = body.includes('"error":');
   if (status < 300 && !inBody) return null;
