@@ -5,13 +5,14 @@
 import type { Harness, Scenario } from "../harness";
 import { inParallel, LiveSubscriber, read, seededRandom, shuffle, sleep, waitUntilCompletable, type Player } from "../load";
 import type { Board, StartedAction } from "../../scripts/lib/scoreboard-client";
+import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { signUpOverHttp } from "../users";
 
 const SOLO_ACTIONS = 100;
 const SOLO_COPIES = 5;
 const CROWD = 100;
 const CROWD_ACTIONS = 20;
-const COMPLETE_TASK_DELTA = 10;
+const COMPLETE_TASK_DELTA = ACTION_RULES.COMPLETE_TASK.delta;
 
 export const races: Scenario = {
   name: "races",
