@@ -49,18 +49,28 @@ export type ResultRow = {
 };
 
 /**
- * Runs one closed-loop HTTP job on the generator and reports it with the server's own CPU
- * over the same measured window (sampled when the generator says the window starts and ends).
+ * Runs a closed loop of `clients` against the first instance, with the run's warm-up and step
+ * length, and reports it with the server's own CPU over the same measured window (sampled when
+ * the generator says the window starts and ends).
  */
-export async function runHttpLoad(ctx: BenchContext, job: HttpJob, serverPid: number): Promise<LoadResult & { serverCpuPercent: number }> {
+export async function runHttpLoad(ctx: BenchContext, clients: number, request: HttpJob["request"]): Promise<LoadResult & { serverCpuPercent: number }> {
+  const [app] = ctx.apps;
+  const job: HttpJob = {
+    kind: "http",
+    origin: app.url,
+    concurrency: clients,
+    warmupMs: ctx.options.warmupSeconds * 1000,
+    durationMs: ctx.options.stepSeconds * 1000,
+    request,
+  };
   let cpuAtStart = 0;
   let cpuAtEnd: Promise<number> | null = null;
   ctx.load.onNotice((notice) => {
-    if (notice.notice === "window-start") void cpuSeconds(serverPid).then((value) => (cpuAtStart = value));
-    if (notice.notice === "window-end") cpuAtEnd = cpuSeconds(serverPid);
+    if (notice.notice === "window-start") void cpuSeconds(app.pid).then((value) => (cpuAtStart = value));
+    if (notice.notice === "window-end") cpuAtEnd = cpuSeconds(app.pid);
   });
   const result = await ctx.load.request<LoadResult>(job);
-  const used = (await (cpuAtEnd ?? cpuSeconds(serverPid))) - cpuAtStart;
+  const used = (await (cpuAtEnd ?? cpuSeconds(app.pid))) - cpuAtStart;
   return { ...result, serverCpuPercent: (used / (job.durationMs / 1000)) * 100 };
 }
 

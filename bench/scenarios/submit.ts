@@ -7,21 +7,9 @@
 import { formatRow, runHttpLoad, type BenchContext } from "./context";
 
 export async function submitScenario(ctx: BenchContext) {
-  const [app] = ctx.apps;
   for (const clients of ctx.options.clientCounts) {
     ctx.progress.detail(`${clients} clients`);
-    const result = await runHttpLoad(
-      ctx,
-      {
-        kind: "http",
-        origin: app.url,
-        concurrency: clients,
-        warmupMs: ctx.options.warmupSeconds * 1000,
-        durationMs: ctx.options.stepSeconds * 1000,
-        request: { type: "submit", users: ctx.boardUsers, tokenKey: ctx.tokenKey.toString("base64") },
-      },
-      app.pid,
-    );
+    const result = await runHttpLoad(ctx, clients, { type: "submit", users: ctx.boardUsers, tokenKey: ctx.tokenKey.toString("base64") });
     const row = { scenario: "submit", variant: `${clients} clients`, clients, ...result };
     ctx.results.push(row);
     ctx.progress.log(formatRow(row));

@@ -2,21 +2,9 @@
 import { formatRow, runHttpLoad, type BenchContext } from "./context";
 
 export async function topReadsScenario(ctx: BenchContext, boardSize: number) {
-  const [app] = ctx.apps;
   const clients = ctx.options.topClients;
   ctx.progress.detail(`${boardSize.toLocaleString("en")} users, ${clients} clients`);
-  const result = await runHttpLoad(
-    ctx,
-    {
-      kind: "http",
-      origin: app.url,
-      concurrency: clients,
-      warmupMs: ctx.options.warmupSeconds * 1000,
-      durationMs: ctx.options.stepSeconds * 1000,
-      request: { type: "top", limit: 10 },
-    },
-    app.pid,
-  );
+  const result = await runHttpLoad(ctx, clients, { type: "top", limit: 10 });
   const small = ctx.results.find((row) => row.scenario === "top reads");
   const row = {
     scenario: "top reads",

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "~/server/api/errors";
 import { redis, redisKey } from "./client";
 import { createRateLimits, ipBucket, parseRateLimit, rateLimits as appRateLimits, type RateLimitEvent, type RateLimits } from "./rate-limit";
+import { caught } from "../../../test/app-errors";
 import { freePort } from "../../../test/ports";
 
 const WINDOW_MS = 2000;
@@ -38,14 +39,11 @@ async function startOfWindow() {
   if (into > WINDOW_MS / 4) await sleep(WINDOW_MS - into + 20);
 }
 
+/** The error a check that must refuse throws: one of ours, with the spec's reason. */
 async function refusal(promise: Promise<void>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error("expected the check to refuse, but it allowed");
+  const error = await caught(promise);
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
 }
 
 async function expectRefused(promise: Promise<void>) {
