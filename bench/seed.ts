@@ -4,9 +4,9 @@
  * `<kind prefix>-0000-4000-8000-<n in hex>`. Their session cookies are real next-auth JWTs,
  * minted with the app's AUTH_SECRET as next-auth itself would (src/server/auth/config.ts).
  */
-import { encode } from "next-auth/jwt";
 import type postgres from "postgres";
 
+import { SESSION_COOKIE, sessionToken } from "../test/session-cookie";
 import type { BenchUser } from "./load";
 
 /** board: the users the submit scenario drives; drivers: the live scenario's top of the board;
@@ -17,6 +17,8 @@ const ID_PREFIX: Record<UserKind, string> = { board: "b0000000", driver: "d00000
 /** Drivers sit far above everyone else, so the live driver's submits always change the top 10. */
 export const DRIVER_BASE_SCORE = 10_000_000;
 const SEED_CHUNK = 100_000;
+/** next-auth's default session lifetime, as a sign-in would set it. */
+const BENCH_SESSION_SECONDS = 30 * 24 * 60 * 60;
 
 export function benchUserId(kind: UserKind, n: number) {
   return `${ID_PREFIX[kind]}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
@@ -58,8 +60,8 @@ export async function benchUsers(kind: UserKind, count: number, authSecret: stri
       const n = index + 1;
       const id = benchUserId(kind, n);
       const username = `bench_${kind}_${n}`;
-      const jwt = await encode({ token: { sub: id, name: `${kind} ${n}`, username, role: "user" }, secret: authSecret });
-      return { id, cookie: `next-auth.session-token=${jwt}` };
+      const jwt = await sessionToken({ id, username, name: `${kind} ${n}`, role: "user" }, authSecret, {}, BENCH_SESSION_SECONDS);
+      return { id, cookie: `${SESSION_COOKIE}=${jwt}` };
     }),
   );
 }

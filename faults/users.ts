@@ -1,19 +1,15 @@
 /**
  * Users for the fault suite. A few sign up over HTTP (the real path); the hundreds a load needs
- * are inserted in bulk and given real next-auth session cookies, minted with the app's
- * AUTH_SECRET exactly as next-auth mints them (src/server/auth/config.ts: sub, name, username, role).
+ * are inserted in bulk and given real next-auth session cookies (test/session-cookie.ts).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
-import { encode, type JWT } from "next-auth/jwt";
 import type postgres from "postgres";
 
 import { ScoreboardSession } from "../scripts/lib/scoreboard-client";
+import { SESSION_COOKIE, sessionToken } from "../test/session-cookie";
 
 export type FaultUser = { id: string; username: string; role: "user" | "admin" };
-
-/** next-auth's cookie on plain HTTP (on HTTPS it is `__Secure-next-auth.session-token`). */
-export const SESSION_COOKIE = "next-auth.session-token";
 
 /** Inserts users with a zero score, as sign-up would (users + scores rows), without password work. */
 export async function insertUsers(sql: postgres.Sql, prefix: string, count: number, role: "user" | "admin" = "user"): Promise<FaultUser[]> {
@@ -25,10 +21,6 @@ export async function insertUsers(sql: postgres.Sql, prefix: string, count: numb
   await sql`insert into users ${sql(created.map((user) => ({ id: user.id, username: user.username, display_name: user.username, role: user.role })))}`;
   await sql`insert into scores ${sql(created.map((user) => ({ user_id: user.id })))}`;
   return created;
-}
-
-export function sessionToken(user: FaultUser, secret: string, overrides: Partial<JWT> = {}, maxAge = 60 * 60) {
-  return encode({ token: { sub: user.id, name: user.username, username: user.username, role: user.role, ...overrides }, secret, maxAge });
 }
 
 /** A client signed in as `user` through a minted session cookie. */

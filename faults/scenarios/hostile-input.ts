@@ -17,7 +17,8 @@ import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
 import type { Harness, Scenario } from "../harness";
 import type { CallOutcome } from "../ledger";
 import { sleep, waitUntilCompletable, type Player } from "../load";
-import { insertUsers, SESSION_COOKIE, sessionFor, sessionToken, type FaultUser } from "../users";
+import { SESSION_COOKIE, sessionToken } from "../../test/session-cookie";
+import { insertUsers, sessionFor, type FaultUser } from "../users";
 
 const FUZZ_RUNS = 25;
 /** Refusals Node's HTTP server (not the app) makes before any handler runs; their bodies are not JSON. */
