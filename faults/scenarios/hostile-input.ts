@@ -7,6 +7,7 @@
  * normal users; rate limits hold at exactly their configured numbers.
  */
 import { randomUUID } from "node:crypto";
+import { maxHeaderSize } from "node:http";
 
 import fc from "fast-check";
 
@@ -25,6 +26,20 @@ const FUZZ_RUNS = 25;
 const TRANSPORT_REFUSALS = new Set([400, 413, 414, 431]);
 /** Methods the route does not export: Next.js answers them itself (405, or 204 for OPTIONS/HEAD), with no body. */
 const NEXT_ANSWERED_METHODS = new Set(["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]);
+/**
+ * Node's HTTP parser answers a request head over `maxHeaderSize` with 431 and destroys the
+ * socket; when the client is still sending, the reset can reach it before the 431 does. Such a
+ * request was refused by Node itself (no app code ran), so a reset is its answer. The margin
+ * covers the headers fetch adds (host, accept, user agent, …).
+ */
+const HEADER_MARGIN_BYTES = 512;
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+function refusedByHeaderLimit(session: ScoreboardSession, path: string, error: unknown) {
+  const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? "";
+  const head = Buffer.byteLength(path) + Buffer.byteLength(session.cookieHeader) + HEADER_MARGIN_BYTES;
+  return RESET_CODES.has(code) && head > maxHeaderSize;
+}
 
 type Expectation = { status: number; reason: string };
 
@@ -100,6 +115,10 @@ async function send(harness: Harness, session: ScoreboardSession, label: string,
   try {
     response = await session.request(path, init);
   } catch (error) {
+    if (refusedByHeaderLimit(session, path, error)) {
+      harness.ledger.tally.count(`${label} 431 (reset)`);
+      return null;
+    }
     harness.ledger.tally.count(`${label} unanswered`);
     harness.ledger.tally.unanswered += 1;
     failures.push(`${label} ${path.slice(0, 120)}: no answer (${(error as Error).message})`);
