@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { startAppServer, type AppServer } from "../e2e/app-server";
+import { startAppServer, type AppServer } from "../test/support/app-server";
 import { findServerPid } from "./proc";
 import type { RunningApp } from "./scenarios/context";
 

@@ -15,8 +15,8 @@ import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
 import { actionTokenKey } from "../src/server/scoring/token";
-import { freePort } from "../test/ports";
-import { startTestServices, type TestEnv } from "../test/services";
+import { freePort } from "../test/support/ports";
+import { startTestServices, type TestEnv } from "../test/support/services";
 import { formatProfile, summarizeProfile } from "./cpu-profile";
 import { Cleanups, raiseFileLimit, RESULTS_DIR } from "./harness";
 import type { HttpJob, LoadResult } from "./load";

@@ -18,7 +18,7 @@ import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
 import { actionTokenKey } from "../src/server/scoring/token";
-import { deleteKeys, startTestServices } from "../test/services";
+import { deleteKeys, startTestServices } from "../test/support/services";
 import { parseOptions } from "./options";
 import { Cleanups, raiseFileLimit, RESULTS_DIR, startApp } from "./harness";
 import { Progress, type Step } from "./progress";

@@ -9,8 +9,8 @@ import { randomBytes } from "node:crypto";
 import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
-import { ScoreboardSession, type Board, type StartedAction, type SubmitResult } from "../scripts/lib/scoreboard-client";
-import type { TestEnv } from "../test/services";
+import { ScoreboardSession, type Board, type StartedAction, type SubmitResult } from "../test/support/client";
+import type { TestEnv } from "../test/support/services";
 import { boardKeys } from "./board-keys";
 import type { BenchUser } from "./load";
 

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 
-import { startTestServices } from "../test/services";
+import { startTestServices } from "../test/support/services";
 import { startAppServer } from "./app-server";
 
 /** Settings every app instance of an e2e run shares, beside the services' own variables. */

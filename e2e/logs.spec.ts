@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 
 import { expect, test, type APIRequestContext } from "@playwright/test";
 
-import { freePort } from "../test/ports";
+import { freePort } from "../test/support/ports";
 import { sharedAppEnv } from "./app-server";
 import { trpcMutation, trpcQuery, uniqueUsername } from "./helpers";
 

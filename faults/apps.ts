@@ -6,7 +6,7 @@
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { startAppServer, type AppServer } from "../e2e/app-server";
+import { startAppServer, type AppServer } from "../test/support/app-server";
 import type { FaultCluster } from "./cluster";
 
 /**

@@ -16,7 +16,7 @@ import { Redis as IORedis } from "ioredis";
 
 import { startUpstashBridge, type UpstashBridge } from "../scripts/upstash-bridge";
 import { migrateDatabase } from "../src/server/db/migrate";
-import { freePort } from "../test/ports";
+import { freePort } from "../test/support/ports";
 
 const run = promisify(execFile);
 const POSTGRES_BIN = process.env.POSTGRES_BIN ?? "/usr/lib/postgresql/15/bin";

@@ -3,7 +3,7 @@ import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
 import { boardKeysUnder, type BoardKeys } from "../src/server/redis/board";
-import { ScoreboardSession } from "../scripts/lib/scoreboard-client";
+import { ScoreboardSession } from "../test/support/client";
 import type { AppInstances } from "./apps";
 import type { FaultCluster } from "./cluster";
 import { compareRedis } from "./invariants";

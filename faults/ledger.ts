@@ -6,7 +6,7 @@
  * A submit that got no answer, or a 503, is "unknown": it may or may not have committed. One
  * that got a 4xx was definitely refused; one that got a result was acknowledged.
  */
-import { TrpcCallError, type Board, type ScoreboardSession, type StartedAction, type SubmitResult } from "../scripts/lib/scoreboard-client";
+import { TrpcCallError, type Board, type ScoreboardSession, type StartedAction, type SubmitResult } from "../test/support/client";
 
 export type SubmitRecord = { acked: SubmitResult[]; refused: string[]; unknown: number };
 

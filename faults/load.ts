@@ -4,7 +4,7 @@
  * readers polling the board, and live subscribers that reconnect the way EventSource does —
  * reopening with their last event id.
  */
-import { LiveStream, type Board, type ScoreboardSession, type StartedAction } from "../scripts/lib/scoreboard-client";
+import { LiveStream, type Board, type ScoreboardSession, type StartedAction } from "../test/support/client";
 import type { Ledger } from "./ledger";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

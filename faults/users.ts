@@ -6,8 +6,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 
 import type postgres from "postgres";
 
-import { ScoreboardSession } from "../scripts/lib/scoreboard-client";
-import { SESSION_COOKIE, sessionToken } from "../test/session-cookie";
+import { ScoreboardSession } from "../test/support/client";
+import { SESSION_COOKIE, sessionToken } from "../test/support/session-cookie";
 
 export type FaultUser = { id: string; username: string; role: "user" | "admin" };
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 
 import { ensureLocalBridge } from "./local-bridge";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
-import { freePort } from "../test/ports";
+import { freePort } from "../test/support/ports";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const newToken = () => randomBytes(18).toString("base64url");

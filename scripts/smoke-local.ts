@@ -11,8 +11,8 @@ import { existsSync } from "node:fs";
 import { once } from "node:events";
 import path from "node:path";
 
-import { startAppServer, type AppServer } from "../e2e/app-server";
-import { startTestServices } from "../test/services";
+import { startAppServer, type AppServer } from "../test/support/app-server";
+import { startTestServices } from "../test/support/services";
 
 const reuse = process.argv.includes("--reuse-build") && existsSync(".next/BUILD_ID");
 const started = performance.now();

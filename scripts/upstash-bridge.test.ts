@@ -12,7 +12,7 @@ import { Redis, errors } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
-import { freePort } from "../test/ports";
+import { freePort } from "../test/support/ports";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const runId = randomBytes(6).toString("hex");

@@ -2,7 +2,7 @@
 import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
-import type { TestEnv } from "../../test/services";
+import type { TestEnv } from "../../test/support/services";
 import type { BenchUser, HttpJob, LoadResult } from "../load";
 import type { BenchOptions } from "../options";
 import { cpuSeconds } from "../proc";

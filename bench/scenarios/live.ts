@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { ScoreboardSession, type SubmitResult } from "../../scripts/lib/scoreboard-client";
+import { ScoreboardSession, type SubmitResult } from "../../test/support/client";
 import { issueActionToken } from "../../src/server/scoring/token";
 import type { BenchUser } from "../load";
 import { rssMiB } from "../proc";

@@ -11,14 +11,14 @@ import { maxHeaderSize } from "node:http";
 
 import fc from "fast-check";
 
-import { LiveStream, ScoreboardSession, type StartedAction } from "../../scripts/lib/scoreboard-client";
+import { LiveStream, ScoreboardSession, type StartedAction } from "../../test/support/client";
 import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
-import { ALLOWED_REASONS, hostile, invalidInput, MUTATIONS, notAnObject, READS, shaped, wire } from "../../test/fuzz-inputs";
+import { ALLOWED_REASONS, hostile, invalidInput, MUTATIONS, notAnObject, READS, shaped, wire } from "../../test/support/fuzz-inputs";
 import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
 import type { Harness, Scenario } from "../harness";
 import type { CallOutcome } from "../ledger";
 import { sleep, waitUntilCompletable, type Player } from "../load";
-import { SESSION_COOKIE, sessionToken } from "../../test/session-cookie";
+import { SESSION_COOKIE, sessionToken } from "../../test/support/session-cookie";
 import { insertUsers, sessionFor, type FaultUser } from "../users";
 
 const FUZZ_RUNS = 25;

@@ -3,7 +3,7 @@
  * to it through a round-robin proxy. They reconnect — to the surviving instance — resuming from
  * their last event id, get the current board, and keep receiving later changes.
  */
-import type { Board } from "../../scripts/lib/scoreboard-client";
+import type { Board } from "../../test/support/client";
 import type { Scenario } from "../harness";
 import { sleep, steadyLoad, submitUntilDefinite, waitUntilCompletable } from "../load";
 import { startRoundRobinProxy } from "../proxy";

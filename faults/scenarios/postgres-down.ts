@@ -4,7 +4,7 @@
  * shows a score Postgres did not commit, and once the cluster is back everything works again
  * without restarting the app.
  */
-import type { Board } from "../../scripts/lib/scoreboard-client";
+import type { Board } from "../../test/support/client";
 import { boardMemberUserId } from "../../src/server/redis/board";
 import type { Harness, Scenario } from "../harness";
 import { sleep, steadyLoad, submitUntilDefinite, waitUntilCompletable } from "../load";

@@ -4,7 +4,7 @@
  */
 import type { Harness, Scenario } from "../harness";
 import { inParallel, LiveSubscriber, read, seededRandom, shuffle, sleep, waitUntilCompletable, type Player } from "../load";
-import type { Board, StartedAction } from "../../scripts/lib/scoreboard-client";
+import type { Board, StartedAction } from "../../test/support/client";
 import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { signUpOverHttp } from "../users";
 

@@ -3,7 +3,7 @@
  * same port; the bridge stays up). Submits still commit, the board is read from Postgres
  * throughout, live subscribers get the board again once Redis is back, and Redis converges.
  */
-import type { Board } from "../../scripts/lib/scoreboard-client";
+import type { Board } from "../../test/support/client";
 import type { Scenario } from "../harness";
 import { appliedCount, sleep, steadyLoad } from "../load";
 

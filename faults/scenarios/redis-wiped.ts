@@ -1,5 +1,5 @@
 /** Redis wiped: FLUSHALL twice under steady load; the board is rebuilt from Postgres and converges. */
-import type { Board } from "../../scripts/lib/scoreboard-client";
+import type { Board } from "../../test/support/client";
 import type { Scenario } from "../harness";
 import { sleep, steadyLoad } from "../load";
 

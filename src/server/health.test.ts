@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase, db } from "~/server/db";
 import { redis } from "~/server/redis/client";
 import { checkHealth } from "./health";
-import { freePort } from "../../test/ports";
+import { freePort } from "../../test/support/ports";
 
 const DEAD_DB_PASSWORD = `pw${randomBytes(8).toString("hex")}`;
 /** Nothing listens on port 1: connections are refused at once. */

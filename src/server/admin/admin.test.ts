@@ -23,8 +23,8 @@ import { rateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps, boardKeys } from "~/server/scoring";
 import { readStandingFromDatabase } from "~/server/scoring/board";
 import { startAction, submitAction, type ScoreDeps } from "~/server/scoring/score-service";
-import { expectAppError } from "../../../test/app-errors";
-import { rootAdmin, sessionFor } from "../../../test/users";
+import { expectAppError } from "../../../test/support/app-errors";
+import { rootAdmin, sessionFor } from "../../../test/support/users";
 
 // ---------------------------------------------------------------------------
 // Helpers

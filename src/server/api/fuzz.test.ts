@@ -32,8 +32,8 @@ import { liveBoard, scoreDeps } from "~/server/scoring";
 import { reasonOf } from "./errors";
 import { appRouter, createCaller } from "./root";
 import type { Context } from "./trpc";
-import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/users";
-import { callTrpc, type Reply } from "../../../test/trpc-http";
+import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/support/users";
+import { callTrpc, type Reply } from "../../../test/support/trpc-http";
 import {
   ALLOWED_REASONS,
   type Kind,
@@ -45,7 +45,7 @@ import {
   invalidInput,
   limitArb,
   READS,
-} from "../../../test/fuzz-inputs";
+} from "../../../test/support/fuzz-inputs";
 
 // ---------------------------------------------------------------------------------------------
 // Context and HTTP plumbing

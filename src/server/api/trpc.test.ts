@@ -13,12 +13,12 @@ import { createRedisBoard } from "~/server/redis/board";
 import { rateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
 import { createLeaderboard } from "~/server/scoring/board";
-import { caught, expectAppError } from "../../../test/app-errors";
+import { caught, expectAppError } from "../../../test/support/app-errors";
 import { reasonOf } from "./errors";
 import { createCaller } from "./root";
 import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
-import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/users";
-import { callTrpc } from "../../../test/trpc-http";
+import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/support/users";
+import { callTrpc } from "../../../test/support/trpc-http";
 
 const PASSWORD = TEST_PASSWORD;
 const uniqueName = (prefix = "t") => `${prefix}_${randomBytes(6).toString("hex")}`;

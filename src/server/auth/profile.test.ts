@@ -21,8 +21,8 @@ import { rateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps, boardKeys } from "~/server/scoring";
 import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board";
 import { adjustScore } from "~/server/scoring/score-service";
-import { expectAppError } from "../../../test/app-errors";
-import { TEST_PASSWORD, sessionFor } from "../../../test/users";
+import { expectAppError } from "../../../test/support/app-errors";
+import { TEST_PASSWORD, sessionFor } from "../../../test/support/users";
 import { displayNameSchema } from "./profile";
 
 const PASSWORD = TEST_PASSWORD;

@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 
-import { freePort } from "../../../test/ports";
+import { freePort } from "../../../test/support/ports";
 import { databaseClientConfig, detectPooler, migrationDatabaseUrl, normalizeDatabaseUrl } from "./connection";
 import { isDatabaseUnavailable } from "./errors";
 

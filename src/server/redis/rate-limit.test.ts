@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "~/server/api/errors";
 import { redis, redisKey } from "./client";
 import { createRateLimits, ipBucket, parseRateLimit, rateLimits as appRateLimits, type RateLimitEvent, type RateLimits } from "./rate-limit";
-import { caught } from "../../../test/app-errors";
-import { freePort } from "../../../test/ports";
+import { caught } from "../../../test/support/app-errors";
+import { freePort } from "../../../test/support/ports";
 
 const WINDOW_MS = 2000;
 

@@ -26,7 +26,7 @@ import { scoreDeps } from "~/server/scoring";
 import { createLeaderboard, type Board } from "./board";
 import { createLiveBoard, LIVE_BOARD_SIZE, type LiveBoard } from "./live";
 import { startAction, submitAction, type ScoreDeps } from "./score-service";
-import { deleteKeys } from "../../../test/services";
+import { deleteKeys } from "../../../test/support/services";
 
 // ---------------------------------------------------------------------------
 // Helpers

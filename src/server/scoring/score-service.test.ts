@@ -31,9 +31,9 @@ import { createLeaderboard, readStandingFromDatabase, readTopFromDatabase, type 
 import { ACTION_RULES, type ActionType } from "./rules";
 import { startAction, submitAction, type Outcome, type ScoreDeps, type ScoreFailure, type ScoreResult } from "./score-service";
 import { actionTokenKey, issueActionToken, type IssuedAction } from "./token";
-import { expectAppError } from "../../../test/app-errors";
-import { sessionFor } from "../../../test/users";
-import { deleteKeys } from "../../../test/services";
+import { expectAppError } from "../../../test/support/app-errors";
+import { sessionFor } from "../../../test/support/users";
+import { deleteKeys } from "../../../test/support/services";
 
 // ---------------------------------------------------------------------------
 // Helpers
