@@ -228,10 +228,14 @@ export function createRemoteChanges(
   onError: (operation: string, error: unknown) => void,
 ): RemoteChanges {
   return {
-    subscribe(onChange) {
+    subscribe({ onChange, onReady, onLost }) {
       const subscriber = redis.subscribe<string>([keys.changes]);
+      subscriber.on("subscribe", () => onReady());
       subscriber.on("message", () => onChange());
-      subscriber.on("error", (error) => onError("subscribe", error));
+      subscriber.on("error", (error) => {
+        onError("subscribe", error);
+        onLost();
+      });
       return () => void subscriber.unsubscribe().catch((error: unknown) => onError("unsubscribe", error));
     },
     async currentVersion() {

@@ -45,7 +45,6 @@ export const liveBoard = createLiveBoard({
   remote: createRemoteChanges(redis, boardKeys, redisFailed),
   onError: redisFailed,
 });
-metrics.countLiveSubscribers(() => liveBoard.subscriberCount);
 
 export const scoreDeps: ScoreDeps = {
   db,

@@ -1,103 +1,198 @@
 /**
- * Live board fan-out: one watcher per process, however many subscribers it serves.
+ * The board as this instance knows it, kept current by one watcher per process, however many
+ * streams and readers it serves.
  *
  * - A change made by this process notifies the watcher directly (no Redis round trip).
- * - Changes made by other instances arrive as a Redis PUBLISH of the new board version,
- *   which the board's write script sends itself; a slow poll of the version backs up
- *   pub/sub, whose messages are lost while its stream reconnects.
- * - On any notification the watcher reads the board once and hands the snapshot to every
- *   local subscriber: a change costs O(instances) Redis requests, not O(subscribers).
+ * - Changes made by other instances arrive as a Redis PUBLISH of the new board version, which
+ *   the board's write script sends itself; a slow poll of the version backs up pub/sub, whose
+ *   messages are lost while its stream reconnects (and while a serverless instance is frozen).
+ * - On a change the watcher reads the board once and hands the snapshot to every listener;
+ *   changes that land within `coalesceMs` of the last read are read together, so a burst costs
+ *   one read and one snapshot, not one per change.
+ * - Readers (`current`) get the snapshot from memory while it is known to be current: the
+ *   pub/sub stream is up, no change has been announced since the read, and the poll confirmed
+ *   the version recently. Otherwise they share one read.
  *
- * The watcher runs only while someone is subscribed, so nothing here needs a long-lived
- * process: on a serverless platform it lives exactly as long as the open streams.
+ * The watcher runs only while someone listens or has read recently, so nothing here needs a
+ * long-lived process: on a serverless platform it lives as long as the traffic that uses it.
  */
 import type { Board } from "./board";
 
 export type RemoteChanges = {
-  /** Calls `onChange` for every board change published by any instance; returns a stop function. */
-  subscribe(onChange: () => void): () => void;
+  /**
+   * Follows every board change published by any instance: `onChange` per message, `onReady`
+   * once the subscription is in place, `onLost` when it failed. Returns a stop function.
+   */
+  subscribe(handlers: { onChange(): void; onReady(): void; onLost(): void }): () => void;
   /** The board version Redis holds now, or null when unreachable. */
   currentVersion(): Promise<string | null>;
 };
 
 export type LiveBoard = ReturnType<typeof createLiveBoard>;
 
-/** The largest board a subscriber may ask for; the watcher reads this many once per change. */
+/** The largest board a subscriber or reader may ask for; the watcher reads this many once per change. */
 export const LIVE_BOARD_SIZE = 100;
 
-const POLL_INTERVAL_MS = 2_000;
+export type LiveBoardTiming = {
+  /** How often the watcher checks Redis's board version (the backstop for lost pub/sub messages). */
+  pollIntervalMs: number;
+  /** Changes within this long of the last read are read together (one snapshot per burst). */
+  coalesceMs: number;
+  /** How long the watcher keeps running after the last read when nobody listens. */
+  readerLeaseMs: number;
+};
 
-type Subscriber = { latest: Board | null; wake: (() => void) | null };
+export const DEFAULT_LIVE_TIMING: LiveBoardTiming = { pollIntervalMs: 2_000, coalesceMs: 20, readerLeaseMs: 60_000 };
 
 export function createLiveBoard(deps: {
   readBoard: () => Promise<Board>;
   remote: RemoteChanges;
   onError: (operation: string, error: unknown) => void;
+  timing?: Partial<LiveBoardTiming>;
+  now?: () => number;
 }) {
-  const subscribers = new Set<Subscriber>();
+  const timing = { ...DEFAULT_LIVE_TIMING, ...deps.timing };
+  const now = deps.now ?? Date.now;
+  const listeners = new Set<(board: Board) => void>();
+
+  let running = false;
   let latest: Board | null = null;
-  let reading: Promise<void> | null = null;
-  let readAgain = false;
+  /** When Redis last agreed with `latest` (a read, or a poll that found the same version). */
+  let confirmedAt = -Infinity;
+  /** A change was announced that `latest` does not show yet. */
+  let changed = true;
+  let subscribed = false;
+  let readerLeaseUntil = -Infinity;
   let stopRemote: (() => void) | null = null;
   let poller: NodeJS.Timeout | null = null;
 
-  /** Reads the board (one read in flight at a time, coalescing notifications) and fans out changes. */
-  function refresh() {
+  let reading: Promise<Board> | null = null;
+  let readAgain = false;
+  let lastReadAt = -Infinity;
+  let delayed: NodeJS.Timeout | null = null;
+
+  function isCurrent() {
+    return running && subscribed && !changed && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
+  }
+
+  /** Reads the board (one read in flight; notifications meanwhile trigger one more) and hands it out. */
+  function read(): Promise<Board> {
     if (reading) {
       readAgain = true;
       return reading;
     }
-    reading = (async () => {
+    const started = (reading = (async () => {
+      let board: Board;
       do {
         readAgain = false;
-        try {
-          const board = await deps.readBoard();
-          // Stopped meanwhile: keep nothing, the next first subscriber reads afresh.
-          if (subscribers.size === 0) return;
-          const changed = !latest || !sameEntries(latest, board);
-          latest = board;
-          if (changed) {
-            for (const subscriber of subscribers) {
-              subscriber.latest = board;
-              subscriber.wake?.();
-            }
-          }
-        } catch (error) {
-          deps.onError("read", error);
-        }
-      } while (readAgain);
+        changed = false;
+        lastReadAt = now();
+        board = await deps.readBoard();
+        confirmedAt = now();
+        const isNew = !latest || !sameEntries(latest, board);
+        latest = board;
+        if (isNew) for (const listener of listeners) listener(board);
+      } while (readAgain && running);
+      return board;
     })().finally(() => {
-      reading = null;
+      if (reading === started) reading = null;
+    }));
+    return started;
+  }
+
+  /** A change was announced: read it now, or together with others if a read just happened. */
+  function onChange() {
+    changed = true;
+    if (!running || delayed) return;
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    const wait = lastReadAt + timing.coalesceMs - now();
+    if (wait <= 0) {
+      void read().catch((error: unknown) => deps.onError("read", error));
+      return;
+    }
+    delayed = setTimeout(() => {
+      delayed = null;
+      void read().catch((error: unknown) => deps.onError("read", error));
+    }, wait);
+  }
+
+  function subscribe() {
+    stopRemote?.();
+    subscribed = false;
+    stopRemote = deps.remote.subscribe({
+      onChange,
+      onReady: () => {
+        subscribed = true;
+        // Anything published before the subscription was in place is in this read.
+        onChange();
+      },
+      onLost: () => {
+        subscribed = false;
+      },
     });
-    return reading;
+  }
+
+  async function poll() {
+    if (listeners.size === 0 && now() > readerLeaseUntil) return stop();
+    const version = await deps.remote.currentVersion();
+    if (version === null || reading) return;
+    if (latest && version === String(latest.version) && subscribed) {
+      confirmedAt = now();
+      return;
+    }
+    // Pub/sub should have told us: its stream may have died silently, so open a new one.
+    subscribe();
   }
 
   function start() {
-    stopRemote = deps.remote.subscribe(() => void refresh());
-    poller = setInterval(() => {
-      void deps.remote.currentVersion().then((version) => {
-        if (version === null || version === String(latest?.version) || reading) return;
-        // Pub/sub should have told us: its stream may have died silently, so open a new one.
-        stopRemote?.();
-        stopRemote = deps.remote.subscribe(() => void refresh());
-        void refresh();
-      });
-    }, POLL_INTERVAL_MS);
+    if (running) return;
+    running = true;
+    changed = true;
+    subscribe();
+    poller = setInterval(() => void poll(), timing.pollIntervalMs);
     poller.unref();
   }
 
   function stop() {
+    running = false;
     stopRemote?.();
     stopRemote = null;
+    subscribed = false;
     if (poller) clearInterval(poller);
+    if (delayed) clearTimeout(delayed);
     poller = null;
+    delayed = null;
     latest = null;
   }
 
   return {
     /** Tells the watcher the board changed in this process. */
     notify() {
-      if (subscribers.size > 0) void refresh();
+      if (running) onChange();
+    },
+
+    /**
+     * The board, from memory when it is known to be current, else from one read shared by
+     * every caller waiting at the same time. Keeps the watcher running for a while, so the
+     * next reads come from memory.
+     */
+    async current(): Promise<Board> {
+      readerLeaseUntil = now() + timing.readerLeaseMs;
+      start();
+      if (isCurrent()) return latest!;
+      return reading ?? read();
+    },
+
+    /** Calls `listener` with every new board until the returned function is called. */
+    listen(listener: (board: Board) => void): () => void {
+      listeners.add(listener);
+      start();
+      return () => {
+        listeners.delete(listener);
+      };
     },
 
     /**
@@ -105,38 +200,39 @@ export function createLiveBoard(deps: {
      * change. A slow reader is never queued a backlog, only the newest snapshot.
      */
     async *watch(signal: AbortSignal): AsyncGenerator<Board> {
-      const subscriber: Subscriber = { latest: null, wake: null };
-      subscribers.add(subscriber);
-      if (subscribers.size === 1) start();
-      const onEnd = () => subscriber.wake?.();
-      signal.addEventListener("abort", onEnd);
+      let pending: Board | null = null;
+      let wake: (() => void) | null = null;
+      const unlisten = this.listen((board) => {
+        pending = board;
+        wake?.();
+      });
+      const onAbort = () => wake?.();
+      signal.addEventListener("abort", onAbort);
       try {
-        // Subscribed before reading, so no change can fall between the read and the stream.
-        if (latest) subscriber.latest = latest;
-        else await refresh();
+        // Listening before reading, so no change can fall between the read and the stream.
+        pending ??= await this.current();
         for (;;) {
           // An AbortError, not a return: tRPC then closes the stream without its "done" event,
           // and the client reconnects (with its last event id) instead of finishing.
           signal.throwIfAborted();
-          if (!subscriber.latest) {
-            await new Promise<void>((resolve) => (subscriber.wake = resolve));
-            subscriber.wake = null;
+          if (!pending) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
             continue;
           }
-          const board = subscriber.latest;
-          subscriber.latest = null;
+          const board: Board = pending;
+          pending = null;
           yield board;
         }
       } finally {
-        signal.removeEventListener("abort", onEnd);
-        subscribers.delete(subscriber);
-        if (subscribers.size === 0) stop();
+        signal.removeEventListener("abort", onAbort);
+        unlisten();
       }
     },
 
-    /** How many streams this process serves (for metrics and tests). */
-    get subscriberCount() {
-      return subscribers.size;
+    /** Whether the watcher is running (tests, metrics). */
+    get running() {
+      return running;
     },
   };
 }
@@ -149,29 +245,7 @@ function sameEntries(a: Board, b: Board) {
   });
 }
 
-/** Slices a snapshot to a subscriber's limit. */
+/** A board cut to its top `limit`. */
 export function sliceBoard(board: Board, limit: number): Board {
   return board.entries.length <= limit ? board : { ...board, entries: board.entries.slice(0, limit) };
-}
-
-/** A subscriber's view of a board: its top `limit`, and that top's entries as text, to tell whether it changed. */
-export type BoardView = { snapshot: Board; content: string };
-
-const views = new WeakMap<Board, Map<number, BoardView>>();
-
-/**
- * The view of `board` for a `limit`, made once per board and limit however many streams show it:
- * the watcher hands every subscriber the same board object, and slicing and serialising it per
- * stream was a cost of its own at a thousand subscribers (the benchmark's live fan-out profile).
- */
-export function viewOf(board: Board, limit: number): BoardView {
-  let byLimit = views.get(board);
-  if (!byLimit) views.set(board, (byLimit = new Map()));
-  let view = byLimit.get(limit);
-  if (!view) {
-    const snapshot = sliceBoard(board, limit);
-    view = { snapshot, content: JSON.stringify(snapshot.entries) };
-    byLimit.set(limit, view);
-  }
-  return view;
 }
