@@ -26,6 +26,7 @@ import { writeReport } from "./report";
 import type { BenchContext, ResultRow, RunningApp } from "./scenarios/context";
 import { databaseAnchorScenario } from "./scenarios/database";
 import { createDrivers } from "./scenarios/drivers";
+import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
 import { redisAnchorScenario } from "./scenarios/redis";
 import { submitScenario } from "./scenarios/submit";
@@ -49,6 +50,7 @@ const steps: Step[] = [
   { name: "submit", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
   { name: "database anchor", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
   { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
+  { name: "live latency, low load", expectedSeconds: options.lowLoadSubmits / options.lowLoadSubmitRate },
   { name: "live fan-out", expectedSeconds: options.liveSeconds + options.rampSteps.length * (options.rampSeconds + 4) + (options.quick ? 2 : 20) },
   { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
   { name: "top reads, large board", expectedSeconds: load(options.stepSeconds) },
@@ -120,6 +122,8 @@ try {
     liveDrivers,
     apps.map((app) => app.url),
   );
+  progress.begin("live latency, low load");
+  await lowLoadLatencyScenario(ctx, drivers);
   progress.begin("live fan-out");
   await liveScenario(ctx, subscriberWorker, drivers);
 
