@@ -11,7 +11,7 @@ ownAppForThisFile();
 const ADMIN_PASSWORD = "e2e admin password, constant";
 
 test.beforeAll(async ({ app }) => {
-  await new ScoreboardClient(app.url).signIn({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signup" });
+  await new ScoreboardClient(app.server.url).signIn({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signup" });
 });
 
 const adminAccount = (browser: Browser, baseURL: string) => signedIn(browser, baseURL, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signin" });

@@ -21,7 +21,7 @@ const APP_SETTINGS: Record<string, string> = {
 };
 
 /** A spec file's app: its own database and Redis key prefix (`env`), and the instance serving them. */
-export type FileApp = { url: string; env: Record<string, string>; server: AppServer };
+export type FileApp = { env: Record<string, string>; server: AppServer };
 
 /** The app of the spec file this worker is running (a worker runs one file at a time). */
 let current: FileApp | null = null;
@@ -39,8 +39,7 @@ export function ownAppForThisFile(settings: Record<string, string> = {}) {
     testInfo.setTimeout(90_000);
     services = await createTestEnv(testRun(), basename(testInfo.file, ".spec.ts"));
     const env = { ...services.env, ...APP_SETTINGS, ...settings };
-    const server = await startAppServer({ env });
-    current = { url: server.url, env, server };
+    current = { env, server: await startAppServer({ env }) };
   });
   test.afterAll(async ({}, testInfo) => {
     testInfo.setTimeout(30_000);
@@ -73,6 +72,6 @@ export const test = base.extend<{ app: FileApp; startInstance: (port?: number) =
   },
   // Resolved for hooks too (Playwright's own fixtures depend on it), before the file's app exists.
   baseURL: async ({}, use) => {
-    await use(current?.url);
+    await use(current?.server.url);
   },
 });

@@ -23,8 +23,8 @@ test("procedure logs carry request id, user id, latency and outcome, and no secr
   const from = output.lineCount;
   const username = uniqueUsername("logs");
   const password = `pw-${randomBytes(12).toString("hex")}`;
-  const client = new ScoreboardClient(app.url);
-  const anonymous = new ScoreboardClient(app.url);
+  const client = new ScoreboardClient(app.server.url);
+  const anonymous = new ScoreboardClient(app.server.url);
 
   // Sign up over next-auth's HTTP flow, keeping the CSRF token (the sign-in reuses it) to look for it later.
   const { csrfToken } = (await (await client.request("/api/auth/csrf")).json()) as { csrfToken: string };
@@ -123,7 +123,7 @@ test("procedure logs carry request id, user id, latency and outcome, and no secr
 });
 
 test("a signed-in call to a public procedure is logged with the user's id", async ({ app }) => {
-  const client = new ScoreboardClient(app.url);
+  const client = new ScoreboardClient(app.server.url);
   await client.signIn({ username: uniqueUsername("logs"), password: PASSWORD, intent: "signup" });
   const user = (await client.currentUser())!;
   const id = requestId("pub");
@@ -137,7 +137,7 @@ test("a signed-in call to a public procedure is logged with the user's id", asyn
 test("a client closing its live stream is not logged as an internal error", async ({ app }) => {
   const output = app.server.output;
   const from = output.lineCount;
-  const visitor = new ScoreboardClient(app.url);
+  const visitor = new ScoreboardClient(app.server.url);
   const liveSubscribers = async () => {
     const metrics = await visitor.request("/api/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     return Number(/^scoreboard_live_subscribers\s+(\d+)/m.exec(await metrics.text())?.[1] ?? "NaN");
@@ -160,7 +160,7 @@ test("a client closing its live stream is not logged as an internal error", asyn
 });
 
 test("with METRICS_TOKEN set, /api/metrics wants that bearer token, and its output never quotes it", async ({ app }) => {
-  const client = new ScoreboardClient(app.url);
+  const client = new ScoreboardClient(app.server.url);
   for (const authorization of [undefined, "Bearer wrong-token-0123456789abcdef", `Basic ${METRICS_TOKEN}`]) {
     const refused = await client.request("/api/metrics", { headers: authorization ? { authorization } : {} });
     expect(refused.status, authorization ?? "no authorization").toBe(401);
