@@ -168,15 +168,18 @@ function createInstance(
 
   const remote = createRemoteChanges(client, keys, onError);
   const observedRemote: RemoteChanges = {
-    subscribe(onChange) {
+    subscribe(handlers) {
       count.streamsOpened += 1;
       count.openStreams += 1;
       const dead = options.firstStreamDead === true && count.streamsOpened === 1;
-      const stop = remote.subscribe(() => {
-        if (dead) return;
-        count.heard += 1;
-        onChange();
-        observed();
+      const stop = remote.subscribe({
+        ...handlers,
+        onChange() {
+          if (dead) return;
+          count.heard += 1;
+          handlers.onChange();
+          observed();
+        },
       });
       observed();
       return () => {
@@ -213,7 +216,7 @@ function createInstance(
     },
     remote: observedRemote,
     onError,
-    pollIntervalMs: options.pollIntervalMs ?? POLL_NEVER_MS,
+    timing: { pollIntervalMs: options.pollIntervalMs ?? POLL_NEVER_MS },
   });
   const clock = manualClock();
   return {
@@ -402,7 +405,8 @@ describe("live board: one watcher per process, fan-out across instances", () => 
     const b = createInstance(keys);
     const player = await createUser();
     const watcher = collect(a.live);
-    await until(() => watcher.boards.length >= 1, "the first snapshot");
+    // A reads at start and again once its subscription is in place: after that, only news makes it read.
+    await until(() => watcher.boards.length >= 1 && a.reads() >= 2 && a.readsInFlight() === 0, "A's start-up reads");
 
     // B has no subscribers of its own: only Redis can tell A.
     const result = await score(b, player);

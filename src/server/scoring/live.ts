@@ -61,7 +61,8 @@ export function createLiveBoard(deps: {
   let confirmedAt = -Infinity;
   /** A change was announced that `latest` does not show yet. */
   let changed = true;
-  let subscribed = false;
+  /** The pub/sub stream: asked for (since when), in place, or lost. */
+  let subscription: { state: "pending"; since: number } | { state: "ready" } | { state: "lost" } = { state: "lost" };
   let readerLeaseUntil = -Infinity;
   let stopRemote: (() => void) | null = null;
   let poller: NodeJS.Timeout | null = null;
@@ -71,8 +72,9 @@ export function createLiveBoard(deps: {
   let lastReadAt = -Infinity;
   let delayed: NodeJS.Timeout | null = null;
 
+  /** A read in flight means a change is on its way in: wait for it rather than answer from memory. */
   function isCurrent() {
-    return running && subscribed && !changed && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
+    return running && subscription.state === "ready" && !changed && !reading && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
   }
 
   /** Reads the board (one read in flight; notifications meanwhile trigger one more) and hands it out. */
@@ -121,29 +123,35 @@ export function createLiveBoard(deps: {
 
   function subscribe() {
     stopRemote?.();
-    subscribed = false;
-    stopRemote = deps.remote.subscribe({
+    subscription = { state: "pending", since: now() };
+    const ours = (stopRemote = deps.remote.subscribe({
       onChange,
       onReady: () => {
-        subscribed = true;
+        if (stopRemote !== ours) return;
+        subscription = { state: "ready" };
         // Anything published before the subscription was in place is in this read.
         onChange();
       },
       onLost: () => {
-        subscribed = false;
+        if (stopRemote === ours) subscription = { state: "lost" };
       },
-    });
+    }));
   }
 
+  const idle = () => listeners.size === 0 && now() > readerLeaseUntil;
+
   async function poll() {
-    if (listeners.size === 0 && now() > readerLeaseUntil) return stop();
+    if (idle()) return stop();
     const version = await deps.remote.currentVersion();
-    if (version === null || reading) return;
-    if (latest && version === String(latest.version) && subscribed) {
+    // Stopped while the poll was out (the last listener left): its answer is nobody's business.
+    if (!running || version === null || reading) return;
+    if (subscription.state === "pending" && now() - subscription.since < timing.pollIntervalMs * 5) return;
+    if (subscription.state === "ready" && latest && version === String(latest.version)) {
       confirmedAt = now();
       return;
     }
-    // Pub/sub should have told us: its stream may have died silently, so open a new one.
+    // Pub/sub should have told us: its stream may have died silently (or never came up), so
+    // open a new one; its onReady reads the board.
     subscribe();
   }
 
@@ -160,12 +168,19 @@ export function createLiveBoard(deps: {
     running = false;
     stopRemote?.();
     stopRemote = null;
-    subscribed = false;
+    subscription = { state: "lost" };
     if (poller) clearInterval(poller);
     if (delayed) clearTimeout(delayed);
     poller = null;
     delayed = null;
     latest = null;
+  }
+
+  /** The board from memory when it is known to be current, else from one shared read. */
+  function board(): Promise<Board> {
+    start();
+    if (isCurrent()) return Promise.resolve(latest!);
+    return reading ?? read();
   }
 
   return {
@@ -176,22 +191,27 @@ export function createLiveBoard(deps: {
 
     /**
      * The board, from memory when it is known to be current, else from one read shared by
-     * every caller waiting at the same time. Keeps the watcher running for a while, so the
-     * next reads come from memory.
+     * every caller waiting at the same time. Keeps the watcher running for a while after, so
+     * the next reads come from memory.
      */
-    async current(): Promise<Board> {
+    current(): Promise<Board> {
       readerLeaseUntil = now() + timing.readerLeaseMs;
-      start();
-      if (isCurrent()) return latest!;
-      return reading ?? read();
+      return board();
     },
 
-    /** Calls `listener` with every new board until the returned function is called. */
-    listen(listener: (board: Board) => void): () => void {
+    /**
+     * Calls `listener` with every new board until the returned function is called; `board()`
+     * gives the one to start from. The watcher stops with the last listener unless readers
+     * hold it.
+     */
+    listen(listener: (board: Board) => void): { board: () => Promise<Board>; stop: () => void } {
       listeners.add(listener);
       start();
-      return () => {
-        listeners.delete(listener);
+      return {
+        board,
+        stop() {
+          if (listeners.delete(listener) && idle()) stop();
+        },
       };
     },
 
@@ -202,7 +222,7 @@ export function createLiveBoard(deps: {
     async *watch(signal: AbortSignal): AsyncGenerator<Board> {
       let pending: Board | null = null;
       let wake: (() => void) | null = null;
-      const unlisten = this.listen((board) => {
+      const listening = this.listen((board) => {
         pending = board;
         wake?.();
       });
@@ -210,7 +230,7 @@ export function createLiveBoard(deps: {
       signal.addEventListener("abort", onAbort);
       try {
         // Listening before reading, so no change can fall between the read and the stream.
-        pending ??= await this.current();
+        pending ??= await listening.board();
         for (;;) {
           // An AbortError, not a return: tRPC then closes the stream without its "done" event,
           // and the client reconnects (with its last event id) instead of finishing.
@@ -226,13 +246,18 @@ export function createLiveBoard(deps: {
         }
       } finally {
         signal.removeEventListener("abort", onAbort);
-        unlisten();
+        listening.stop();
       }
     },
 
-    /** Whether the watcher is running (tests, metrics). */
+    /** Whether the watcher is running (tests). */
     get running() {
       return running;
+    },
+
+    /** Listeners: streams (or the fan-out serving them) and watch() subscribers. */
+    get subscriberCount() {
+      return listeners.size;
     },
   };
 }

@@ -33,14 +33,15 @@ function fixedLiveBoard(): LiveBoard {
   return {
     notify() {},
     current: async () => board,
-    listen: () => () => {},
+    listen: () => ({ board: async () => board, stop() {} }),
     async *watch(signal: AbortSignal) {
       yield board;
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       signal.throwIfAborted();
     },
     running: true,
-  } as LiveBoard;
+    subscriberCount: 0,
+  };
 }
 
 function trpcAnswer(path: string, init?: RequestInit) {
@@ -49,9 +50,9 @@ function trpcAnswer(path: string, init?: RequestInit) {
 }
 
 function boardHttp() {
-  const fanOut = createLiveFanOut({ client: SSE_SETTINGS.client, maxDurationMs: 60_000, pingIntervalMs: 60_000 });
-  const http = createBoardHttp({ live: fixedLiveBoard(), fanOut, onServed: () => {} });
-  return { fanOut, http };
+  const live = fixedLiveBoard();
+  const fanOut = createLiveFanOut({ live, client: SSE_SETTINGS.client, maxDurationMs: 60_000, pingIntervalMs: 60_000 });
+  return createBoardHttp({ live, fanOut, onServed: () => {} });
 }
 
 const input = (value: unknown) => encodeURIComponent(JSON.stringify({ json: value }));
@@ -79,7 +80,7 @@ describe("leaderboard.top from memory", () => {
     ["a batch of one (the browser's httpBatchLink)", `leaderboard.top?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: { limit: 3 } } }))}`],
   ])("answers %s with tRPC's exact bytes", async (_, path) => {
     const expected = await trpcAnswer(path);
-    const ours = await boardHttp().http.handle(new Request(`http://localhost/api/trpc/${path}`));
+    const ours = await boardHttp().handle(new Request(`http://localhost/api/trpc/${path}`));
     expect(ours).not.toBeNull();
     expect(ours!.status).toBe(expected.status);
     expect(ours!.headers.get("content-type")).toBe(expected.headers.get("content-type"));
@@ -87,7 +88,7 @@ describe("leaderboard.top from memory", () => {
   });
 
   it("carries an ETag and public caching, and answers a matching If-None-Match with 304 and no body", async () => {
-    const { http } = boardHttp();
+    const http = boardHttp();
     const url = `http://localhost/api/trpc/leaderboard.top?input=${input({ limit: 2 })}`;
     const first = await http.handle(new Request(url));
     const etag = first!.headers.get("etag")!;
@@ -114,11 +115,11 @@ describe("leaderboard.top from memory", () => {
     ["a batch of two calls", `leaderboard.top,leaderboard.top?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: {} }, 1: { json: {} } }))}`],
     ["another procedure", "leaderboard.me"],
   ])("leaves %s to tRPC", async (_, path) => {
-    expect(await boardHttp().http.handle(new Request(`http://localhost/api/trpc/${path}`))).toBeNull();
+    expect(await boardHttp().handle(new Request(`http://localhost/api/trpc/${path}`))).toBeNull();
   });
 
   it("leaves POSTs to tRPC", async () => {
-    expect(await boardHttp().http.handle(new Request("http://localhost/api/trpc/leaderboard.top", { method: "POST", body: "{}" }))).toBeNull();
+    expect(await boardHttp().handle(new Request("http://localhost/api/trpc/leaderboard.top", { method: "POST", body: "{}" }))).toBeNull();
   });
 });
 
@@ -130,11 +131,9 @@ describe("leaderboard.live from pre-encoded frames", () => {
     const expectedText = await readUntil(expected.body!, (text) => events(text) >= 2);
     controller.abort();
 
-    const { http, fanOut } = boardHttp();
-    const ours = await http.handle(new Request(`http://localhost/api/trpc/${path}`));
+    const ours = await boardHttp().handle(new Request(`http://localhost/api/trpc/${path}`));
     expect(ours!.headers.get("content-type")).toBe(expected.headers.get("content-type"));
     expect(ours!.headers.get("cache-control")).toBe(expected.headers.get("cache-control"));
-    fanOut.publish(board);
     const ourText = await readUntil(ours!.body!, (text) => events(text) >= 2);
     expect(ourText).toBe(expectedText);
   });

@@ -6,7 +6,7 @@
  * flag, so a slow client gets the newest frame when it catches up and never a backlog.
  */
 import type { Board } from "~/server/scoring/board";
-import { sliceBoard } from "~/server/scoring/live";
+import { sliceBoard, type LiveBoard } from "~/server/scoring/live";
 import { connectedFrame, PING_FRAME, trackedFrame, type ClientOptions } from "./sse-frames";
 
 type Stream = {
@@ -28,6 +28,8 @@ type Group = {
 };
 
 export type FanOutOptions = {
+  /** Where boards come from: listened to while this instance has streams. */
+  live: Pick<LiveBoard, "listen">;
   client: ClientOptions;
   /** How long a stream lasts; the client then resumes from its last event id. */
   maxDurationMs: number;
@@ -43,6 +45,7 @@ export function createLiveFanOut(options: FanOutOptions) {
   let latest: Board | null = null;
   let count = 0;
   let pinger: NodeJS.Timeout | null = null;
+  let listening: ReturnType<LiveBoard["listen"]> | null = null;
 
   /** desiredSize ≤ 0: the previous frame is still queued (a slow client, or a full socket). */
   const canTake = (stream: Stream) => (stream.controller.desiredSize ?? 0) > 0;
@@ -78,9 +81,12 @@ export function createLiveFanOut(options: FanOutOptions) {
     clearTimeout(stream.lifetime);
     count -= 1;
     if (stream.group.streams.size === 0) groups.delete(stream.group.limit);
-    if (count === 0 && pinger) {
-      clearInterval(pinger);
+    if (count === 0) {
+      if (pinger) clearInterval(pinger);
       pinger = null;
+      listening?.stop();
+      listening = null;
+      latest = null;
     }
   }
 
@@ -93,15 +99,27 @@ export function createLiveFanOut(options: FanOutOptions) {
     }
   }
 
+  /** Sends a new board to every stream whose view it changes. */
+  function publish(board: Board) {
+    // The live board hands boards out in order; a start-up read may resolve after a newer one.
+    if (latest && board.version < latest.version) return;
+    latest = board;
+    for (const group of groups.values()) {
+      if (!updateGroup(group, board)) continue;
+      for (const stream of group.streams) sendBoard(stream);
+    }
+  }
+
+  /** The first stream starts listening to the live board and asks it for the board to start from. */
+  function listen() {
+    if (listening) return;
+    listening = options.live.listen(publish);
+    listening.board().then(publish, () => {
+      // No board yet (Redis and Postgres both failed): streams get the next one that comes.
+    });
+  }
+
   return {
-    /** Sends a new board to every stream whose view it changes. */
-    publish(board: Board) {
-      latest = board;
-      for (const group of groups.values()) {
-        if (!updateGroup(group, board)) continue;
-        for (const stream of group.streams) sendBoard(stream);
-      }
-    },
 
     /**
      * A new stream of the top `limit`: the `connected` event, then the current view at once
@@ -127,6 +145,7 @@ export function createLiveFanOut(options: FanOutOptions) {
               for (const each of groups.values()) for (const open of each.streams) if (canTake(open)) open.controller.enqueue(PING_FRAME);
             }, options.pingIntervalMs).unref();
             controller.enqueue(connected);
+            listen();
             const clientHasIt = lastEventId !== null && (lastEventId === group.frameId || (latest !== null && lastEventId === String(latest.version)));
             // No board yet (the first stream of this instance): publish() sends it when it arrives.
             if (group.frame && !clientHasIt) stream.behind = true;

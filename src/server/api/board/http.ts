@@ -28,13 +28,12 @@ export const PUBLIC_BOARD_CACHE_CONTROL = "public, s-maxage=1, stale-while-reval
 type EncodedAnswer = { single: string; batch: string; etag: string };
 
 export function createBoardHttp(deps: {
-  live: LiveBoard;
-  fanOut: LiveFanOut;
+  live: Pick<LiveBoard, "current">;
+  fanOut: Pick<LiveFanOut, "open">;
   /** Counts each answered call, as tRPC's procedures are counted. */
   onServed: (path: "leaderboard.top" | "leaderboard.live", seconds: number) => void;
 }) {
   const answers = new WeakMap<Board, Map<number, EncodedAnswer>>();
-  let feedingFanOut: (() => void) | null = null;
 
   /** The answer to `leaderboard.top` for a board and limit, made once however many read it. */
   function answerFor(board: Board, limit: number): EncodedAnswer {
@@ -77,26 +76,8 @@ export function createBoardHttp(deps: {
     const parsed = liveInput.safeParse(merged);
     if (!parsed.success) return null;
     const stream = deps.fanOut.open(parsed.data.limit, parsed.data.lastEventId ?? null);
-    feedFanOut();
     deps.onServed("leaderboard.live", 0);
     return new Response(stream, { headers: SSE_HEADERS });
-  }
-
-  /** The fan-out hears every board while it has streams; a new stream gets the current one. */
-  function feedFanOut() {
-    feedingFanOut ??= deps.live.listen((board) => {
-      deps.fanOut.publish(board);
-      if (deps.fanOut.streamCount === 0) {
-        feedingFanOut?.();
-        feedingFanOut = null;
-      }
-    });
-    void deps.live.current().then(
-      (board) => deps.fanOut.publish(board),
-      () => {
-        // No board (the database is down too): the stream waits for the next change.
-      },
-    );
   }
 
   return {

@@ -7,6 +7,7 @@ import { createLiveFanOut } from "./fan-out";
 import { createBoardHttp } from "./http";
 
 const fanOut = createLiveFanOut({
+  live: liveBoard,
   client: SSE_SETTINGS.client,
   maxDurationMs: SSE_SETTINGS.maxDurationMs,
   pingIntervalMs: SSE_SETTINGS.ping.intervalMs,
