@@ -26,7 +26,7 @@ const READ_INTERVAL_MS = 250;
  * Wakes waiters whenever what they watch may have changed; `until` re-checks a condition on
  * every change instead of on a timer.
  */
-export class Changes {
+class Changes {
   private readonly waiters = new Set<() => void>();
 
   notify() {

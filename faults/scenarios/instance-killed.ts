@@ -23,10 +23,10 @@ export const instanceKilled: Scenario = {
       const connected = await Promise.all(load.subscribers.map((subscriber) => subscriber.receives(1, SIGNAL_TIMEOUT_MS)));
       if (!connected.every(Boolean)) failures.push(`${connected.filter((ok) => !ok).length} subscribers never got a first board`);
       if ((proxy.connectionsTo.get(secondary.port) ?? 0) === 0) failures.push("the proxy sent nothing to the instance to be killed");
-      // The kill hits a running load: every player has completed an action, the reader is reading.
+      // The kill hits a running load: as many actions completed as there are players, and reads answered.
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "before the kill");
       const killedPid = await harness.apps.kill("secondary");
-      // The load carries on through the surviving instance: every player has completed another action.
+      // The load carries on through the surviving instance: as many actions again completed.
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "after the kill");
       const { describe } = await load.stop();
 

@@ -32,7 +32,7 @@ export const postgresDown: Scenario = {
       const ready = pending.flatMap((outcome, index) => (outcome.kind === "ok" ? [{ player: players[index]!, action: outcome.value }] : []));
       if (ready.length !== players.length) failures.push(`${players.length - ready.length} actions could not be started before the outage`);
       await waitUntilCompletable(ready.at(-1)!.action);
-      // The fault hits a running load: every player has completed an action, the reader is reading.
+      // The fault hits a running load: as many actions completed as there are players, and reads answered.
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "before the outage");
       const unavailableBefore = submitsUnavailable(harness);
       const stopping = harness.cluster.postgres.stop();
@@ -63,7 +63,7 @@ export const postgresDown: Scenario = {
         const outcome = await submitUntilDefinite(harness.ledger, player, action);
         if (outcome.kind !== "ok") failures.push(`after the restart, a retried submit answered ${outcome.kind === "refused" ? outcome.reason : outcome.kind}`);
       }
-      // The load recovered by itself: every player has completed an action since.
+      // The load recovered by itself: as many actions again completed.
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "after Postgres returned");
       const { describe } = await load.stop();
 

@@ -19,7 +19,7 @@ export const redisDown: Scenario = {
     const players = await harness.players("redis_down", PLAYERS, app.url);
     const load = steadyLoad(harness.ledger, players, () => harness.anonymous(app.url), 4);
     try {
-      // The fault hits a running load: every player has completed an action, the reader is reading.
+      // The fault hits a running load: as many actions completed as there are players, and reads answered.
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "before the outage");
       await harness.cluster.redis.kill();
       const outageEnds = Date.now() + OUTAGE_MS;

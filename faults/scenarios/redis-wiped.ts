@@ -15,7 +15,7 @@ export const redisWiped: Scenario = {
     const load = steadyLoad(harness.ledger, players, () => harness.anonymous(app.url), 4);
     try {
       for (let flush = 0; flush < FLUSHES; flush++) {
-        // Each flush wipes a built board under a running load: every player has completed an action since the last.
+        // Each flush wipes a built board under a running load: as many actions completed as there are players since the last.
         await harness.boardReady();
         await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, `before flush ${flush + 1}`);
         await harness.redis.flushall();
@@ -29,7 +29,7 @@ export const redisWiped: Scenario = {
       const board = await harness.changeBoard(app.url);
       const behind = await load.subscribersBehind(board, SIGNAL_TIMEOUT_MS);
       if (behind.length > 0) failures.push(`${behind.length} live subscribers did not get the rebuilt board (version ${board.version}): at ${behind.join(", ")}`);
-      return { load: describe, faults: `FLUSHALL ${FLUSHES}×, each once every player had completed an action on the built board (board, version, ready flag, rate-limit keys all gone)`, failures };
+      return { load: describe, faults: `FLUSHALL ${FLUSHES}×, each once the load had completed as many actions as it has players on the built board (board, version, ready flag, rate-limit keys all gone)`, failures };
     } finally {
       await load.close();
     }
