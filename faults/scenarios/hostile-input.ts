@@ -14,8 +14,7 @@ import fc from "fast-check";
 import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
 import { ScoreboardClient } from "../../test/support/client";
-import { ALLOWED_REASONS, hostile, invalidWire, MUTATIONS, READS, shaped, wire } from "../../test/support/fuzz-inputs";
-import { liveEventReader } from "../../test/support/live-stream";
+import { ALLOWED_REASONS, firstLiveEvent, hostile, invalidWire, MUTATIONS, READS, shaped, wire } from "../../test/support/fuzz-inputs";
 import { SESSION_COOKIE, sessionToken } from "../../test/support/session-cookie";
 import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
 import { SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
@@ -281,24 +280,6 @@ async function hostileLiveStreams(harness: Harness, client: ScoreboardClient, fa
       failures.push(`leaderboard.live resumed from ${JSON.stringify(lastEventId)}: ${(error as Error).message}`);
     }
   }
-}
-
-/** The first event of a live stream, in words ("an error: …", "a board", "the end of the stream", "nothing"); then stops reading. */
-async function firstLiveEvent(response: Response): Promise<string> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let first: string | null = null;
-  const feed = liveEventReader({
-    onBoard: () => (first ??= "a board"),
-    onEnd: (reason) => (first ??= reason.startsWith("the server sent an error") ? `an error: ${reason}` : reason),
-  });
-  try {
-    for (let chunk = await reader.read(); !chunk.done && first === null; chunk = await reader.read()) feed(chunk.value);
-  } catch {
-    // the request's own timeout: nothing came
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return first ?? "nothing";
 }
 
 /** Expects a call to be refused with exactly this status and reason. */

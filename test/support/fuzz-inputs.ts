@@ -10,6 +10,7 @@ import { z } from "zod";
 
 import { adjustScoreInput, actionStartInput, scoreSubmitInput, setBannedInput } from "~/server/api/routers/inputs";
 import { profileInput } from "~/server/auth/profile";
+import { liveEventReader } from "./live-stream";
 
 /** The spec's reasons (PRODUCT.md, Errors) plus tRPC's own refusals; never INTERNAL. */
 export const ALLOWED_REASONS = new Set([
@@ -379,3 +380,25 @@ export const READS: ProcedureSpec[] = [
   },
   { path: "admin.flags", kind: "query", fields: () => ({ limit: limitArb }), strict: true },
 ];
+
+/**
+ * What a `leaderboard.live` stream answered to hostile input sent first, in words ("an error: …",
+ * "a board", "the end of the stream", "nothing"), read up to that event and no further: a
+ * stream refusing invalid input must begin with its error, and need not end by itself.
+ */
+export async function firstLiveEvent(response: Response): Promise<string> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let first: string | null = null;
+  const feed = liveEventReader({
+    onBoard: () => (first ??= "a board"),
+    onEnd: (reason) => (first ??= reason.startsWith("the server sent an error") ? `an error: ${reason}` : reason),
+  });
+  try {
+    for (let chunk = await reader.read(); !chunk.done && first === null; chunk = await reader.read()) feed(chunk.value);
+  } catch {
+    // the request's own timeout or abort: nothing came
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return first ?? "nothing";
+}

@@ -35,6 +35,7 @@ import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/support/user
 import { callTrpc, type Reply } from "../../../test/support/trpc-http";
 import {
   ALLOWED_REASONS,
+  firstLiveEvent,
   type Kind,
   hostile,
   shaped,
@@ -299,10 +300,9 @@ describe("2. invalid input to state-changing procedures is refused and changes n
     }
   });
 
-  it("leaderboard.live over HTTP with invalid input answers < 500 (short-lived request)", async () => {
+  it("leaderboard.live over HTTP with invalid input is refused with an error: never ≥ 500, never a board", async () => {
     for (const input of [{ limit: 0 }, { limit: "x" }, { lastEventId: "y".repeat(1000) }, "nope"]) {
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), 1_000);
       try {
         const response = await fetchRequestHandler({
           endpoint: "/api/trpc",
@@ -311,10 +311,11 @@ describe("2. invalid input to state-changing procedures is refused and changes n
           createContext: () => anonymous,
         });
         expect(response.status, JSON.stringify(input)).toBeLessThan(500);
-        const text = await response.text().catch(() => "");
-        expect(text, JSON.stringify(input)).not.toMatch(/INTERNAL_SERVER_ERROR/);
+        // A stream begins with its error (read up to it: the stream need not end by itself); any other answer is the error.
+        const answer = response.ok ? await firstLiveEvent(response) : await response.text();
+        if (response.ok) expect(answer, JSON.stringify(input)).toMatch(/^an error: /);
+        expect(answer, JSON.stringify(input)).not.toMatch(/INTERNAL_SERVER_ERROR/);
       } finally {
-        clearTimeout(timer);
         controller.abort();
       }
     }
