@@ -23,9 +23,13 @@ export const liveInput = z.object({
 });
 
 const adminLimit = z.number().int().min(1).max(100).default(50);
-const adminReason = z.string().trim().min(3, "must be at least 3 characters").max(500, "must be at most 500 characters");
 
-export const adminUsersInput = z.object({ query: z.string().trim().max(64).optional(), cursor: z.string().max(64).optional(), limit: adminLimit }).strict().default({ limit: 50 });
+/** Free text that reaches Postgres, which refuses NUL in text and jsonb: refused here, as bad input. */
+const text = () => z.string().refine((value) => !value.includes("\u0000"), "must not contain NUL characters");
+
+const adminReason = text().trim().min(3, "must be at least 3 characters").max(500, "must be at most 500 characters");
+
+export const adminUsersInput = z.object({ query: text().trim().max(64).optional(), cursor: text().max(64).optional(), limit: adminLimit }).strict().default({ limit: 50 });
 
 export const adjustScoreInput = z
   .object({
@@ -47,7 +51,7 @@ export const auditLogInput = z
     cursor: z.number().int().positive().optional(),
     limit: adminLimit,
     userId: z.uuid().optional(),
-    actionType: z.string().max(64).optional(),
+    actionType: text().max(64).optional(),
   })
   .strict()
   .default({ limit: 50 });
