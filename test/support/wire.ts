@@ -49,20 +49,31 @@ export function queryPath(path: string, input?: unknown) {
   return `/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(encodeInput(input))}`}`;
 }
 
+/** An HTTP answer that is not tRPC's (an HTML error page, a proxy's refusal), with its status. */
+export class NotTrpcAnswer extends Error {
+  constructor(
+    readonly status: number,
+    text: string,
+  ) {
+    super(`HTTP ${status} is not a tRPC answer: ${text.slice(0, 200)}`);
+  }
+}
+
 /**
- * Decodes an answer's body. Throws when it is not a tRPC answer at all (an HTML error page, a
- * proxy's refusal): callers that expect one must see that as a failure, not as a tRPC error.
+ * Decodes an answer's body. Throws NotTrpcAnswer when it is not a tRPC answer at all (an HTML
+ * error page, a proxy's refusal): callers that expect one must see that as a failure, not as a
+ * tRPC error.
  */
 export function decodeReply<T>(status: number, text: string): Reply<T> {
   let body: { result?: { data: SuperJSONResult }; error?: SuperJSONResult };
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    throw new Error(`HTTP ${status} is not a tRPC answer: ${text.slice(0, 200)}`);
+    throw new NotTrpcAnswer(status, text);
   }
   if (body.error) return { status, ok: false, error: superjson.deserialize<TrpcError>(body.error) };
   if (body.result) return { status, ok: true, data: superjson.deserialize<T>(body.result.data) };
-  throw new Error(`HTTP ${status} is not a tRPC answer: ${text.slice(0, 200)}`);
+  throw new NotTrpcAnswer(status, text);
 }
 
 /** A live event's `data` field: a board in a superjson envelope. */

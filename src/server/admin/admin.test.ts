@@ -281,6 +281,7 @@ describe("admin.adjustScore", () => {
     ["a reason of 2 characters", { reason: "ab" }, "reason"],
     ["a reason of 2 characters after trimming", { reason: "   ab   " }, "reason"],
     ["a reason of 501 characters", { reason: "r".repeat(501) }, "reason"],
+    ["a reason holding a NUL character (Postgres refuses it)", { reason: "fix\u0000up" }, "reason"],
     ["a missing reason", { reason: undefined }, "reason"],
     ["a user id that is not a uuid", { userId: "not-a-uuid" }, "userId"],
   ];
@@ -440,6 +441,7 @@ describe("admin.setBanned", () => {
   it.each([
     ["a reason of 2 characters", { reason: "no" }, "reason"],
     ["a reason of 501 characters", { reason: "r".repeat(501) }, "reason"],
+    ["a reason holding a NUL character", { reason: "spam\u0000" }, "reason"],
     ["a banned flag that is not a boolean", { banned: "yes" }, "banned"],
     ["a user id that is not a uuid", { userId: "x" }, "userId"],
   ] as const)("%s is INVALID_INPUT with field errors and bans nobody", async (_, change, field) => {
@@ -517,6 +519,7 @@ describe("admin.auditLog", () => {
     ["a cursor of 0", { cursor: 0 }, "cursor"],
     ["a limit of 101", { limit: 101 }, "limit"],
     ["a user id that is not a uuid", { userId: "someone" }, "userId"],
+    ["an action type holding a NUL character", { actionType: "ADMIN\u0000" }, "actionType"],
   ] as const)("%s is INVALID_INPUT with field errors", async (_, input, field) => {
     const { status, body } = await overHttp("admin.auditLog", input, context(sessionFor(admin)), "GET");
     expect(status).toBe(400);
@@ -592,6 +595,16 @@ describe("admin.users", () => {
     const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(users);
     expect(seen.length).toBe(count!.n);
     expect(seen).toContain("root_admin");
+  });
+
+  it.each([
+    ["a query", { query: "ab\u0000" }, "query"],
+    ["a cursor", { cursor: "\u0000" }, "cursor"],
+  ] as const)("%s holding a NUL character is INVALID_INPUT, not a database error", async (_, input, field) => {
+    const { status, body } = await overHttp("admin.users", input, context(sessionFor(admin)), "GET");
+    expect(status).toBe(400);
+    expect(body.error?.json.data).toMatchObject({ reason: "INVALID_INPUT" });
+    expect(body.error?.json.data.fieldErrors?.[field]).toEqual([expect.any(String)]);
   });
 });
 

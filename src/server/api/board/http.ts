@@ -17,7 +17,7 @@ import superjson from "superjson";
 
 import type { Board } from "~/server/scoring/board";
 import { sliceBoard, type LiveBoard } from "~/server/scoring/live";
-import { liveInput, topInput } from "../routers/leaderboard";
+import { liveInput, topInput } from "../routers/inputs";
 import type { LiveFanOut } from "./fan-out";
 import { SSE_HEADERS } from "./sse-frames";
 

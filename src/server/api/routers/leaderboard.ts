@@ -1,17 +1,9 @@
 import { tracked } from "@trpc/server";
-import { z } from "zod";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { LIVE_BOARD_SIZE, sliceBoard } from "~/server/scoring/live";
-
-export const topInput = z.object({ limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10) }).default({ limit: 10 });
-
-export const liveInput = z.object({
-  limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10),
-  // Sent by the client when it reconnects: the id of the last snapshot it received.
-  lastEventId: z.string().max(32).nullish(),
-});
+import { sliceBoard } from "~/server/scoring/live";
+import { liveInput, topInput } from "./inputs";
 
 /**
  * Over HTTP, valid `top` and `live` requests are answered by src/server/api/board/http.ts from
