@@ -148,6 +148,7 @@ function createInstance(
   keys: BoardKeys,
   options: {
     pollIntervalMs?: number;
+    readerLeaseMs?: number;
     /** Holds a board read's result back after it was taken (a slow Redis answer). */
     afterRead?: () => Promise<void>;
     /** The first pub/sub stream delivers nothing: it died without anyone noticing. */
@@ -216,7 +217,7 @@ function createInstance(
     },
     remote: observedRemote,
     onError,
-    timing: { pollIntervalMs: options.pollIntervalMs ?? POLL_NEVER_MS },
+    timing: { pollIntervalMs: options.pollIntervalMs ?? POLL_NEVER_MS, ...(options.readerLeaseMs === undefined ? {} : { readerLeaseMs: options.readerLeaseMs }) },
   });
   const clock = manualClock();
   return {
@@ -626,5 +627,85 @@ describe("leaderboard.live through the router (createCaller)", () => {
 
     controller.abort();
     await expect(iterator.next()).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe("live board: reads from memory", () => {
+  /** An instance whose watcher runs, subscribed, with the board read after the subscription came up. */
+  async function settledInstance(keys: BoardKeys, options: Parameters<typeof createInstance>[1] = {}) {
+    const instance = createInstance(keys, options);
+    await instance.live.current();
+    // One read at start, one once the subscription is in place: then only news makes it read.
+    await until(() => instance.reads() >= 2 && instance.readsInFlight() === 0, "the watcher's start-up reads");
+    return instance;
+  }
+
+  it("answers readers from memory while the board is known to be current: no Redis read per request", async () => {
+    const keys = await freshBoardKeys();
+    const a = createInstance(keys);
+    await score(a, await createUser());
+    const settled = await settledInstance(keys);
+    const readsBefore = settled.reads();
+    const boards = await Promise.all(Array.from({ length: 50 }, () => settled.live.current()));
+    expect(settled.reads()).toBe(readsBefore);
+    for (const board of boards) expect(board).toBe(boards[0]);
+    expect(boards[0]!.version).toBe(await boardVersion(keys));
+  });
+
+  it("after a change made in this process, the next reader gets the new board (a submit, then a read, sees it)", async () => {
+    const keys = await freshBoardKeys();
+    const a = await settledInstance(keys);
+    const player = await createUser();
+    for (let i = 0; i < 3; i++) {
+      const result = await score(a, player);
+      const board = await a.live.current();
+      expect(scoreOf(board, player)).toBe(result.score);
+      expect(board.version).toBe(await boardVersion(keys));
+    }
+  });
+
+  it("readers arriving together after a change share one Redis read", async () => {
+    const keys = await freshBoardKeys();
+    const a = await settledInstance(keys);
+    const player = await createUser();
+    const result = await score(a, player);
+    const readsBefore = a.reads();
+    const boards = await Promise.all(Array.from({ length: 20 }, () => a.live.current()));
+    for (const board of boards) expect(board).toBe(boards[0]);
+    expect(scoreOf(boards[0], player)).toBe(result.score);
+    // One read for the 20 of them; the instance may also read once for its own change coming
+    // back through pub/sub. Either way, not one per reader.
+    expect(a.reads() - readsBefore).toBeLessThanOrEqual(2);
+  });
+
+  it("hears a change made on another instance, and then answers it from memory", async () => {
+    const keys = await freshBoardKeys();
+    const a = await settledInstance(keys);
+    const b = createInstance(keys);
+    const player = await createUser();
+    const heardBefore = a.heard();
+    const result = await score(b, player);
+    await until(() => a.heard() > heardBefore, "A to hear of B's change");
+    // The first reader after the news may wait for the read it caused; the next ones do not read.
+    expect(scoreOf(await a.live.current(), player)).toBe(result.score);
+    const readsBefore = a.reads();
+    expect(scoreOf(await a.live.current(), player)).toBe(result.score);
+    expect(a.reads()).toBe(readsBefore);
+  });
+
+  it("stops its watcher once readers have been away for the reader lease and nobody listens", async () => {
+    const keys = await freshBoardKeys();
+    const a = createInstance(keys, { pollIntervalMs: POLL_SOON_MS, readerLeaseMs: 1 });
+    await a.live.current();
+    // The first poll after the lease finds nobody: the watcher stops and closes its pub/sub stream.
+    await until(() => !a.live.running && a.openStreams() === 0, "the watcher to stop");
+    expect(a.streamsOpened()).toBeGreaterThanOrEqual(1);
+    // A later read starts it again.
+    const player = await createUser();
+    const result = await score(a, player);
+    expect(scoreOf(await a.live.current(), player)).toBe(result.score);
+    expect(a.openStreams()).toBe(1);
   });
 });

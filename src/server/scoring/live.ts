@@ -83,6 +83,9 @@ export function createLiveBoard(deps: {
       readAgain = true;
       return reading;
     }
+    // This read covers whatever a coalescing delay was waiting to read.
+    if (delayed) clearTimeout(delayed);
+    delayed = null;
     const started = (reading = (async () => {
       let board: Board;
       do {
