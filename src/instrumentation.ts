@@ -16,7 +16,7 @@
  * random value (PEER_MARK_HEADER); while the patch is installed, clientIp() believes
  * `X-Forwarded-For` only on stamped requests and returns null (key "unknown") otherwise.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 type Http = typeof import("node:http");
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
@@ -37,16 +37,38 @@ const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState 
 export async function register() {
   // This exact form lets the Edge build drop the Node.js-only imports.
   if (process.env.NEXT_RUNTIME === "nodejs") {
-    const [http, { env }, { beginShutdown }] = await Promise.all([
+    const [http, { env }, { beginShutdown }, { serveLiveRequest }] = await Promise.all([
       import("node:http"),
       import("./env.js"),
       import("./server/shutdown"),
+      import("./server/api/board"),
     ]);
+    // Installed first, so it runs after the peer-address rule below has rewritten the request.
+    installDirectResponses(http, serveLiveRequest);
     installPeerForwardedFor(http, { trustProxy: env.TRUST_PROXY });
     // Next.js handles these signals too (closing the server); ours ends live streams first.
     process.once("SIGTERM", beginShutdown);
     process.once("SIGINT", beginShutdown);
   }
+}
+
+const DIRECT = Symbol.for("live-scoreboard.direct-responses");
+const installed = globalThis as typeof globalThis & { [DIRECT]?: true };
+
+/**
+ * Lets `serve` answer a request on Node's response before Next.js sees it (false: Next.js
+ * handles it). Live streams are served this way where the server is ours: see
+ * src/server/api/board/node-streams.ts for why. Once per process.
+ */
+export function installDirectResponses(http: Http, serve: (req: IncomingMessage, res: ServerResponse) => boolean) {
+  if (installed[DIRECT]) return;
+  installed[DIRECT] = true;
+  const proto = http.Server.prototype;
+  const original = proto.emit as Emit;
+  proto.emit = function (this: unknown, event, ...args) {
+    if (event === "request" && args[0] instanceof http.IncomingMessage && serve(args[0], args[1] as ServerResponse)) return true;
+    return original.call(this, event, ...args);
+  } as Emit;
 }
 
 /** What the app sees for a request without a trusted proxy: the TCP peer is the client. */

@@ -77,7 +77,7 @@ describe("live fan-out", () => {
   it("opens every stream with tRPC's connected event, then the current board of its view", async () => {
     const source = handDrivenLiveBoard(boardOf(7, [30, 20, 10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const stream = reader(fanOut.open(2, null));
+    const stream = reader(fanOut.openWebStream(2, null));
     expect(await stream.next()).toMatchObject({ kind: "control", name: "connected" });
     const first = await nextBoard(stream);
     expect(first.id).toBe("7");
@@ -88,7 +88,7 @@ describe("live fan-out", () => {
   it("writes the very same bytes to every stream of a view: one encoding per change", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const streams = Array.from({ length: 5 }, () => reader(fanOut.open(10, null)));
+    const streams = Array.from({ length: 5 }, () => reader(fanOut.openWebStream(10, null)));
     for (const stream of streams) await stream.next(); // connected
     const firsts = await Promise.all(streams.map(nextBoard));
     source.change(boardOf(2, [20]));
@@ -103,11 +103,11 @@ describe("live fan-out", () => {
   it("skips the first board for a client whose last event id is the current one", async () => {
     const source = handDrivenLiveBoard(boardOf(5, [50, 40]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const watcher = reader(fanOut.open(2, null)); // makes the view's frame at version 5
+    const watcher = reader(fanOut.openWebStream(2, null)); // makes the view's frame at version 5
     await watcher.next();
     await nextBoard(watcher);
 
-    const resumed = reader(fanOut.open(2, "5"));
+    const resumed = reader(fanOut.openWebStream(2, "5"));
     expect(await resumed.next()).toMatchObject({ kind: "control", name: "connected" });
     source.change(boardOf(6, [55, 40]));
     // The next event the resumed client sees is the change, not the board it already had.
@@ -118,7 +118,7 @@ describe("live fan-out", () => {
   it("sends a stream nothing for a change below its view, and the next change that shows", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [30, 20, 10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const top2 = reader(fanOut.open(2, null));
+    const top2 = reader(fanOut.openWebStream(2, null));
     await top2.next();
     expect((await nextBoard(top2)).id).toBe("1");
     source.change(boardOf(2, [30, 20, 15])); // third place only
@@ -133,7 +133,7 @@ describe("live fan-out", () => {
   it("gives a client that stopped reading the newest board when it reads again, and no backlog", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const slow = reader(fanOut.open(1, null));
+    const slow = reader(fanOut.openWebStream(1, null));
     await slow.next();
     expect((await nextBoard(slow)).id).toBe("1");
     // Three changes while the client reads nothing.
@@ -150,7 +150,7 @@ describe("live fan-out", () => {
   it("ends a stream after its maximum duration, so the client resumes elsewhere", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings, maxDurationMs: 30 });
-    const stream = reader(fanOut.open(10, null));
+    const stream = reader(fanOut.openWebStream(10, null));
     await stream.next();
     await nextBoard(stream);
     expect(await stream.next()).toBe("ended");
@@ -160,7 +160,7 @@ describe("live fan-out", () => {
   it("pings every stream that has read what it was sent", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings, pingIntervalMs: 5 });
-    const stream = reader(fanOut.open(10, null));
+    const stream = reader(fanOut.openWebStream(10, null));
     await stream.next();
     await nextBoard(stream);
     expect(await stream.next()).toMatchObject({ kind: "control", name: "ping" });
@@ -170,7 +170,7 @@ describe("live fan-out", () => {
   it("drops every stream at shutdown, and listens to the live board only while it has streams", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const streams = [reader(fanOut.open(10, null)), reader(fanOut.open(3, null))];
+    const streams = [reader(fanOut.openWebStream(10, null)), reader(fanOut.openWebStream(3, null))];
     expect(source.listeners).toBe(1);
     fanOut.abortAll(new Error("shutting down"));
     for (const stream of streams) {
@@ -185,8 +185,8 @@ describe("live fan-out", () => {
   it("stops listening when the last client goes away", async () => {
     const source = handDrivenLiveBoard(boardOf(1, [10]));
     const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const a = reader(fanOut.open(10, null));
-    const b = reader(fanOut.open(10, null));
+    const a = reader(fanOut.openWebStream(10, null));
+    const b = reader(fanOut.openWebStream(10, null));
     await a.cancel();
     expect(source.listeners).toBe(1);
     await b.cancel();

@@ -1,18 +1,39 @@
 /**
- * The live board's streams on this instance. Subscribers are grouped by what they see (their
- * top `limit`); when the board changes, each group's frame is encoded once and the same bytes
- * are written to every stream of the group. Per stream there is no serialisation, timer or
- * promise per event: an enqueue, or — when the client has not read the previous frame yet — a
- * flag, so a slow client gets the newest frame when it catches up and never a backlog.
+ * The live board's streams on this instance. Streams are grouped by what they see (their top
+ * `limit`); when the board changes, each group's frame is encoded once and the same bytes are
+ * written to every stream of the group. Per stream there is no serialisation, timer or promise
+ * per event: a write, or — when the client has not taken the previous frame yet — a flag, so a
+ * slow client gets the newest frame when it catches up and never a backlog.
+ *
+ * A stream is anything that takes bytes (a `StreamSink`): a web ReadableStream for the route
+ * handler (`openWebStream`), or a Node response written directly (./node-streams.ts).
  */
 import type { Board } from "~/server/scoring/board";
 import { sliceBoard, type LiveBoard } from "~/server/scoring/live";
 import { connectedFrame, PING_FRAME, trackedFrame, type ClientOptions } from "./sse-frames";
 
+/** Where a stream's bytes go. */
+export type StreamSink = {
+  /** Takes a frame unless the client is still busy with earlier ones; false: it was not taken. */
+  write(frame: Uint8Array): boolean;
+  /** Ends the stream cleanly (its lifetime is over: the client resumes). */
+  end(): void;
+  /** Drops the connection (shutdown: the client reconnects elsewhere). */
+  abort(reason: unknown): void;
+};
+
+/** What a sink's owner tells the fan-out. */
+export type AttachedStream = {
+  /** The client took what it was sent: give it the newest frame if it missed one. */
+  drained(): void;
+  /** The client went away. */
+  detach(): void;
+};
+
 type Stream = {
-  controller: ReadableStreamDefaultController<Uint8Array>;
+  sink: StreamSink;
   group: Group;
-  /** A frame arrived while the client still had one unread: send the group's newest on its next read. */
+  /** A board frame was not taken: send the group's newest when the client drains. */
   behind: boolean;
   lifetime: NodeJS.Timeout;
 };
@@ -47,12 +68,8 @@ export function createLiveFanOut(options: FanOutOptions) {
   let pinger: NodeJS.Timeout | null = null;
   let listening: ReturnType<LiveBoard["listen"]> | null = null;
 
-  /** desiredSize ≤ 0: the previous frame is still queued (a slow client, or a full socket). */
-  const canTake = (stream: Stream) => (stream.controller.desiredSize ?? 0) > 0;
-
   function sendBoard(stream: Stream) {
-    if (canTake(stream)) stream.controller.enqueue(stream.group.frame!);
-    else stream.behind = true;
+    stream.behind = !stream.sink.write(stream.group.frame!);
   }
 
   /** Brings a group's frame up to `board`; false when the board does not change this view. */
@@ -76,29 +93,6 @@ export function createLiveFanOut(options: FanOutOptions) {
     return group;
   }
 
-  function remove(stream: Stream) {
-    if (!stream.group.streams.delete(stream)) return;
-    clearTimeout(stream.lifetime);
-    count -= 1;
-    if (stream.group.streams.size === 0) groups.delete(stream.group.limit);
-    if (count === 0) {
-      if (pinger) clearInterval(pinger);
-      pinger = null;
-      listening?.stop();
-      listening = null;
-      latest = null;
-    }
-  }
-
-  function close(stream: Stream) {
-    remove(stream);
-    try {
-      stream.controller.close();
-    } catch {
-      // already closed or errored
-    }
-  }
-
   /** Sends a new board to every stream whose view it changes. */
   function publish(board: Board) {
     // The live board hands boards out in order; a start-up read may resolve after a newer one.
@@ -110,54 +104,81 @@ export function createLiveFanOut(options: FanOutOptions) {
     }
   }
 
-  /** The first stream starts listening to the live board and asks it for the board to start from. */
-  function listen() {
-    if (listening) return;
-    listening = options.live.listen(publish);
-    listening.board().then(publish, () => {
-      // No board yet (Redis and Postgres both failed): streams get the next one that comes.
-    });
+  function ping() {
+    // A client still busy with a board frame needs no ping; one that is busy with a ping misses this one.
+    for (const group of groups.values()) for (const stream of group.streams) if (!stream.behind) stream.sink.write(PING_FRAME);
+  }
+
+  function remove(stream: Stream) {
+    if (!stream.group.streams.delete(stream)) return false;
+    clearTimeout(stream.lifetime);
+    count -= 1;
+    if (stream.group.streams.size === 0) groups.delete(stream.group.limit);
+    if (count === 0) {
+      if (pinger) clearInterval(pinger);
+      pinger = null;
+      listening?.stop();
+      listening = null;
+      latest = null;
+    }
+    return true;
   }
 
   return {
-
     /**
      * A new stream of the top `limit`: the `connected` event, then the current view at once
      * unless `lastEventId` says the client has it, then every change of the view.
      */
-    open(limit: number, lastEventId: string | null): ReadableStream<Uint8Array> {
+    attach(limit: number, lastEventId: string | null, sink: StreamSink): AttachedStream {
       const group = groupFor(limit);
-      let stream: Stream | undefined;
+      const stream: Stream = { sink, group, behind: false, lifetime: setTimeout(() => remove(stream) && sink.end(), options.maxDurationMs) };
+      stream.lifetime.unref();
+      group.streams.add(stream);
+      count += 1;
+      pinger ??= setInterval(ping, options.pingIntervalMs).unref();
+      if (!listening) {
+        listening = options.live.listen(publish);
+        listening.board().then(publish, () => {
+          // No board yet (Redis and Postgres both failed): streams get the next one that comes.
+        });
+      }
+      const clientHasIt = lastEventId !== null && (lastEventId === group.frameId || (latest !== null && lastEventId === String(latest.version)));
+      const tookConnected = sink.write(connected);
+      // No board yet (the first stream of this instance): publish() sends it when it arrives.
+      if (group.frame && !clientHasIt) {
+        if (tookConnected) sendBoard(stream);
+        else stream.behind = true;
+      }
+      return {
+        drained() {
+          if (!stream.behind || !group.streams.has(stream)) return;
+          sendBoard(stream);
+        },
+        detach() {
+          remove(stream);
+        },
+      };
+    },
+
+    /** A stream for a route handler's Response: the same fan-out, as a web ReadableStream. */
+    openWebStream(limit: number, lastEventId: string | null): ReadableStream<Uint8Array> {
+      let attached: AttachedStream | undefined;
       return new ReadableStream<Uint8Array>(
         {
-          start(controller) {
-            stream = {
-              controller,
-              group,
-              behind: false,
-              lifetime: setTimeout(() => close(stream!), options.maxDurationMs),
-            };
-            stream.lifetime.unref();
-            group.streams.add(stream);
-            count += 1;
-            pinger ??= setInterval(() => {
-              // A client with a frame still unread needs no ping.
-              for (const each of groups.values()) for (const open of each.streams) if (canTake(open)) open.controller.enqueue(PING_FRAME);
-            }, options.pingIntervalMs).unref();
-            controller.enqueue(connected);
-            listen();
-            const clientHasIt = lastEventId !== null && (lastEventId === group.frameId || (latest !== null && lastEventId === String(latest.version)));
-            // No board yet (the first stream of this instance): publish() sends it when it arrives.
-            if (group.frame && !clientHasIt) stream.behind = true;
+          start: (controller) => {
+            attached = this.attach(limit, lastEventId, {
+              write(frame) {
+                // One frame queued at most: a client that has not read it yet is behind.
+                if ((controller.desiredSize ?? 0) <= 0) return false;
+                controller.enqueue(frame);
+                return true;
+              },
+              end: () => controller.close(),
+              abort: (reason) => controller.error(reason),
+            });
           },
-          pull(controller) {
-            if (!stream?.behind || !stream.group.frame) return;
-            stream.behind = false;
-            controller.enqueue(stream.group.frame);
-          },
-          cancel() {
-            if (stream) remove(stream);
-          },
+          pull: () => attached?.drained(),
+          cancel: () => attached?.detach(),
         },
         { highWaterMark: 1 },
       );
@@ -168,11 +189,7 @@ export function createLiveFanOut(options: FanOutOptions) {
       for (const group of [...groups.values()]) {
         for (const stream of [...group.streams]) {
           remove(stream);
-          try {
-            stream.controller.error(reason);
-          } catch {
-            // already closed
-          }
+          stream.sink.abort(reason);
         }
       }
     },

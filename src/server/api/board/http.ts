@@ -29,7 +29,7 @@ type EncodedAnswer = { single: string; batch: string; etag: string };
 
 export function createBoardHttp(deps: {
   live: Pick<LiveBoard, "current">;
-  fanOut: Pick<LiveFanOut, "open">;
+  fanOut: Pick<LiveFanOut, "openWebStream">;
   /** Counts each answered call, as tRPC's procedures are counted. */
   onServed: (path: "leaderboard.top" | "leaderboard.live", seconds: number) => void;
 }) {
@@ -68,14 +68,9 @@ export function createBoardHttp(deps: {
   }
 
   function serveLive(req: Request, url: URL): Response | null {
-    const input = decodeInput(url.searchParams.get("input"), false);
-    if (input === INVALID) return null;
-    // Where tRPC looks for the id of the client's last event after a reconnect.
-    const lastEventId = req.headers.get("last-event-id") ?? url.searchParams.get("lastEventId") ?? url.searchParams.get("Last-Event-Id");
-    const merged = lastEventId ? (isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId })) : input;
-    const parsed = liveInput.safeParse(merged);
-    if (!parsed.success) return null;
-    const stream = deps.fanOut.open(parsed.data.limit, parsed.data.lastEventId ?? null);
+    const request = parseLiveRequest(url, req.headers.get("last-event-id"));
+    if (!request) return null;
+    const stream = deps.fanOut.openWebStream(request.limit, request.lastEventId);
     deps.onServed("leaderboard.live", 0);
     return new Response(stream, { headers: SSE_HEADERS });
   }
@@ -92,6 +87,21 @@ export function createBoardHttp(deps: {
       return null;
     },
   };
+}
+
+/**
+ * A `leaderboard.live` request the procedure's schema accepts, as tRPC would read it: the input
+ * from the query string, the id of the client's last event from where tRPC looks for it (the
+ * Last-Event-ID header EventSource sends on reconnect, or the query); null when tRPC should answer.
+ */
+export function parseLiveRequest(url: URL, lastEventIdHeader: string | null): { limit: number; lastEventId: string | null } | null {
+  if (url.searchParams.get("batch") === "1") return null;
+  const input = decodeInput(url.searchParams.get("input"), false);
+  if (input === INVALID) return null;
+  const lastEventId = lastEventIdHeader ?? url.searchParams.get("lastEventId") ?? url.searchParams.get("Last-Event-Id");
+  const merged = lastEventId ? (isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId })) : input;
+  const parsed = liveInput.safeParse(merged);
+  return parsed.success ? { limit: parsed.data.limit, lastEventId: parsed.data.lastEventId ?? null } : null;
 }
 
 const INVALID = Symbol("invalid input");
