@@ -15,6 +15,9 @@
  * client sent them. So the wrapper also stamps each request it rewrote with a per-process
  * random value (PEER_MARK_HEADER); while the patch is installed, clientIp() believes
  * `X-Forwarded-For` only on stamped requests and returns null (key "unknown") otherwise.
+ *
+ * The same wrapper then lets the live board answer its streams on Node's response directly
+ * (installRequestHooks), with or without TRUST_PROXY.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -31,7 +34,8 @@ const REQUEST_EVENTS = new Set<string | symbol>(["request", "checkContinue", "ch
 const STATE = Symbol.for("live-scoreboard.peer-address");
 export const PEER_MARK_HEADER = "x-scoreboard-peer-mark";
 
-export type PeerAddressState = { header: string; mark: string; uninstall: () => void };
+/** `mark` is null behind a trusted proxy: then nothing is rewritten and the header is believed as it came. */
+export type PeerAddressState = { header: string; mark: string | null; uninstall: () => void };
 const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState };
 
 export async function register() {
@@ -43,32 +47,11 @@ export async function register() {
       import("./server/shutdown"),
       import("./server/api/board"),
     ]);
-    // Installed first, so it runs after the peer-address rule below has rewritten the request.
-    installDirectResponses(http, serveLiveRequest);
-    installPeerForwardedFor(http, { trustProxy: env.TRUST_PROXY });
+    installRequestHooks(http, { trustProxy: env.TRUST_PROXY, serveDirectly: serveLiveRequest });
     // Next.js handles these signals too (closing the server); ours ends live streams first.
     process.once("SIGTERM", beginShutdown);
     process.once("SIGINT", beginShutdown);
   }
-}
-
-const DIRECT = Symbol.for("live-scoreboard.direct-responses");
-const installed = globalThis as typeof globalThis & { [DIRECT]?: true };
-
-/**
- * Lets `serve` answer a request on Node's response before Next.js sees it (false: Next.js
- * handles it). Live streams are served this way where the server is ours: see
- * src/server/api/board/node-streams.ts for why. Once per process.
- */
-export function installDirectResponses(http: Http, serve: (req: IncomingMessage, res: ServerResponse) => boolean) {
-  if (installed[DIRECT]) return;
-  installed[DIRECT] = true;
-  const proto = http.Server.prototype;
-  const original = proto.emit as Emit;
-  proto.emit = function (this: unknown, event, ...args) {
-    if (event === "request" && args[0] instanceof http.IncomingMessage && serve(args[0], args[1] as ServerResponse)) return true;
-    return original.call(this, event, ...args);
-  } as Emit;
 }
 
 /** What the app sees for a request without a trusted proxy: the TCP peer is the client. */
@@ -82,20 +65,28 @@ export function usePeerAddress(req: IncomingMessage, mark: string) {
 }
 
 /**
- * Applies the rule to every node:http server in this process (idempotent). With `trustProxy`
- * nothing is patched and proxy headers pass through. Returns an uninstall function for tests.
+ * Hooks every node:http server in this process (idempotent): without `trustProxy` each request
+ * gets the peer address rule above; then `serveDirectly` may answer it on Node's response before
+ * Next.js sees it (false: Next.js handles it) — live streams are served this way where the
+ * server is ours, see src/server/api/board/node-streams.ts for why. Returns an uninstall
+ * function for tests.
  */
-export function installPeerForwardedFor(http: Http, { trustProxy }: { trustProxy: boolean }): () => void {
+export function installRequestHooks(
+  http: Http,
+  { trustProxy, serveDirectly }: { trustProxy: boolean; serveDirectly?: (req: IncomingMessage, res: ServerResponse) => boolean },
+): () => void {
   const existing = registry[STATE];
   if (existing) return existing.uninstall;
-  if (trustProxy) return () => {};
 
-  const mark = crypto.randomUUID();
+  const mark = trustProxy ? null : crypto.randomUUID();
   const proto = http.Server.prototype;
   const original = proto.emit as Emit;
   const ownBefore = Object.hasOwn(proto, "emit");
   const patched: Emit = function (this: unknown, event, ...args) {
-    if (REQUEST_EVENTS.has(event) && args[0] instanceof http.IncomingMessage) usePeerAddress(args[0], mark);
+    if (REQUEST_EVENTS.has(event) && args[0] instanceof http.IncomingMessage) {
+      if (mark) usePeerAddress(args[0], mark);
+      if (event === "request" && serveDirectly?.(args[0], args[1] as ServerResponse)) return true;
+    }
     return original.call(this, event, ...args);
   };
   proto.emit = patched;
@@ -112,7 +103,7 @@ export function installPeerForwardedFor(http: Http, { trustProxy }: { trustProxy
   return uninstall;
 }
 
-/** Removes the patch (tests only: the app keeps it for the life of the process). */
-export function uninstallPeerForwardedFor() {
+/** Removes the hooks (tests only: the app keeps them for the life of the process). */
+export function uninstallRequestHooks() {
   registry[STATE]?.uninstall();
 }
