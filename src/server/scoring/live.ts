@@ -24,8 +24,8 @@ export type RemoteChanges = {
    * once the subscription is in place, `onLost` when it failed. Returns a stop function.
    */
   subscribe(handlers: { onChange(): void; onReady(): void; onLost(): void }): () => void;
-  /** The board version Redis holds now, or null when unreachable. */
-  currentVersion(): Promise<string | null>;
+  /** The board version Redis holds now and whether its board is built, or null when unreachable. */
+  currentVersion(): Promise<{ version: string; built: boolean } | null>;
 };
 
 export type LiveBoard = ReturnType<typeof createLiveBoard>;
@@ -145,11 +145,13 @@ export function createLiveBoard(deps: {
 
   async function poll() {
     if (idle()) return stop();
-    const version = await deps.remote.currentVersion();
+    const redisBoard = await deps.remote.currentVersion();
     // Stopped while the poll was out (the last listener left): its answer is nobody's business.
-    if (!running || version === null || reading) return;
+    if (!running || redisBoard === null || reading) return;
+    // Keys lost behind our back (a flush, a restart, an eviction): read, which rebuilds the board.
+    if (!redisBoard.built) return onChange();
     if (subscription.state === "pending" && now() - subscription.since < timing.pollIntervalMs * 5) return;
-    if (subscription.state === "ready" && latest && version === String(latest.version)) {
+    if (subscription.state === "ready" && latest && redisBoard.version === String(latest.version)) {
       confirmedAt = now();
       return;
     }
