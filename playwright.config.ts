@@ -1,8 +1,9 @@
 import { defineConfig } from "@playwright/test";
 
 /**
- * e2e runs against a production build (`next build`, then `npm start`) on services of its
- * own; e2e/global-setup.ts prepares them and exports E2E_BASE_URL before workers start.
+ * e2e runs against a production build (`next build`, then `npm start`): e2e/global-setup.ts
+ * builds it and starts the run's services; each spec file starts an app of its own on its own
+ * database and Redis key prefix (e2e/fixtures.ts), which also supplies `baseURL`.
  */
 export default defineConfig({
   testDir: "e2e",
@@ -13,7 +14,6 @@ export default defineConfig({
   reporter: [["list"]],
   forbidOnly: Boolean(process.env.CI),
   use: {
-    baseURL: process.env.E2E_BASE_URL,
     browserName: "chromium",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

@@ -1,9 +1,9 @@
 /** What the bench run and the profiler share: cleanup on exit or Ctrl-C, app instances, limits. */
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { startAppServer, type AppServer } from "../e2e/app-server";
+import { startAppServer } from "../test/support/app-server";
 import { findServerPid } from "./proc";
 import type { RunningApp } from "./scenarios/context";
 
@@ -39,13 +39,8 @@ export class Cleanups {
 
 /** `npm start` with its output in `logFile`, and the pid of the Node process serving it. */
 export async function startApp(env: Record<string, string>, logFile: string, cleanups: Cleanups): Promise<RunningApp> {
-  const log = openSync(logFile, "a");
-  let app: AppServer;
-  try {
-    app = await startAppServer(env, undefined, log);
-  } finally {
-    closeSync(log);
-  }
+  // Not captured: an instance under load writes thousands of lines a second, straight to its file.
+  const app = await startAppServer({ env, logFile, capture: false });
   cleanups.add(() => app.stop());
   return { url: app.url, port: app.port, pid: await findServerPid(app.port), stop: () => app.stop() };
 }

@@ -1,8 +1,8 @@
 /**
  * The closed-loop HTTP load generator (a worker process, see worker.ts). Each virtual client
  * sends its next request only when the previous one has answered; latency runs from send to
- * the last byte of the body. Requests are built as the browser's tRPC client builds them
- * (httpBatchLink: `?batch=1`, superjson envelopes).
+ * the last byte of the body. Requests are in the app's one wire format (test/support/wire.ts:
+ * one call per request, superjson envelopes) with the header the browser's client adds.
  *
  * It also runs the bridge-overhead comparison: the board's write script through @upstash/redis
  * and the bridge, against the same script sent straight to redis-server with ioredis.
@@ -15,6 +15,7 @@ import { Pool } from "undici";
 
 import { APPLY, boardKeysUnder, boardMember, createRedisBoard } from "../src/server/redis/board";
 import { issueActionToken } from "../src/server/scoring/token";
+import { decodeReply, encodeInput, queryPath } from "../test/support/wire";
 import { Samples, type LatencySummary } from "./stats";
 import { serveRequests, type Notice } from "./worker";
 
@@ -58,8 +59,7 @@ type PreparedRequest = { method: "GET" | "POST"; path: string; headers: Record<s
 function requestFactory(job: HttpJob): () => PreparedRequest {
   const spec = job.request;
   if (spec.type === "top") {
-    const input = encodeURIComponent(JSON.stringify({ 0: { json: { limit: spec.limit } } }));
-    const request: PreparedRequest = { method: "GET", path: `/api/trpc/leaderboard.top?batch=1&input=${input}`, headers: TRPC_HEADERS };
+    const request: PreparedRequest = { method: "GET", path: queryPath("leaderboard.top", { limit: spec.limit }), headers: TRPC_HEADERS };
     return () => request;
   }
   const key = Buffer.from(spec.tokenKey, "base64");
@@ -75,20 +75,22 @@ function requestFactory(job: HttpJob): () => PreparedRequest {
     });
     return {
       method: "POST",
-      path: "/api/trpc/score.submit?batch=1",
+      path: "/api/trpc/score.submit",
       headers: { ...TRPC_HEADERS, "content-type": "application/json", cookie: user.cookie },
-      body: JSON.stringify({ 0: { json: { actionId: action.actionId, token: action.token } } }),
+      body: encodeInput({ actionId: action.actionId, token: action.token }),
     };
   };
 }
 
-/** An error answer names its status and reason in the body (a batch's status may be 207); read them there. */
+/** An error answer as `<status> <reason>`; a success is not decoded (the generator's CPU is measured). */
 function errorOf(status: number, body: string): string | null {
-  const inBody = body.includes('"error":');
-  if (status < 300 && !inBody) return null;
-  const httpStatus = /"httpStatus":(\d+)/.exec(body)?.[1] ?? String(status);
-  const reason = /"reason":"(\w+)"/.exec(body)?.[1] ?? "unknown";
-  return `${httpStatus} ${reason}`;
+  if (status < 300) return null;
+  try {
+    const reply = decodeReply(status, body);
+    return `${status} ${reply.ok ? "unknown" : reply.error.data.reason}`;
+  } catch {
+    return `${status} not a tRPC answer`;
+  }
 }
 
 async function runHttp(job: HttpJob, notify: (notice: Notice) => void): Promise<LoadResult> {

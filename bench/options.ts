@@ -26,13 +26,16 @@ export type BenchOptions = {
   rampSeconds: number;
   /** Submits per second while live latency is measured. */
   liveSubmitRate: number;
+  /** Live latency at low load: this many submits, one at a time, at most `lowLoadSubmitRate` a second. */
+  lowLoadSubmits: number;
+  lowLoadSubmitRate: number;
   redisBenchmarkRequests: number;
   bridgeCalls: number;
 };
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");
-  const common = { quick, reuseBuild: argv.includes("--reuse-build"), topClients: 64, liveSubmitRate: 20, liveDrivers: 50 };
+  const common = { quick, reuseBuild: argv.includes("--reuse-build"), topClients: 64, liveSubmitRate: 20, liveDrivers: 50, lowLoadSubmitRate: 5 };
   if (quick) {
     return {
       ...common,
@@ -42,6 +45,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       clientCounts: [16, 64, 256],
       stepSeconds: 1,
       warmupSeconds: 0.5,
+      lowLoadSubmits: 20,
       liveSubscribers: 100,
       liveSeconds: 2,
       rampSteps: [100, 200],
@@ -58,6 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     clientCounts: [16, 64, 256],
     stepSeconds: 10,
     warmupSeconds: 2,
+    lowLoadSubmits: 100,
     liveSubscribers: 1_000,
     liveSeconds: 20,
     rampSteps: [1_000, 2_500, 5_000, 10_000],

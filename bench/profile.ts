@@ -15,12 +15,13 @@ import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
 import { actionTokenKey } from "../src/server/scoring/token";
-import { freePort } from "../test/ports";
-import { startTestServices, type TestEnv } from "../test/services";
+import { freePort } from "../test/support/ports";
+import { startTestServices, type TestEnv } from "../test/support/services";
 import { formatProfile, summarizeProfile } from "./cpu-profile";
 import { Cleanups, raiseFileLimit, RESULTS_DIR } from "./harness";
 import type { HttpJob, LoadResult } from "./load";
-import { createDrivers, measureLive } from "./scenarios/live";
+import { createDrivers } from "./scenarios/drivers";
+import { measureLive } from "./scenarios/live";
 import { benchUsers, seedUsers } from "./seed";
 import { buildBoard } from "./setup";
 import { startWorker } from "./worker";
@@ -36,6 +37,7 @@ if (!existsSync(".next/BUILD_ID")) throw new Error("no build in .next/: run `npm
 if (!["submit", "top", "live"].includes(scenario)) throw new Error("--scenario must be submit, top or live");
 
 const LIVE_SUBSCRIBERS = 500;
+const HEALTH_POLL_MS = 250;
 const LIVE_DRIVERS = 50;
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const profileDir = path.join(RESULTS_DIR, `${stamp}-profile`);
@@ -122,7 +124,8 @@ async function startProfiledServer(env: TestEnv, logFile: string) {
     if (server.exitCode === null && server.signalCode === null) server.kill("SIGTERM");
     await exited;
   };
-  for (let healthy = false; !healthy; await new Promise((resolve) => setTimeout(resolve, 250))) {
+  // Nothing announces that a starting server listens: /api/health is polled (as test/support/app-server.ts does).
+  for (let healthy = false; !healthy; await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS))) {
     if (server.exitCode !== null) throw new Error(`next start exited with ${server.exitCode} (see ${logFile})`);
     healthy = await fetch(`${url}/api/health`).then((response) => response.ok, () => false);
   }

@@ -3,7 +3,7 @@
  * it so the harness never rots, asserting nothing about speed). `--reuse-build` skips
  * `next build` when .next/ holds one.
  *
- * Starts the production build twice on services of its own (test/services.ts: a fresh
+ * Starts the production build twice on services of its own (test/support/services.ts: a fresh
  * database, the bridge, a Redis key prefix), seeds users, runs the scenarios in bench/scenarios
  * and writes bench/results/<timestamp>.{json,md,svg}. Everything it started is stopped and
  * everything it wrote to Postgres and Redis is dropped, on failure and on Ctrl-C too.
@@ -18,13 +18,15 @@ import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
 import { actionTokenKey } from "../src/server/scoring/token";
-import { deleteKeys, startTestServices } from "../test/services";
+import { deleteKeys, startTestServices } from "../test/support/services";
 import { parseOptions } from "./options";
 import { Cleanups, raiseFileLimit, RESULTS_DIR, startApp } from "./harness";
 import { Progress, type Step } from "./progress";
 import { writeReport } from "./report";
 import type { BenchContext, ResultRow, RunningApp } from "./scenarios/context";
 import { databaseAnchorScenario } from "./scenarios/database";
+import { createDrivers } from "./scenarios/drivers";
+import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
 import { redisAnchorScenario } from "./scenarios/redis";
 import { submitScenario } from "./scenarios/submit";
@@ -48,6 +50,7 @@ const steps: Step[] = [
   { name: "submit", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
   { name: "database anchor", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
   { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
+  { name: "live latency, low load", expectedSeconds: options.lowLoadSubmits / options.lowLoadSubmitRate },
   { name: "live fan-out", expectedSeconds: options.liveSeconds + options.rampSteps.length * (options.rampSeconds + 4) + (options.quick ? 2 : 20) },
   { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
   { name: "top reads, large board", expectedSeconds: load(options.stepSeconds) },
@@ -79,7 +82,7 @@ try {
     seedUsers(sql, "driver", options.liveDrivers),
     seedUsers(sql, "anchor", options.anchorUsers),
   ]);
-  const [boardUsers, drivers] = await Promise.all([
+  const [boardUsers, liveDrivers] = await Promise.all([
     benchUsers("board", options.boardUsers, services.env.AUTH_SECRET),
     benchUsers("driver", options.liveDrivers, services.env.AUTH_SECRET),
   ]);
@@ -102,7 +105,6 @@ try {
     load: loadWorker,
     progress,
     boardUsers,
-    drivers,
     tokenKey: actionTokenKey({ authSecret: services.env.AUTH_SECRET }),
     results,
   };
@@ -116,8 +118,14 @@ try {
   compareSubmitsWithDatabase(ctx);
   progress.begin("redis anchors");
   await redisAnchorScenario(ctx);
+  const drivers = createDrivers(
+    liveDrivers,
+    apps.map((app) => app.url),
+  );
+  progress.begin("live latency, low load");
+  await lowLoadLatencyScenario(ctx, drivers);
   progress.begin("live fan-out");
-  await liveScenario(ctx, subscriberWorker);
+  await liveScenario(ctx, subscriberWorker, drivers);
 
   progress.begin("large board seed");
   const extra = options.largeBoardUsers - options.boardUsers;

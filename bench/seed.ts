@@ -6,7 +6,7 @@
  */
 import type postgres from "postgres";
 
-import { SESSION_COOKIE, sessionToken } from "../test/session-cookie";
+import { SESSION_COOKIE, sessionToken } from "../test/support/session-cookie";
 import type { BenchUser } from "./load";
 
 /** board: the users the submit scenario drives; drivers: the live scenario's top of the board;

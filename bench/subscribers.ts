@@ -3,20 +3,25 @@
  * plain node:http, cheap enough that 10,000 fit in one process. Each stream's events are
  * matched to the submits that caused them by content: a submit is known by `userId:newScore`,
  * and a stream "receives" it with the first snapshot that shows it. Snapshots of one board
- * version are identical on every stream, so each is parsed once.
+ * version are identical on every stream, so each is decoded once.
  */
 import http from "node:http";
 
+import { liveEventReader } from "../test/support/live-stream";
+import { decodeBoard, queryPath } from "../test/support/wire";
 import { Samples, wallClockMs, type LatencySummary } from "./stats";
 import { serveRequests } from "./worker";
 
 export type SubscriberCommand =
   | { command: "open"; origin: string; count: number }
   | { command: "mark" }
+  | { command: "caught-up"; version: number; timeoutMs: number }
   | { command: "collect"; sent: [key: string, sentAt: number][] }
   | { command: "close" };
 
 export type OpenResult = { open: number; failed: number; errors: Record<string, number> };
+/** Streams whose board is still older than the version waited for when the wait ended (0: all caught up). */
+export type CaughtUpResult = { behind: number };
 export type CollectResult = {
   latency: LatencySummary;
   open: number;
@@ -26,7 +31,8 @@ export type CollectResult = {
   generatorCpuPercent: number;
 };
 
-type Stream = { request: http.ClientRequest; lastVersion: string | null; buffer: string; ended: boolean };
+/** `lastVersion`: the id of the stream's newest snapshot (ids are board versions). */
+type Stream = { request: http.ClientRequest; lastVersion: string | null };
 
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 const streams = new Set<Stream>();
@@ -38,31 +44,27 @@ const newKeysByStep = new Map<string, string[]>();
 let arrivals = new Map<string, number[]>();
 let cpuMark = process.cpuUsage();
 let wallMark = performance.now();
+/** A pending "caught-up" wait: the streams still behind `version`. */
+let catchUp: { version: number; behind: Set<Stream>; done(): void } | null = null;
 const OPEN_BATCH = 200;
+const LIVE_PATH = queryPath("leaderboard.live", { limit: 10 });
 
 function keysOf(version: string, data: string) {
   let keys = keysByVersion.get(version);
   if (!keys) {
-    const board = (JSON.parse(data) as { json: { entries: { userId: string; score: number }[] } }).json;
-    keys = new Set(board.entries.map((entry) => `${entry.userId}:${entry.score}`));
+    keys = new Set(decodeBoard(data).entries.map((entry) => `${entry.userId}:${entry.score}`));
     keysByVersion.set(version, keys);
     if (keysByVersion.size > 1_000) keysByVersion.delete(keysByVersion.keys().next().value!);
   }
   return keys;
 }
 
-function onEvent(stream: Stream, block: string, arrivedAt: number) {
-  let id: string | null = null;
-  let data: string | null = null;
-  for (const line of block.split("\n")) {
-    if (line.startsWith("id: ")) id = line.slice(4);
-    else if (line.startsWith("data: ")) data = line.slice(6);
-    else if (line.startsWith("event: ")) return; // connected, ping, return, errors: bookkeeping
-  }
-  if (id === null || data === null) return;
+function onBoard(stream: Stream, id: string | undefined, data: string, arrivedAt: number) {
+  if (id === undefined) return;
   const keys = keysOf(id, data);
   const previous = stream.lastVersion;
   stream.lastVersion = id;
+  if (catchUp && Number(id) >= catchUp.version) leaveCatchUp(stream);
   if (previous === null || previous === id) return; // the first snapshot is the board as it was
   const step = `${previous}>${id}`;
   let fresh = newKeysByStep.get(step);
@@ -79,35 +81,41 @@ function onEvent(stream: Stream, block: string, arrivedAt: number) {
   }
 }
 
+/** The stream has caught up, or ended (then it never will): it no longer holds up the wait. */
+function leaveCatchUp(stream: Stream) {
+  if (catchUp?.behind.delete(stream) && catchUp.behind.size === 0) catchUp.done();
+}
+
+function ended(stream: Stream) {
+  streams.delete(stream);
+  leaveCatchUp(stream);
+}
+
 /** Opens one stream; resolves once its first snapshot arrived, rejects if it could not. */
 function openStream(origin: string): Promise<void> {
-  const input = encodeURIComponent(JSON.stringify({ json: { limit: 10 } }));
   return new Promise((resolve, reject) => {
-    const stream: Stream = { request: null as unknown as http.ClientRequest, lastVersion: null, buffer: "", ended: false };
-    stream.request = http.get(`${origin}/api/trpc/leaderboard.live?input=${input}`, { agent, headers: { accept: "text/event-stream" } }, (response) => {
+    const stream: Stream = { request: null as unknown as http.ClientRequest, lastVersion: null };
+    stream.request = http.get(`${origin}${LIVE_PATH}`, { agent, headers: { accept: "text/event-stream" } }, (response) => {
       if (response.statusCode !== 200) {
         response.resume();
         return reject(new Error(`HTTP ${response.statusCode}`));
       }
+      // Every event in one chunk arrived at the same moment: read the clock once per chunk.
+      let arrivedAt = 0;
+      const feed = liveEventReader({ onBoard: (id, data) => onBoard(stream, id, data, arrivedAt) });
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => {
-        const arrivedAt = wallClockMs();
-        stream.buffer += chunk;
-        for (let end = stream.buffer.indexOf("\n\n"); end !== -1; end = stream.buffer.indexOf("\n\n")) {
-          onEvent(stream, stream.buffer.slice(0, end), arrivedAt);
-          stream.buffer = stream.buffer.slice(end + 2);
-        }
+        arrivedAt = wallClockMs();
+        feed(chunk);
         if (stream.lastVersion !== null) resolve();
       });
       response.on("close", () => {
-        stream.ended = true;
-        streams.delete(stream);
+        ended(stream);
         reject(new Error("closed before the first snapshot"));
       });
     });
     stream.request.on("error", (error: NodeJS.ErrnoException) => {
-      stream.ended = true;
-      streams.delete(stream);
+      ended(stream);
       reject(error);
     });
     streams.add(stream);
@@ -128,6 +136,21 @@ async function open(origin: string, count: number): Promise<OpenResult> {
     }
   }
   return { open: streams.size, failed, errors };
+}
+
+/** Resolves once every open stream has a board at least as new as `version`, or at the deadline. */
+function caughtUp(version: number, timeoutMs: number): Promise<CaughtUpResult> {
+  const behind = new Set([...streams].filter((stream) => stream.lastVersion === null || Number(stream.lastVersion) < version));
+  if (behind.size === 0) return Promise.resolve({ behind: 0 });
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      catchUp = null;
+      resolve({ behind: behind.size });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    catchUp = { version, behind, done: finish };
+  });
 }
 
 function collect(sent: [string, number][]): CollectResult {
@@ -158,6 +181,8 @@ serveRequests(async (message: SubscriberCommand) => {
       cpuMark = process.cpuUsage();
       wallMark = performance.now();
       return null;
+    case "caught-up":
+      return caughtUp(message.version, message.timeoutMs);
     case "collect":
       return collect(message.sent);
     case "close":

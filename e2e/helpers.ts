@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import type { Browser, BrowserContext, Page } from "@playwright/test";
+
+import { ScoreboardClient, type Credentials } from "../test/support/client";
+import { expect } from "./fixtures";
 
 export const PASSWORD = "correct horse battery";
 
-/** A username no other test or run uses: 3-32 of [a-z0-9_]. */
+/** A username no other test uses: 3-32 of [a-z0-9_]. */
 export function uniqueUsername(prefix = "u") {
   return `${prefix}_${randomBytes(6).toString("hex")}`;
 }
@@ -24,40 +27,21 @@ export async function expectSignedInAs(page: Page, name: string) {
   await expect(page.getByTestId("signed-in-name")).toHaveText(name);
 }
 
-/** next-auth's credentials flow over plain HTTP: CSRF token and cookie, then the callback. */
-export async function signInOverHttp(
-  request: APIRequestContext,
-  credentials: { username: string; password: string; intent: "signin" | "signup" },
-) {
-  const csrf = await request.get("/api/auth/csrf");
-  expect(csrf.ok()).toBe(true);
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  return request.post("/api/auth/callback/credentials", {
-    form: { csrfToken, ...credentials, json: "true" },
-    maxRedirects: 0,
-  });
+/** A signed-in user: an HTTP client with their session, and a browser context holding the same cookies. */
+export type Player = { client: ScoreboardClient; context: BrowserContext; id: string; username: string };
+
+/** Signs in over HTTP (next-auth's credentials flow) and hands the session to a new browser context. */
+export async function signedIn(browser: Browser, baseURL: string, credentials: Credentials): Promise<Player> {
+  const client = new ScoreboardClient(baseURL);
+  await client.signIn(credentials);
+  const user = await client.currentUser();
+  if (!user) throw new Error(`${credentials.username} has no session after signing in`);
+  const context = await browser.newContext({ baseURL });
+  await context.addCookies(client.cookies);
+  return { client, context, id: user.id, username: user.username };
 }
 
-/** Calls a tRPC query over HTTP the way the browser client does (superjson envelope). */
-export async function trpcQuery(request: APIRequestContext, path: string, input?: unknown) {
-  const query = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-  const response = await request.get(`/api/trpc/${path}${query}`);
-  return { status: response.status(), body: (await response.json()) as TrpcBody };
+/** A new user, signed up on `baseURL`. */
+export function newPlayer(browser: Browser, baseURL: string, prefix: string) {
+  return signedIn(browser, baseURL, { username: uniqueUsername(prefix), password: PASSWORD, intent: "signup" });
 }
-
-/** Calls a tRPC mutation over HTTP the way the browser client does. */
-export async function trpcMutation(request: APIRequestContext, path: string, input: unknown) {
-  const response = await request.post(`/api/trpc/${path}`, { data: { json: input } });
-  return { status: response.status(), body: (await response.json()) as TrpcBody };
-}
-
-type TrpcBody = {
-  result?: { data: { json: unknown } };
-  error?: {
-    json: {
-      message: string;
-      code: number;
-      data: { code: string; httpStatus: number; reason: string; fieldErrors?: Record<string, string[]>; retryAfterMs?: number };
-    };
-  };
-};

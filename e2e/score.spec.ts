@@ -1,77 +1,78 @@
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { ScoreboardClient } from "../test/support/client";
+import { expect, ownAppForThisFile, test } from "./fixtures";
+import { PASSWORD, uniqueUsername } from "./helpers";
 
-import { PASSWORD, signInOverHttp, trpcMutation, trpcQuery, uniqueUsername } from "./helpers";
+ownAppForThisFile();
 
-type Started = { actionId: string; token: string; minCompleteAt: { toString(): string } };
-type Submitted = { userId: string; score: number; delta: number; rank: number | null; replayed: boolean };
-
-async function signedInClient(playwright: { request: { newContext(options: { baseURL?: string }): Promise<APIRequestContext> } }, baseURL?: string) {
-  const client = await playwright.request.newContext({ baseURL });
+async function signedUpClient(baseURL: string) {
+  const client = new ScoreboardClient(baseURL);
   const username = uniqueUsername("score");
-  expect((await signInOverHttp(client, { username, password: PASSWORD, intent: "signup" })).status()).toBe(200);
+  await client.signIn({ username, password: PASSWORD, intent: "signup" });
   return { client, username };
 }
 
-test("a signed-in player starts an action, completes it, and climbs the board", async ({ playwright, baseURL }) => {
-  const { client, username } = await signedInClient(playwright, baseURL);
+/** Resolves once this machine's clock (the server's too) has reached `instant`. */
+async function reach(instant: Date) {
+  while (Date.now() < instant.getTime()) {
+    // The passage of the action's minimum time is what the test checks: nothing earlier can signal it.
+    await new Promise((resolve) => setTimeout(resolve, instant.getTime() - Date.now()));
+  }
+}
 
-  const start = await trpcMutation(client, "action.start", { actionType: "WIN_MATCH" });
-  expect(start.status).toBe(200);
-  const started = start.body.result!.data.json as Started;
-
-  // WIN_MATCH takes at least 5 s: an early submit is refused and changes nothing.
-  const early = await trpcMutation(client, "score.submit", { actionId: started.actionId, token: started.token });
-  expect(early.status).toBe(400);
-  expect(early.body.error?.json.data.reason).toBe("TOO_FAST");
-
-  await new Promise((resolve) => setTimeout(resolve, 5_100));
-  const submit = await trpcMutation(client, "score.submit", { actionId: started.actionId, token: started.token });
-  expect(submit.status).toBe(200);
-  const result = submit.body.result!.data.json as Submitted;
-  expect(result).toMatchObject({ score: 25, delta: 25, replayed: false, rank: expect.any(Number) });
-
-  // The same action again counts once.
-  const replay = await trpcMutation(client, "score.submit", { actionId: started.actionId, token: started.token });
-  expect(replay.body.result?.data.json).toMatchObject({ score: 25, delta: 0, replayed: true, rank: result.rank });
-
-  const me = await trpcQuery(client, "leaderboard.me");
-  expect(me.body.result?.data.json).toMatchObject({ displayName: username, score: 25, rank: result.rank });
-
-  const top = await trpcQuery(client, "leaderboard.top", { limit: 100 });
-  const entries = (top.body.result!.data.json as { entries: { userId: string; score: number; rank: number }[] }).entries;
-  expect(entries.find((entry) => entry.userId === result.userId)).toMatchObject({ score: 25, rank: result.rank });
-  await client.dispose();
+test("a submit before the action's minimum time is refused and changes nothing", async ({ baseURL }) => {
+  const { client } = await signedUpClient(baseURL!);
+  const started = await client.mutate("action.start", { actionType: "WIN_MATCH" });
+  // WIN_MATCH takes at least 5 s: this submit, right after the start, comes too early.
+  expect(await client.call("mutation", "score.submit", { actionId: started.actionId, token: started.token })).toMatchObject({
+    status: 400,
+    error: { data: { reason: "TOO_FAST" } },
+  });
+  expect(await client.query("leaderboard.me")).toMatchObject({ score: 0 });
 });
 
-test("a client cannot choose what is added, nor use another player's action", async ({ playwright, baseURL }) => {
-  const alice = await signedInClient(playwright, baseURL);
-  const bob = await signedInClient(playwright, baseURL);
+test("a signed-in player starts an action, completes it once its time has come, and climbs the board", async ({ baseURL }) => {
+  const { client, username } = await signedUpClient(baseURL!);
+  const started = await client.mutate("action.start", { actionType: "COMPLETE_TASK" });
+  await reach(started.minCompleteAt);
 
-  const start = await trpcMutation(alice.client, "action.start", { actionType: "DAILY_BONUS" });
-  const started = start.body.result!.data.json as Started;
+  const result = await client.mutate("score.submit", { actionId: started.actionId, token: started.token });
+  expect(result).toMatchObject({ score: 10, delta: 10, replayed: false, rank: expect.any(Number) });
+
+  // The same action again counts once.
+  expect(await client.mutate("score.submit", { actionId: started.actionId, token: started.token })).toMatchObject({
+    score: 10,
+    delta: 0,
+    replayed: true,
+    rank: result.rank,
+  });
+  expect(await client.query("leaderboard.me")).toMatchObject({ displayName: username, score: 10, rank: result.rank });
+  const { entries } = await client.query("leaderboard.top", { limit: 100 });
+  expect(entries.find((entry) => entry.userId === result.userId)).toMatchObject({ score: 10, rank: result.rank });
+});
+
+test("a client cannot choose what is added, nor use another player's action", async ({ baseURL }) => {
+  const alice = await signedUpClient(baseURL!);
+  const bob = await signedUpClient(baseURL!);
+  const started = await alice.client.mutate("action.start", { actionType: "DAILY_BONUS" });
+  const submission = { actionId: started.actionId, token: started.token };
 
   for (const extra of [{ delta: 1_000_000 }, { score: 1e9 }, { userId: "00000000-0000-0000-0000-000000000000" }]) {
-    const forged = await trpcMutation(alice.client, "score.submit", { actionId: started.actionId, token: started.token, ...extra });
-    expect(forged.status).toBe(400);
-    expect(forged.body.error?.json.data.reason).toBe("INVALID_INPUT");
+    const forged = { ...submission, ...extra };
+    expect(await alice.client.call("mutation", "score.submit", forged), JSON.stringify(extra)).toMatchObject({
+      status: 400,
+      error: { data: { reason: "INVALID_INPUT" } },
+    });
   }
+  expect(await bob.client.call("mutation", "score.submit", submission)).toMatchObject({ status: 403, error: { data: { reason: "INVALID_TOKEN" } } });
+  expect(await alice.client.call("mutation", "action.start", { actionType: "FREE_POINTS" })).toMatchObject({
+    status: 400,
+    error: { data: { reason: "UNKNOWN_ACTION" } },
+  });
+  const stranger = new ScoreboardClient(baseURL!);
+  expect(await stranger.call("mutation", "action.start", { actionType: "WIN_MATCH" })).toMatchObject({
+    status: 401,
+    error: { data: { reason: "UNAUTHENTICATED" } },
+  });
 
-  const stolen = await trpcMutation(bob.client, "score.submit", { actionId: started.actionId, token: started.token });
-  expect(stolen.status).toBe(403);
-  expect(stolen.body.error?.json.data.reason).toBe("INVALID_TOKEN");
-
-  const unknown = await trpcMutation(alice.client, "action.start", { actionType: "FREE_POINTS" });
-  expect(unknown.status).toBe(400);
-  expect(unknown.body.error?.json.data.reason).toBe("UNKNOWN_ACTION");
-
-  const stranger = await playwright.request.newContext({ baseURL });
-  const anonymous = await trpcMutation(stranger, "action.start", { actionType: "WIN_MATCH" });
-  expect(anonymous.status).toBe(401);
-  expect(anonymous.body.error?.json.data.reason).toBe("UNAUTHENTICATED");
-  await stranger.dispose();
-
-  const me = await trpcQuery(alice.client, "leaderboard.me");
-  expect(me.body.result?.data.json).toMatchObject({ score: 0 });
-  await alice.client.dispose();
-  await bob.client.dispose();
+  expect(await alice.client.query("leaderboard.me")).toMatchObject({ score: 0 });
 });

@@ -1,6 +1,7 @@
-import { expect, test } from "@playwright/test";
-
+import { expect, ownAppForThisFile, test } from "./fixtures";
 import { accountForm, expectSignedInAs, PASSWORD, submitAccountForm, uniqueUsername } from "./helpers";
+
+ownAppForThisFile();
 
 test("a visitor signs up, sees their name, signs out and signs in again", async ({ page }) => {
   const username = uniqueUsername("e2e");

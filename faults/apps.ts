@@ -3,10 +3,10 @@
  * own services, each with its log in the run's directory, started when a scenario first needs
  * them. Also the real kill: SIGKILL to the Next.js server process itself, not to npm.
  */
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { startAppServer, type AppServer } from "../e2e/app-server";
+import { startAppServer, type AppServer } from "../test/support/app-server";
 import type { FaultCluster } from "./cluster";
 
 /**
@@ -38,15 +38,11 @@ export class AppInstances {
         ? { RATE_LIMIT_USER: `${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s`, RATE_LIMIT_AUTH: `${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s` }
         : GENEROUS_LIMITS;
     const logFile = path.join(this.logDir, `${name}.log`);
-    const output = openSync(logFile, "a");
-    try {
-      const app = await startAppServer({ ...this.cluster.appEnv, ...limits, ADMIN_USERNAMES: ADMIN_USERNAME }, undefined, output);
-      const instance = { ...app, name, logFile };
-      this.running.set(name, instance);
-      return instance;
-    } finally {
-      closeSync(output); // the child holds its own copy
-    }
+    // Not kept in memory: the suite reads only the files, and only when a scenario failed.
+    const app = await startAppServer({ env: { ...this.cluster.appEnv, ...limits, ADMIN_USERNAMES: ADMIN_USERNAME }, logFile, capture: false });
+    const instance = { ...app, name, logFile };
+    this.running.set(name, instance);
+    return instance;
   }
 
   /** SIGKILL to the Next.js server process of the instance (npm and the launcher then exit by themselves). */

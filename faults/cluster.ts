@@ -10,13 +10,12 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-
-import { Redis as IORedis } from "ioredis";
 
 import { startUpstashBridge, type UpstashBridge } from "../scripts/upstash-bridge";
 import { migrateDatabase } from "../src/server/db/migrate";
-import { freePort } from "../test/ports";
+import { freePort } from "../test/support/ports";
 
 const run = promisify(execFile);
 const POSTGRES_BIN = process.env.POSTGRES_BIN ?? "/usr/lib/postgresql/15/bin";
@@ -92,10 +91,10 @@ export async function startRedisServer(): Promise<RedisServer> {
   let child: ChildProcess | null = null;
   const start = async () => {
     const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], {
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "ignore"],
     });
     child = server;
-    await waitForRedis(url, server);
+    await untilReady(server);
   };
   const kill = async () => {
     const server = child;
@@ -109,23 +108,30 @@ export async function startRedisServer(): Promise<RedisServer> {
   return { url, port, kill, start, destroy: kill };
 }
 
-async function waitForRedis(url: string, server: ChildProcess, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`redis-server exited with ${server.exitCode}`);
-    const probe = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === "PONG") return;
-    } catch {
-      // not listening yet
-    } finally {
-      probe.disconnect();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Resolves when redis-server logs that it accepts connections (it does once it listens); rejects if it exits first. */
+async function untilReady(server: ChildProcess, timeoutMs = 60_000) {
+  const lines = createInterface({ input: server.stdout! });
+  const log: string[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server was not ready within ${timeoutMs} ms:\n${log.join("\n")}`)), timeoutMs);
+      const exited = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${log.join("\n")}`));
+      };
+      server.once("exit", exited);
+      lines.on("line", (line) => {
+        log.push(line);
+        if (!line.includes("Ready to accept connections")) return;
+        clearTimeout(timer);
+        server.off("exit", exited);
+        resolve();
+      });
+    });
+  } finally {
+    // The interface keeps reading (and dropping) its output, so a full pipe never blocks it.
+    lines.removeAllListeners("line");
   }
-  throw new Error(`redis-server at ${url} did not answer within ${timeoutMs} ms`);
 }
 
 export type FaultCluster = {
@@ -136,6 +142,8 @@ export type FaultCluster = {
   appEnv: Record<string, string>;
   authSecret: string;
   actionTokenSecret: string;
+  /** The bearer token for GET /api/metrics. */
+  metricsToken: string;
   keyPrefix: string;
   destroy(): Promise<void>;
 };
@@ -154,6 +162,7 @@ export async function startFaultCluster(): Promise<FaultCluster> {
     const bridge = await startUpstashBridge({ port: 0, token, redisUrl: redis.url });
     cleanups.push(() => bridge.close());
     const authSecret = randomBytes(32).toString("base64url");
+    const metricsToken = randomBytes(24).toString("base64url");
     // Known to the suite so it can mint tokens the server must refuse (expired ones).
     const actionTokenSecret = randomBytes(32).toString("base64url");
     const keyPrefix = "faults:";
@@ -163,6 +172,7 @@ export async function startFaultCluster(): Promise<FaultCluster> {
       bridge,
       authSecret,
       actionTokenSecret,
+      metricsToken,
       keyPrefix,
       appEnv: {
         DATABASE_URL: postgres.databaseUrl,
@@ -172,6 +182,7 @@ export async function startFaultCluster(): Promise<FaultCluster> {
         REDIS_KEY_PREFIX: keyPrefix,
         AUTH_SECRET: authSecret,
         ACTION_TOKEN_SECRET: actionTokenSecret,
+        METRICS_TOKEN: metricsToken,
         NEXT_TELEMETRY_DISABLED: "1",
         LOG_LEVEL: "warn",
       },

@@ -3,13 +3,22 @@ import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
 import { boardKeysUnder, type BoardKeys } from "../src/server/redis/board";
-import { ScoreboardSession } from "../scripts/lib/scoreboard-client";
+import { ScoreboardClient } from "../test/support/client";
+import type { Board } from "../test/support/wire";
 import type { AppInstances } from "./apps";
 import type { FaultCluster } from "./cluster";
 import { compareRedis } from "./invariants";
 import { Ledger } from "./ledger";
-import { sleep, type Player } from "./load";
-import { insertUsers, sessionFor } from "./users";
+import { sleep, submitUntilDefinite, waitUntilCompletable, type Player } from "./load";
+import { CLIENT_TIMEOUT_MS, clientFor, insertUsers, type FaultUser } from "./users";
+
+/**
+ * A bound on waits for something that comes within seconds when all is well (a rebuilt board, a
+ * recovered service, live subscribers catching up): reached only when it never comes.
+ */
+export const SIGNAL_TIMEOUT_MS = 60_000;
+/** How often to look again at a state nothing announces (the app's background rebuild, its health). */
+const POLL_MS = 100;
 
 export type Harness = {
   cluster: FaultCluster;
@@ -22,7 +31,15 @@ export type Harness = {
   ledger: Ledger;
   /** Inserts players, signed in at `base`, and waits until the app has put them on the Redis board. */
   players(prefix: string, count: number, base: string): Promise<Player[]>;
-  anonymous(base: string): ScoreboardSession;
+  anonymous(base: string): ScoreboardClient;
+  /** Waits until the Redis board is marked ready (built from Postgres since it was last lost). */
+  boardReady(): Promise<void>;
+  /**
+   * Completes an action, through `base`, for a player shown in the board's top 100 (what live
+   * subscribers watch), so every subscriber's view changes whatever earlier scenarios left on the
+   * board; returns the board after it.
+   */
+  changeBoard(base: string): Promise<Board>;
 };
 
 /** What a scenario reports; the runner adds the request tally and the invariant check. */
@@ -36,8 +53,6 @@ export type ScenarioReport = {
   allowUnavailable?: boolean;
   /** Requests without an answer are expected (an instance was killed under them). */
   allowUnanswered?: boolean;
-  /** How long Redis may take to converge after the load stops (PRODUCT.md: a second of quiet). */
-  convergeWithinMs?: number;
 };
 
 export type Scenario = { name: string; title: string; run(harness: Harness): Promise<ScenarioReport> };
@@ -47,32 +62,71 @@ export function createHarness(cluster: FaultCluster, apps: AppInstances): Harnes
   const redis = new IORedis(cluster.redis.url, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {}); // it is down on purpose in some scenarios; ioredis reconnects
   const keys = boardKeysUnder(`${cluster.keyPrefix}board`);
-  const anonymous = (base: string) => new ScoreboardSession(base, { timeoutMs: 30_000 });
+  const anonymous = (base: string) => new ScoreboardClient(base, { timeoutMs: CLIENT_TIMEOUT_MS });
+  const ledger = new Ledger();
+  /** Every player created so far, by id. */
+  const known = new Map<string, FaultUser>();
   return {
     cluster,
     apps,
     sql,
     redis,
     keys,
-    ledger: new Ledger(),
+    ledger,
     anonymous,
     async players(prefix, count, base) {
       const users = await insertUsers(sql, prefix, count);
+      for (const user of users) known.set(user.id, user);
       // Inserted behind the app's back, so not on the Redis board yet: mark the board unbuilt,
       // as a flush would, and let the app rebuild it from Postgres on its next read.
       await redis.del(keys.ready);
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + SIGNAL_TIMEOUT_MS;
       for (;;) {
-        await anonymous(base).trpc("query", "leaderboard.top", { limit: 1 });
+        await anonymous(base).query("leaderboard.top", { limit: 1 });
         if ((await compareRedis({ sql, redis, keys })).length === 0) break;
-        if (Date.now() > deadline) throw new Error("the app did not rebuild the board with the new players within 30 s");
-        await sleep(200);
+        if (Date.now() > deadline) throw new Error(`the app did not rebuild the board with the new players within ${SIGNAL_TIMEOUT_MS} ms`);
+        // The rebuild runs in the app's background and announces nothing: look again.
+        await sleep(POLL_MS);
       }
-      return Promise.all(users.map(async (user) => ({ userId: user.id, session: await sessionFor(base, user, cluster.authSecret) })));
+      return Promise.all(users.map(async (user) => ({ userId: user.id, client: await clientFor(base, user, cluster.authSecret) })));
+    },
+    async boardReady() {
+      const deadline = Date.now() + SIGNAL_TIMEOUT_MS;
+      while ((await redis.exists(keys.ready).catch(() => 0)) !== 1) {
+        if (Date.now() > deadline) throw new Error(`the Redis board was not rebuilt within ${SIGNAL_TIMEOUT_MS} ms`);
+        // The rebuild runs in the app's background and announces nothing: look again.
+        await sleep(POLL_MS);
+      }
+    },
+    async changeBoard(base) {
+      const before = await anonymous(base).query("leaderboard.top", { limit: 100 });
+      // The lowest-ranked one: a change anywhere in the top 100 changes the view, and the leaders have used most of their hourly cap.
+      const user = before.entries.flatMap((entry) => known.get(entry.userId) ?? []).at(-1);
+      if (!user) throw new Error("no player of the suite is in the board's top 100");
+      const player = { userId: user.id, client: await clientFor(base, user, cluster.authSecret) };
+      const started = await ledger.start(player.client, player.userId, "COMPLETE_TASK");
+      if (started.kind !== "ok") throw new Error(`changing the board: action.start ${JSON.stringify(started)}`);
+      await waitUntilCompletable(started.value);
+      const submitted = await submitUntilDefinite(ledger, player, started.value);
+      if (submitted.kind !== "ok") throw new Error(`changing the board: score.submit ${JSON.stringify(submitted)}`);
+      return anonymous(base).query("leaderboard.top", { limit: 100 });
     },
     async close() {
       await sql.end({ timeout: 5 });
       redis.disconnect();
     },
   };
+}
+
+/** Waits until the app's /api/health answers 200. */
+export async function untilHealthy(base: string) {
+  const deadline = Date.now() + SIGNAL_TIMEOUT_MS;
+  for (;;) {
+    const response = await fetch(`${base}/api/health`).catch(() => null);
+    await response?.arrayBuffer();
+    if (response?.ok) return;
+    if (Date.now() > deadline) throw new Error(`${base}/api/health did not answer 200 within ${SIGNAL_TIMEOUT_MS} ms`);
+    // A recovering service announces nothing: ask again.
+    await sleep(POLL_MS);
+  }
 }

@@ -6,8 +6,11 @@
  * A submit that got no answer, or a 503, is "unknown": it may or may not have committed. One
  * that got a 4xx was definitely refused; one that got a result was acknowledged.
  */
-import { TrpcCallError, type Board, type ScoreboardSession, type StartedAction, type SubmitResult } from "../scripts/lib/scoreboard-client";
+import { TrpcCallError, type ScoreboardClient } from "../test/support/client";
+import { NotTrpcAnswer, type Board, type OutputOf } from "../test/support/wire";
+import type { StartedAction } from "./load";
 
+export type SubmitResult = OutputOf<"score.submit">;
 export type SubmitRecord = { acked: SubmitResult[]; refused: string[]; unknown: number };
 
 export type CallOutcome<T> =
@@ -27,13 +30,10 @@ export class RequestTally {
   /** No HTTP answer (connection refused or reset, timeout). */
   unanswered = 0;
   readonly examples: string[] = [];
-  /** The slowest answer (or non-answer) per outcome label, in ms. */
-  readonly slowest = new Map<string, number>();
 
-  count(label: string, ms = 0) {
+  count(label: string) {
     this.total += 1;
     this.counts.set(label, (this.counts.get(label) ?? 0) + 1);
-    this.slowest.set(label, Math.max(ms, this.slowest.get(label) ?? 0));
   }
 
   /** "812 ok, 40 429 RATE_LIMITED, …", most frequent first. */
@@ -60,16 +60,14 @@ export class Ledger {
 
   /** Runs one request, counts its outcome and classifies it; never throws. */
   async call<T>(label: string, request: () => Promise<T>): Promise<CallOutcome<T>> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
     try {
       const value = await request();
-      this.tally.count(`${label} ok`, elapsed());
+      this.tally.count(`${label} ok`);
       return { kind: "ok", value };
     } catch (error) {
-      if (error instanceof TrpcCallError) {
-        const reason = error.data?.reason ?? "(no reason)";
-        this.tally.count(`${label} ${error.status} ${reason}`, elapsed());
+      if (error instanceof TrpcCallError || error instanceof NotTrpcAnswer) {
+        const reason = (error instanceof TrpcCallError ? error.reason : undefined) ?? "(no reason)";
+        this.tally.count(`${label} ${error.status} ${reason}`);
         if (error.status === 503 && reason === "DB_UNAVAILABLE") {
           this.tally.unavailable += 1;
           return { kind: "unavailable", status: error.status, reason };
@@ -79,10 +77,11 @@ export class Ledger {
           this.note(`${label}: ${error.message}`);
           return { kind: "unavailable", status: error.status, reason };
         }
-        return { kind: "refused", status: error.status, reason, ...(error.data?.retryAfterMs === undefined ? {} : { retryAfterMs: error.data.retryAfterMs }) };
+        const retryAfterMs = error instanceof TrpcCallError ? error.data?.retryAfterMs : undefined;
+        return { kind: "refused", status: error.status, reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
       }
       const message = error instanceof Error ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ""}` : String(error);
-      this.tally.count(`${label} unanswered`, elapsed());
+      this.tally.count(`${label} unanswered`);
       this.tally.unanswered += 1;
       this.note(`${label}: ${message}`);
       return { kind: "unanswered", error: message };
@@ -93,8 +92,8 @@ export class Ledger {
     if (this.tally.examples.length < 5) this.tally.examples.push(example);
   }
 
-  async start(session: ScoreboardSession, userId: string, actionType: string) {
-    const outcome = await this.call("action.start", () => session.trpc<StartedAction>("mutation", "action.start", { actionType }));
+  async start(client: ScoreboardClient, userId: string, actionType: string) {
+    const outcome = await this.call("action.start", () => client.mutate("action.start", { actionType }));
     if (outcome.kind === "ok") {
       const actions = this.issued.get(userId) ?? new Set<string>();
       actions.add(outcome.value.actionId);
@@ -103,8 +102,8 @@ export class Ledger {
     return outcome;
   }
 
-  async submit(session: ScoreboardSession, userId: string, action: Pick<StartedAction, "actionId" | "token">) {
-    const outcome = await this.call("score.submit", () => session.trpc<SubmitResult>("mutation", "score.submit", { actionId: action.actionId, token: action.token }));
+  async submit(client: ScoreboardClient, userId: string, action: Pick<StartedAction, "actionId" | "token">) {
+    const outcome = await this.call("score.submit", () => client.mutate("score.submit", { actionId: action.actionId, token: action.token }));
     const key = `${userId}/${action.actionId}`;
     const record = this.submits.get(key) ?? { acked: [], refused: [], unknown: 0 };
     if (outcome.kind === "ok") record.acked.push(outcome.value);
@@ -114,13 +113,13 @@ export class Ledger {
     return outcome;
   }
 
-  async top(session: ScoreboardSession, limit = 100) {
-    const outcome = await this.call("leaderboard.top", () => session.trpc<Board>("query", "leaderboard.top", { limit }));
+  async top(client: ScoreboardClient, limit = 100) {
+    const outcome = await this.call("leaderboard.top", () => client.query("leaderboard.top", { limit }));
     if (outcome.kind === "ok") this.observe(outcome.value);
     return outcome;
   }
 
-  observe(board: Board) {
+  observe(board: Pick<Board, "entries">) {
     for (const entry of board.entries) {
       const scores = this.observed.get(entry.userId) ?? new Set<number>();
       scores.add(entry.score);

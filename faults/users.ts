@@ -1,13 +1,19 @@
 /**
  * Users for the fault suite. A few sign up over HTTP (the real path); the hundreds a load needs
- * are inserted in bulk and given real next-auth session cookies (test/session-cookie.ts).
+ * are inserted in bulk and given real next-auth session cookies (test/support/session-cookie.ts).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
 import type postgres from "postgres";
 
-import { ScoreboardSession } from "../scripts/lib/scoreboard-client";
-import { SESSION_COOKIE, sessionToken } from "../test/session-cookie";
+import { ScoreboardClient } from "../test/support/client";
+import { SESSION_COOKIE, sessionToken } from "../test/support/session-cookie";
+
+/**
+ * How long a request may go unanswered before it counts as unanswered: a bound on a failure (a
+ * hang), far above any answer on a loaded machine, even from a database that is down.
+ */
+export const CLIENT_TIMEOUT_MS = 30_000;
 
 export type FaultUser = { id: string; username: string; role: "user" | "admin" };
 
@@ -23,21 +29,26 @@ export async function insertUsers(sql: postgres.Sql, prefix: string, count: numb
   return created;
 }
 
+/** A client that sends this session token as its cookie. */
+export function clientWithToken(base: string, token: string) {
+  return new ScoreboardClient(base, { headers: { cookie: `${SESSION_COOKIE}=${token}` }, timeoutMs: CLIENT_TIMEOUT_MS });
+}
+
 /** A client signed in as `user` through a minted session cookie. */
-export async function sessionFor(base: string, user: FaultUser, secret: string) {
-  return new ScoreboardSession(base, { headers: { cookie: `${SESSION_COOKIE}=${await sessionToken(user, secret)}` }, timeoutMs: 30_000 });
+export async function clientFor(base: string, user: FaultUser, secret: string) {
+  return clientWithToken(base, await sessionToken(user, secret));
 }
 
 /** Users who sign up through next-auth over HTTP, exactly as the page does. */
 export async function signUpOverHttp(base: string, prefix: string, count: number) {
   return Promise.all(
     Array.from({ length: count }, async (_, index) => {
-      const session = new ScoreboardSession(base, { timeoutMs: 30_000 });
+      const client = new ScoreboardClient(base, { timeoutMs: CLIENT_TIMEOUT_MS });
       const username = `${prefix}_${index}_${randomBytes(3).toString("hex")}`;
-      await session.signIn({ username, password: randomBytes(12).toString("base64url"), intent: "signup" });
-      const user = await session.currentUser();
+      await client.signIn({ username, password: randomBytes(12).toString("base64url"), intent: "signup" });
+      const user = await client.currentUser();
       if (!user) throw new Error(`${username} signed up but has no session`);
-      return { userId: user.id, session };
+      return { userId: user.id, client };
     }),
   );
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run smoke:local`: the smoke test (scripts/smoke.ts) against a local production build on
- * services of its own — a fresh database and Redis key prefix (test/services.ts), `next build`,
+ * services of its own — a fresh database and Redis key prefix (test/support/services.ts), `next build`,
  * then `npm start` as the e2e tests start it — and everything is torn down afterwards.
  *
  * --reuse-build skips `next build` when .next/ already holds one (CI runs this right after the
@@ -11,8 +11,8 @@ import { existsSync } from "node:fs";
 import { once } from "node:events";
 import path from "node:path";
 
-import { startAppServer, type AppServer } from "../e2e/app-server";
-import { startTestServices } from "../test/services";
+import { startAppServer, type AppServer } from "../test/support/app-server";
+import { startTestServices } from "../test/support/services";
 
 const reuse = process.argv.includes("--reuse-build") && existsSync(".next/BUILD_ID");
 const started = performance.now();
@@ -29,9 +29,10 @@ try {
     await run(path.resolve("node_modules/.bin/next"), ["build"], env);
   }
   console.log("--- smoke:local: npm start");
-  app = await startAppServer(env);
+  app = await startAppServer({ env });
   console.log(`--- smoke:local: npm run smoke -- ${app.url}`);
   code = await run(path.resolve("node_modules/.bin/tsx"), ["scripts/smoke.ts", app.url], {}, false);
+  if (code !== 0) console.log(`--- smoke:local: the app's output (its end)\n${app.output.text().slice(-4_000)}`);
 } finally {
   await app?.stop();
   await services.stop();

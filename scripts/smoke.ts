@@ -17,7 +17,8 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 
-import { LiveStream, ScoreboardSession, type Board, type StartedAction, type SubmitResult } from "./lib/scoreboard-client";
+import { ScoreboardClient } from "../test/support/client";
+import type { LiveStream } from "../test/support/live-stream";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,16 +35,14 @@ const ACTION_TYPE = values.action!;
 const LIVE_LIMIT = 100;
 const bypass = process.env.VERCEL_AUTOMATION_BYPASS_SECRET;
 
-const session = new ScoreboardSession(BASE, {
+const client = new ScoreboardClient(BASE, {
   headers: { "user-agent": "live-scoreboard-smoke", ...(bypass ? { "x-vercel-protection-bypass": bypass } : {}) },
   timeoutMs: STEP_TIMEOUT_MS,
 });
-const request = session.request.bind(session);
-const trpc = session.trpc.bind(session);
 
 let stepCount = 0;
 const runStarted = performance.now();
-const live = new LiveStream(session);
+let live: LiveStream | null = null;
 
 /** Runs one step: prints ✓ with its latency and detail, or ✗ and ends the run. */
 async function step<T>(name: string, run: () => Promise<T>, detail: (value: T) => string = () => ""): Promise<T> {
@@ -58,7 +57,7 @@ async function step<T>(name: string, run: () => Promise<T>, detail: (value: T) =
     const why = cause ? ` (${cause.code ?? cause.message})` : "";
     console.log(`  ✗ ${name.padEnd(26)} ${ms(started).padStart(8)}  ${(error as Error).message}${why}`);
     console.log(`✗ smoke test FAILED at "${name}" (${BASE})`);
-    live.close();
+    live?.close();
     process.exit(1);
   }
 }
@@ -76,7 +75,7 @@ console.log(`smoke test against ${BASE}${bypass ? " (with the deployment protect
 await step(
   "GET /api/health",
   async () => {
-    const response = await request("/api/health");
+    const response = await client.request("/api/health");
     const body = (await response.json().catch(() => null)) as {
       status?: string;
       db?: { status: string; latencyMs: number; error?: string };
@@ -90,12 +89,12 @@ await step(
 
 const username = `smoke_${randomBytes(5).toString("hex")}`;
 const password = randomBytes(18).toString("base64url");
-await step("sign up (next-auth)", () => session.signIn({ username, password, intent: "signup" }), () => username);
+await step("sign up (next-auth)", () => client.signIn({ username, password, intent: "signup" }), () => username);
 
 const me = await step(
   "session",
   async () => {
-    const user = await session.currentUser();
+    const user = await client.currentUser();
     expect(user?.username === username, `the session is ${JSON.stringify(user)}`);
     return user;
   },
@@ -104,14 +103,14 @@ const me = await step(
 
 await step(
   "read the board",
-  () => trpc<Board>("query", "leaderboard.top", { limit: 10 }),
+  () => client.query("leaderboard.top", { limit: 10 }),
   (board) => `leaderboard.top: ${board.entries.length} entries, version ${board.version}`,
 );
 
 const first = await step(
   "open the live stream",
   async () => {
-    await live.open({ limit: LIVE_LIMIT });
+    live = await client.live({ limit: LIVE_LIMIT });
     return (await live.until((board, id) => ({ board, id }), STEP_TIMEOUT_MS)).value;
   },
   ({ board, id }) => `leaderboard.live (SSE): first snapshot at once, id ${id}, ${board.entries.length} entries`,
@@ -119,19 +118,23 @@ const first = await step(
 
 const started = await step(
   `start ${ACTION_TYPE}`,
-  () => trpc<StartedAction>("mutation", "action.start", { actionType: ACTION_TYPE }),
-  (action) => `action.start: ${action.actionId}`,
+  async () => ({ action: await client.mutate("action.start", { actionType: ACTION_TYPE }), answeredAt: performance.now() }),
+  ({ action }) => `action.start: ${action.actionId}`,
 );
-// The server refuses a submit before minCompleteAt; wait exactly the action's own minimum.
-const wait = Date.parse(started.minCompleteAt) - Date.parse(started.issuedAt);
-if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 100));
+// The server refuses a submit before the action's minCompleteAt (TOO_FAST): that instant is what
+// the submit waits for. It is on the server's clock, so it is placed on this one by the action's
+// own minimum (minCompleteAt − issuedAt) counted from the start's answer, which the server sent
+// after issuedAt: no margin is needed, and a skewed clock here cannot make the submit early.
+const minCompleteAt = started.answeredAt + (started.action.minCompleteAt.getTime() - started.action.issuedAt.getTime());
+const wait = minCompleteAt - performance.now();
+if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 
 let submitSentAt = 0;
 const submitted = await step(
   "submit it",
   async () => {
     submitSentAt = performance.now();
-    const result = await trpc<SubmitResult>("mutation", "score.submit", { actionId: started.actionId, token: started.token });
+    const result = await client.mutate("score.submit", { actionId: started.action.actionId, token: started.action.token });
     expect(result.userId === me.id && result.delta > 0 && !result.replayed, `unexpected result ${JSON.stringify(result)}`);
     return result;
   },
@@ -141,19 +144,19 @@ const submitted = await step(
 await step(
   "see the change live",
   () =>
-    live.until((board, id) => {
+    live!.until((board, id) => {
       const mine = board.entries.find((entry) => entry.userId === me.id);
       return mine?.score === submitted.score ? { id, mine } : undefined;
     }, STEP_TIMEOUT_MS),
   ({ value: { id, mine }, at }) =>
     `leaderboard.live: id ${first.id} → ${id}, rank ${mine.rank}; arrived ${Math.round(at - submitSentAt)} ms after the submit was sent`,
 );
-live.close();
+live!.close();
 
 await step(
   "read the board again",
   async () => {
-    const board = await trpc<Board>("query", "leaderboard.top", { limit: LIVE_LIMIT });
+    const board = await client.query("leaderboard.top", { limit: LIVE_LIMIT });
     const mine = board.entries.find((entry) => entry.userId === me.id);
     expect(mine?.score === submitted.score, `the board shows ${mine ? `score ${mine.score}` : "no entry"} for ${username}`);
     return { board, mine };

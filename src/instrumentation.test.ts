@@ -19,10 +19,14 @@ function toHeaders(incoming: IncomingHttpHeaders) {
 /**
  * A plain node:http server that answers with the headers it saw. `gate`, when given, holds
  * each request before it reads its headers, the way `next start` holds requests that arrive
- * before its handlers (and this hook) are ready.
+ * before its handlers (and this hook) are ready; `requestArrived` resolves once the server has
+ * a request.
  */
 async function echoServer(gate?: Promise<unknown>) {
+  let arrived = () => {};
+  const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
   const server = http.createServer(async (req, res) => {
+    arrived();
     await gate;
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify(req.headers));
@@ -31,6 +35,7 @@ async function echoServer(gate?: Promise<unknown>) {
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {
+    requestArrived,
     async get(headers: Record<string, string> = {}) {
       const response = await fetch(`http://127.0.0.1:${port}/`, { headers });
       return (await response.json()) as IncomingHttpHeaders;
@@ -95,7 +100,7 @@ describe("register() without TRUST_PROXY", () => {
     const server = await echoServer(new Promise<void>((resolve) => (open = resolve)));
     try {
       const early = server.get(FORGED);
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the request is in, waiting
+      await server.requestArrived;
       await register();
       open();
       const seen = await early;

@@ -2,7 +2,7 @@
 import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
-import type { TestEnv } from "../../test/services";
+import type { TestEnv } from "../../test/support/services";
 import type { BenchUser, HttpJob, LoadResult } from "../load";
 import type { BenchOptions } from "../options";
 import { cpuSeconds } from "../proc";
@@ -22,9 +22,8 @@ export type BenchContext = {
   /** The closed-loop generator (bench/load.ts). */
   load: Worker;
   progress: Progress;
-  /** Signed-in users the submit scenario drives, and the live scenario's drivers. */
+  /** Signed-in users the submit scenario drives. */
   boardUsers: BenchUser[];
-  drivers: BenchUser[];
   /** The key action tokens are signed with (the app's, derived from AUTH_SECRET). */
   tokenKey: Buffer;
   results: ResultRow[];

@@ -2,9 +2,8 @@
  * Races: the same action submitted many times at once, and a crowd of players whose submits
  * are duplicated, reordered and delayed at random. Exactly one submit of each action may count.
  */
-import type { Harness, Scenario } from "../harness";
-import { inParallel, LiveSubscriber, read, seededRandom, shuffle, sleep, waitUntilCompletable, type Player } from "../load";
-import type { Board, StartedAction } from "../../scripts/lib/scoreboard-client";
+import { SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
+import { behind, inParallel, LiveSubscriber, read, seededRandom, shuffle, sleep, waitUntilCompletable, type Player, type StartedAction } from "../load";
 import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { signUpOverHttp } from "../users";
 
@@ -13,6 +12,8 @@ const SOLO_COPIES = 5;
 const CROWD = 100;
 const CROWD_ACTIONS = 20;
 const COMPLETE_TASK_DELTA = ACTION_RULES.COMPLETE_TASK.delta;
+/** The longest random delay before a crowd submit: the reordering fault's size. */
+const MAX_SUBMIT_DELAY_MS = 300;
 
 export const races: Scenario = {
   name: "races",
@@ -28,9 +29,7 @@ export const races: Scenario = {
     const soloActions = await startAll(harness, [solo], SOLO_ACTIONS, failures);
     await waitUntilCompletable(latestCompletable(soloActions));
     const soloSends = shuffle(soloActions.flatMap((entry) => Array<typeof entry>(SOLO_COPIES).fill(entry)), random);
-    const soloStarted = performance.now();
-    await Promise.all(soloSends.map(({ player, action }) => harness.ledger.submit(player.session, player.userId, action)));
-    const soloSeconds = (performance.now() - soloStarted) / 1000;
+    await Promise.all(soloSends.map(({ player, action }) => harness.ledger.submit(player.client, player.userId, action)));
     for (const { action } of soloActions) {
       const record = harness.ledger.submits.get(`${solo.userId}/${action.actionId}`);
       const applied = record?.acked.filter((result) => !result.replayed).length ?? 0;
@@ -48,8 +47,7 @@ export const races: Scenario = {
     const crowd = [...(await harness.players("race_crowd", CROWD, app.url)), ...(await signUpOverHttp(app.url, "race_signup", 3))];
     const stop = new AbortController();
     const subscribers = Array.from({ length: 3 }, () => new LiveSubscriber(harness.anonymous(app.url), harness.ledger, { limit: 100 }));
-    const reading = read(harness.ledger, harness.anonymous(app.url), stop.signal, 200);
-    const crowdStarted = performance.now();
+    const reading = read(harness.ledger, harness.anonymous(app.url), stop.signal, null, 200);
     const crowdActions = await startAll(harness, crowd, CROWD_ACTIONS, failures);
     await waitUntilCompletable(latestCompletable(crowdActions));
     const crowdSends = shuffle(
@@ -57,10 +55,10 @@ export const races: Scenario = {
       random,
     );
     await inParallel(crowdSends, 48, async ({ player, action }) => {
-      await sleep(random() * 300);
-      await harness.ledger.submit(player.session, player.userId, action);
+      // The random delay is the fault itself (reordering), not a wait for anything.
+      await sleep(random() * MAX_SUBMIT_DELAY_MS);
+      await harness.ledger.submit(player.client, player.userId, action);
     });
-    const crowdSeconds = (performance.now() - crowdStarted) / 1000;
     stop.abort();
     const reads = await reading;
     if (reads.failed > 0) failures.push(`${reads.failed} of ${reads.tried} board reads failed`);
@@ -75,14 +73,14 @@ export const races: Scenario = {
       select user_id, score::text from scores where user_id in ${harness.sql(crowd.map((player) => player.userId))} and score <> ${CROWD_ACTIONS * COMPLETE_TASK_DELTA}`;
     for (const row of wrongScores) failures.push(`crowd user ${row.user_id}: score ${row.score}, expected ${CROWD_ACTIONS * COMPLETE_TASK_DELTA}`);
 
-    const board = await harness.anonymous(app.url).trpc<Board>("query", "leaderboard.top", { limit: 100 });
-    const behind = [];
-    for (const subscriber of subscribers) if (!(await subscriber.reaches(board, 5_000))) behind.push(subscriber.latest?.id ?? "nothing");
-    if (behind.length > 0) failures.push(`live subscribers did not reach the final board (version ${board.version}): at ${behind.join(", ")}`);
+    // A change every subscriber watches, made after the races: they still follow the board.
+    const board = await harness.changeBoard(app.url);
+    const lagging = await behind(subscribers, board, SIGNAL_TIMEOUT_MS);
+    if (lagging.length > 0) failures.push(`live subscribers did not reach the final board (version ${board.version}): at ${lagging.join(", ")}`);
     await Promise.all(subscribers.map((subscriber) => subscriber.close()));
 
     return {
-      load: `1 user × ${SOLO_ACTIONS} actions × ${SOLO_COPIES} copies = ${soloSends.length} concurrent submits (${soloSeconds.toFixed(1)} s); ${crowd.length} users (3 signed up over HTTP) × ${CROWD_ACTIONS} actions = ${crowdActions.length} actions, ${crowdSends.length} submits in random order with 0–300 ms delays, 48 in flight (${crowdSeconds.toFixed(1)} s incl. starts); 1 reader, 3 live subscribers`,
+      load: `1 user × ${SOLO_ACTIONS} actions × ${SOLO_COPIES} copies = ${soloSends.length} concurrent submits; ${crowd.length} users (3 signed up over HTTP) × ${CROWD_ACTIONS} actions = ${crowdActions.length} actions, ${crowdSends.length} submits in random order with 0–${MAX_SUBMIT_DELAY_MS} ms delays, 48 in flight; 1 reader, 3 live subscribers`,
       faults: `duplicates and reordering only (seed ${seed}; FAULTS_SEED=${seed} replays it)`,
       failures,
     };
@@ -92,7 +90,7 @@ export const races: Scenario = {
 /** Starts `count` COMPLETE_TASK actions for each player (32 requests in flight). */
 async function startAll(harness: Harness, players: Player[], count: number, failures: string[]) {
   const jobs = players.flatMap((player) => Array.from({ length: count }, () => player));
-  const started = await inParallel(jobs, 32, async (player) => ({ player, outcome: await harness.ledger.start(player.session, player.userId, "COMPLETE_TASK") }));
+  const started = await inParallel(jobs, 32, async (player) => ({ player, outcome: await harness.ledger.start(player.client, player.userId, "COMPLETE_TASK") }));
   const actions: { player: Player; action: StartedAction }[] = [];
   for (const { player, outcome } of started) {
     if (outcome.kind === "ok") actions.push({ player, action: outcome.value });
@@ -103,5 +101,5 @@ async function startAll(harness: Harness, players: Player[], count: number, fail
 }
 
 function latestCompletable(actions: { action: StartedAction }[]) {
-  return { minCompleteAt: new Date(Math.max(...actions.map(({ action }) => new Date(action.minCompleteAt).getTime()))).toISOString() };
+  return { minCompleteAt: new Date(Math.max(...actions.map(({ action }) => action.minCompleteAt.getTime()))) };
 }

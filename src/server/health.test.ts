@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 
-
 import { Redis } from "@upstash/redis";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { createDatabase, db } from "~/server/db";
 import { redis } from "~/server/redis/client";
 import { checkHealth } from "./health";
-import { freePort } from "../../test/ports";
+import { freePort } from "../../test/support/ports";
 
 const DEAD_DB_PASSWORD = `pw${randomBytes(8).toString("hex")}`;
 /** Nothing listens on port 1: connections are refused at once. */
@@ -21,9 +20,12 @@ afterAll(async () => {
   await deadDatabase.client.end({ timeout: 1 });
 });
 
+/** Longer than any test runs: where a dependency answers or is refused, a slow machine must not turn it into a timeout. */
+const PATIENT_MS = 60_000;
+
 describe("checkHealth", () => {
   it("reports ok with both latencies when Postgres and Redis answer", async () => {
-    const health = await checkHealth({ db, pingRedis: () => redis.ping() });
+    const health = await checkHealth({ db, pingRedis: () => redis.ping(), timeoutMs: PATIENT_MS });
     expect(health).toEqual({
       status: "ok",
       down: [],
@@ -36,7 +38,7 @@ describe("checkHealth", () => {
   });
 
   it("names redis as down when the bridge is unreachable, without echoing the token", async () => {
-    const health = await checkHealth({ db, pingRedis: () => deadRedis.ping() });
+    const health = await checkHealth({ db, pingRedis: () => deadRedis.ping(), timeoutMs: PATIENT_MS });
     expect(health.status).toBe("error");
     expect(health.down).toEqual(["redis"]);
     expect(health.db.status).toBe("ok");
@@ -50,7 +52,7 @@ describe("checkHealth", () => {
   });
 
   it("names db as down when Postgres is unreachable, without echoing the connection string", async () => {
-    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => redis.ping() });
+    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => redis.ping(), timeoutMs: PATIENT_MS });
     expect(health.status).toBe("error");
     expect(health.down).toContain("db");
     expect(health.down).not.toContain("redis");
@@ -64,27 +66,28 @@ describe("checkHealth", () => {
   // health.ts promises "the message names the failure (refused, timed out)": an operator reading
   // /api/health must learn why a dependency is down, not only that a query failed.
   it("says why the database is down (connection refused)", async () => {
-    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => redis.ping() });
+    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => redis.ping(), timeoutMs: PATIENT_MS });
     expect(health.db.status === "down" && health.db.error).toMatch(/ECONNREFUSED|refused/i);
   });
 
   it("says why redis is down (connection refused)", async () => {
-    const health = await checkHealth({ db, pingRedis: () => deadRedis.ping() });
+    const health = await checkHealth({ db, pingRedis: () => deadRedis.ping(), timeoutMs: PATIENT_MS });
     expect(health.redis.status === "down" && health.redis.error).toMatch(/ECONNREFUSED|refused/i);
   });
 
   it("names both when both are down", async () => {
-    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => deadRedis.ping() });
+    const health = await checkHealth({ db: deadDatabase.db, pingRedis: () => deadRedis.ping(), timeoutMs: PATIENT_MS });
     expect(health.status).toBe("error");
     expect([...health.down].sort()).toEqual(["db", "redis"]);
   });
 
-  it("gives up on a dependency that never answers, within a few seconds", async () => {
-    const started = Date.now();
-    const health = await checkHealth({ db, pingRedis: () => new Promise(() => {}) });
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(health.down).toEqual(["redis"]);
-    expect(health.redis.status === "down" && health.redis.error).toMatch(/no answer/);
+  it("gives up on a dependency that never answers after the timeout, naming it down", async () => {
+    // Answering at all is the timeout's doing: this ping never settles. The database gets the same
+    // short timeout, which a loaded machine may miss, so only Redis's part is asserted.
+    const health = await checkHealth({ db, pingRedis: () => new Promise(() => {}), timeoutMs: 100 });
+    expect(health.status).toBe("error");
+    expect(health.down).toContain("redis");
+    expect(health.redis).toEqual({ status: "down", latencyMs: expect.any(Number), error: "no answer within 100 ms" });
   });
 });
 

@@ -6,7 +6,7 @@ export type DependencyHealth = { status: "ok"; latencyMs: number } | { status: "
 
 const TIMEOUT_MS = 2_000;
 
-async function probe(check: () => Promise<unknown>): Promise<DependencyHealth> {
+async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<DependencyHealth> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   let timer: NodeJS.Timeout | undefined;
@@ -14,7 +14,7 @@ async function probe(check: () => Promise<unknown>): Promise<DependencyHealth> {
     await Promise.race([
       check(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
     return { status: "ok", latencyMs: elapsed() };
@@ -39,8 +39,9 @@ function describeFailure(error: unknown): string {
 }
 
 /** Checks Postgres and Redis concurrently, each with its own latency. */
-export async function checkHealth(deps: { db: Database; pingRedis: () => Promise<unknown> }) {
-  const [db, redis] = await Promise.all([probe(() => deps.db.execute(sql`select 1`)), probe(deps.pingRedis)]);
+export async function checkHealth(deps: { db: Database; pingRedis: () => Promise<unknown>; timeoutMs?: number }) {
+  const timeoutMs = deps.timeoutMs ?? TIMEOUT_MS;
+  const [db, redis] = await Promise.all([probe(() => deps.db.execute(sql`select 1`), timeoutMs), probe(deps.pingRedis, timeoutMs)]);
   const down = Object.entries({ db, redis })
     .filter(([, health]) => health.status === "down")
     .map(([name]) => name);

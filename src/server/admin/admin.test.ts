@@ -1,8 +1,8 @@
 /**
  * The admin procedures (admin.users, admin.adjustScore, admin.setBanned, admin.auditLog,
- * admin.flags) through the app's router, against real services: Postgres (shared by every test
- * file of the run, so users are unique and no table is assumed empty) and the run's Redis board
- * (the app's own `scoreDeps.leaderboard`, read directly too, to show Redis agrees with Postgres).
+ * admin.flags) through the app's router, against real services: this file's own Postgres database
+ * (shared by its tests, so each test makes its own users and assumes no table empty) and the app's
+ * Redis board (`scoreDeps.leaderboard`, read directly too, to show Redis agrees with Postgres).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
@@ -17,22 +17,18 @@ import type { Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
 import { db } from "~/server/db";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
-import { createRedisBoard } from "~/server/redis/board";
-import { redis } from "~/server/redis/client";
 import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps, boardKeys } from "~/server/scoring";
+import { liveBoard, scoreDeps } from "~/server/scoring";
 import { readStandingFromDatabase } from "~/server/scoring/board";
 import { startAction, submitAction, type ScoreDeps } from "~/server/scoring/score-service";
-import { expectAppError } from "../../../test/app-errors";
-import { rootAdmin, sessionFor } from "../../../test/users";
+import { appRedisBoard, buildAppBoard } from "../../../test/support/app-board";
+import { expectAppError } from "../../../test/support/app-errors";
+import { rootAdmin, sessionFor } from "../../../test/support/users";
 
 // ---------------------------------------------------------------------------
 // Helpers
 
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
-
-/** The app's Redis board, read directly (the same keys as src/server/scoring/index.ts). */
-const appRedisBoard = createRedisBoard(redis, boardKeys);
 
 function context(session: Session | null = null, options: { headers?: Headers; scoring?: ScoreDeps } = {}): Context {
   return { db, session, headers: options.headers ?? new Headers(), scoring: options.scoring ?? scoreDeps, rateLimits, live: liveBoard };
@@ -114,22 +110,11 @@ function pgCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Makes sure the app's Redis board is built, so leaderboard reads are answered by Redis. */
-async function boardBuilt() {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if ((await appRedisBoard.top(1)) !== null) return;
-    await scoreDeps.leaderboard.top(1);
-    await scoreDeps.leaderboard.settled();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("the app's Redis board was never built");
-}
-
 let admin: SessionUser;
 
 beforeAll(async () => {
   admin = await rootAdmin();
-  await boardBuilt();
+  await buildAppBoard();
 });
 
 // ---------------------------------------------------------------------------
@@ -246,9 +231,7 @@ describe("admin.adjustScore", () => {
     const standing = await scoreDeps.leaderboard.standing(target.id);
     const fromDatabase = await readStandingFromDatabase(db, target.id);
     expect(standing).toEqual({ userId: target.id, displayName: target.name, score: 250, rank: expect.any(Number), hidden: false });
-    // Other test files write the shared database directly, around Redis, so Postgres's count may
-    // include users Redis has not seen yet: Postgres must rank the user, and Redis's answers agree.
-    expect(fromDatabase!.rank).not.toBeNull();
+    expect(fromDatabase!.rank).toBe(standing!.rank);
     expect(await appRedisBoard.rank(target.id)).toBe(standing!.rank);
     expect(result.rank).toBe(standing!.rank);
     expect(standing!.rank!, "precondition: the user is within the top 100").toBeLessThanOrEqual(100);
@@ -298,6 +281,7 @@ describe("admin.adjustScore", () => {
     ["a reason of 2 characters", { reason: "ab" }, "reason"],
     ["a reason of 2 characters after trimming", { reason: "   ab   " }, "reason"],
     ["a reason of 501 characters", { reason: "r".repeat(501) }, "reason"],
+    ["a reason holding a NUL character (Postgres refuses it)", { reason: "fix\u0000up" }, "reason"],
     ["a missing reason", { reason: undefined }, "reason"],
     ["a user id that is not a uuid", { userId: "not-a-uuid" }, "userId"],
   ];
@@ -381,13 +365,12 @@ describe("admin.setBanned", () => {
       { id: expect.any(Number), userId: target.id, actorId: admin.id, action: "ban", reason: "botting on stream", createdAt: expect.any(Date) },
     ]);
 
-    // Unbanned: back on the board with the score, ranked by Postgres and, consistently, by Redis
-    // (other test files write the shared database around Redis, so only Redis's ranks compare exactly).
+    // Unbanned: back on the board with the score, ranked alike by Postgres and Redis.
     const unbanned = await caller.admin.setBanned({ userId: target.id, banned: false, reason: "appeal accepted" });
     expect(unbanned).toMatchObject({ userId: target.id, banned: false, score: 1_000_000 });
-    expect((await readStandingFromDatabase(db, target.id))!.rank).not.toBeNull();
     const rank = (await scoreDeps.leaderboard.standing(target.id))!.rank;
     expect(rank).not.toBeNull();
+    expect((await readStandingFromDatabase(db, target.id))!.rank).toBe(rank);
     expect(rank!).toBeLessThanOrEqual(10);
     expect((await anonymous.leaderboard.top()).entries.find((entry) => entry.userId === target.id)).toEqual({
       rank,
@@ -407,9 +390,6 @@ describe("admin.setBanned", () => {
       ["ban", admin.id, "botting on stream"],
       ["unban", admin.id, "appeal accepted"],
     ]);
-
-    // Leave the shared board as we found it: off the top.
-    await caller.admin.adjustScore({ userId: target.id, delta: -1_000_000, reason: "test cleanup" });
   });
 
   it("an admin can still correct a banned user's score; the banned user stays off the board", async () => {
@@ -461,6 +441,7 @@ describe("admin.setBanned", () => {
   it.each([
     ["a reason of 2 characters", { reason: "no" }, "reason"],
     ["a reason of 501 characters", { reason: "r".repeat(501) }, "reason"],
+    ["a reason holding a NUL character", { reason: "spam\u0000" }, "reason"],
     ["a banned flag that is not a boolean", { banned: "yes" }, "banned"],
     ["a user id that is not a uuid", { userId: "x" }, "userId"],
   ] as const)("%s is INVALID_INPUT with field errors and bans nobody", async (_, change, field) => {
@@ -538,6 +519,7 @@ describe("admin.auditLog", () => {
     ["a cursor of 0", { cursor: 0 }, "cursor"],
     ["a limit of 101", { limit: 101 }, "limit"],
     ["a user id that is not a uuid", { userId: "someone" }, "userId"],
+    ["an action type holding a NUL character", { actionType: "ADMIN\u0000" }, "actionType"],
   ] as const)("%s is INVALID_INPUT with field errors", async (_, input, field) => {
     const { status, body } = await overHttp("admin.auditLog", input, context(sessionFor(admin)), "GET");
     expect(status).toBe(400);
@@ -611,9 +593,18 @@ describe("admin.users", () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual([...seen].sort());
     const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(users);
-    // Users created concurrently by other files may appear after the pages passed their place.
-    expect(seen.length).toBeLessThanOrEqual(count!.n);
+    expect(seen.length).toBe(count!.n);
     expect(seen).toContain("root_admin");
+  });
+
+  it.each([
+    ["a query", { query: "ab\u0000" }, "query"],
+    ["a cursor", { cursor: "\u0000" }, "cursor"],
+  ] as const)("%s holding a NUL character is INVALID_INPUT, not a database error", async (_, input, field) => {
+    const { status, body } = await overHttp("admin.users", input, context(sessionFor(admin)), "GET");
+    expect(status).toBe(400);
+    expect(body.error?.json.data).toMatchObject({ reason: "INVALID_INPUT" });
+    expect(body.error?.json.data.fieldErrors?.[field]).toEqual([expect.any(String)]);
   });
 });
 
@@ -624,7 +615,10 @@ describe("admin.flags", () => {
   it("REPEATED_REFUSALS: 10 refused submits (too fast, forged) in the last hour, with counts by reason", async () => {
     const cheater = await createUser();
     const almost = await createUser();
-    const cheaterCaller = callerFor(cheater);
+    // A clock that stands still: every submit is too fast, however slow the machine.
+    const scoring: ScoreDeps = { ...scoreDeps, now: manualClock().now };
+    const playing = (user: SessionUser) => createCaller(context(sessionFor(user), { scoring }));
+    const cheaterCaller = playing(cheater);
     for (let i = 0; i < 7; i++) {
       const action = await cheaterCaller.action.start({ actionType: "COMPLETE_TASK" });
       await expectAppError(cheaterCaller.score.submit({ actionId: action.actionId, token: action.token }), "TOO_FAST", "BAD_REQUEST");
@@ -635,7 +629,7 @@ describe("admin.flags", () => {
       await expectAppError(cheaterCaller.score.submit({ actionId: action.actionId, token: forged }), "INVALID_TOKEN", "FORBIDDEN");
     }
     // One short of the threshold: not flagged.
-    const almostCaller = callerFor(almost);
+    const almostCaller = playing(almost);
     for (let i = 0; i < 9; i++) {
       const action = await almostCaller.action.start({ actionType: "COMPLETE_TASK" });
       await expectAppError(almostCaller.score.submit({ actionId: action.actionId, token: action.token }), "TOO_FAST", "BAD_REQUEST");
@@ -687,9 +681,9 @@ describe("admin.flags", () => {
   }, 60_000);
 
   it("SHARED_IP: four accounts scoring from one address are each flagged; three are not", async () => {
-    // Addresses of this test alone (random in 10/8), so other files' users never join them.
-    const ip = `10.${randomBytes(1)[0]!}.${randomBytes(1)[0]!}.${1 + (randomBytes(1)[0]! % 250)}`;
-    const threeIp = `10.${randomBytes(1)[0]!}.${randomBytes(1)[0]!}.${1 + (randomBytes(1)[0]! % 250)}`;
+    // Addresses no other test here scores from.
+    const ip = "192.0.2.4";
+    const threeIp = "192.0.2.3";
     const four = await Promise.all(Array.from({ length: 4 }, () => createUser()));
     const three = await Promise.all(Array.from({ length: 3 }, () => createUser()));
     for (const [group, address] of [

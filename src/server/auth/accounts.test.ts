@@ -10,7 +10,7 @@ import { credentialsSchema, signIn, signUp, upsertGithubUser, type SessionUser }
 const PASSWORD = "s3cret-passw0rd";
 const NO_ADMINS: ReadonlySet<string> = new Set();
 
-/** A fresh lower-case username, unique across tests and runs sharing the database. */
+/** A fresh lower-case username: the file's tests share its database. */
 const uniqueName = (prefix = "u") => `${prefix}_${randomBytes(6).toString("hex")}`;
 const uniqueGithubId = () => String(randomInt(1, 2 ** 47));
 

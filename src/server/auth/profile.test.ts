@@ -9,27 +9,21 @@ import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { env } from "~/env.js";
 import { appRouter, createCaller } from "~/server/api/root";
 import type { Context } from "~/server/api/trpc";
-import { signUp, type SessionUser } from "~/server/auth/accounts";
+import type { SessionUser } from "~/server/auth/accounts";
 import { db } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import { createRedisBoard } from "~/server/redis/board";
-import { redis } from "~/server/redis/client";
 import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps, boardKeys } from "~/server/scoring";
+import { liveBoard, scoreDeps } from "~/server/scoring";
 import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board";
 import { adjustScore } from "~/server/scoring/score-service";
-import { expectAppError } from "../../../test/app-errors";
-import { TEST_PASSWORD, sessionFor } from "../../../test/users";
+import { appRedisBoard, buildAppBoard } from "../../../test/support/app-board";
+import { expectAppError } from "../../../test/support/app-errors";
+import { rootAdmin, sessionFor } from "../../../test/support/users";
 import { displayNameSchema } from "./profile";
 
-const PASSWORD = TEST_PASSWORD;
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
-
-/** The app's Redis board, read directly (the same keys as src/server/scoring/index.ts). */
-const appRedisBoard = createRedisBoard(redis, boardKeys);
 
 function context(session: Session | null): Context {
   return { db, session, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
@@ -39,7 +33,7 @@ const callerFor = (user: SessionUser | null) => createCaller(context(user ? sess
 
 let actor: SessionUser;
 
-/** A user who is on the top 100 of the shared board (points granted through the score service). */
+/** A user who is on the top 100 of the board (points granted through the score service). */
 async function playerOnBoard(points = 40_000): Promise<SessionUser> {
   const username = `prof_${hex()}`;
   const displayName = `Player ${username}`;
@@ -80,19 +74,8 @@ async function overHttp(input: unknown, user: SessionUser) {
 }
 
 beforeAll(async () => {
-  const result = await signUp(db, env.ADMIN_USERNAMES, { username: "root_admin", password: PASSWORD });
-  if (result.ok) actor = result.user;
-  else {
-    const [row] = await db.select().from(users).where(eq(users.username, "root_admin"));
-    actor = { id: row!.id, username: row!.username, name: row!.displayName, role: "admin" };
-  }
-  // Build the app's Redis board, so leaderboard reads below are Redis's answers.
-  for (let attempt = 0; attempt < 50 && (await appRedisBoard.top(1)) === null; attempt++) {
-    await scoreDeps.leaderboard.top(1);
-    await scoreDeps.leaderboard.settled();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  expect(await appRedisBoard.top(1)).not.toBeNull();
+  actor = await rootAdmin();
+  await buildAppBoard();
 });
 
 describe("account.update: display name", () => {
@@ -192,11 +175,10 @@ describe("account.update: hidden", () => {
 
     const shown = await caller.account.update({ hidden: false });
     expect(shown.hidden).toBe(false);
-    expect((await readStandingFromDatabase(db, player.id))!.rank).not.toBeNull();
     const entry = await boardEntry(player.id);
     expect(entry).toEqual({ rank: expect.any(Number), userId: player.id, displayName: player.name, score: 30_050 });
-    // Other test files write the shared database directly, around Redis: compare Redis's ranks with each other only.
     expect(await appRedisBoard.rank(player.id)).toBe(entry!.rank);
+    expect((await readStandingFromDatabase(db, player.id))!.rank).toBe(entry!.rank);
     expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_050, rank: entry!.rank, hidden: false });
   });
 

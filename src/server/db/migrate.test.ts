@@ -153,7 +153,7 @@ describe("the audit table (score_actions)", () => {
     expect(errorCodeOf(remove)).toBe("42501");
     await stillThere();
 
-    // Never let a truncate commit on the shared database, even if the trigger were missing.
+    // Never let a truncate commit, even if the trigger were missing: the file's other tests use this table.
     const truncate = await rejection(
       db.transaction(async (tx) => {
         await tx.execute(sql`truncate table score_actions`);

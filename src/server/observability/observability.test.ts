@@ -45,15 +45,21 @@ describe("logger", () => {
 
   it("concurrent requests keep their own ids", async () => {
     const { lines, logger } = capture();
+    const ids = ["r-aaaaaaaa", "r-bbbbbbbb"];
+    // Every request logs only once all of them are in, each suspended at an await.
+    let entered = 0;
+    let allEntered = () => {};
+    const allIn = new Promise<void>((resolve) => (allEntered = resolve));
     await Promise.all(
-      ["r-aaaaaaaa", "r-bbbbbbbb"].map((id) =>
+      ids.map((id) =>
         runInRequest(new Headers({ "x-request-id": id }), async () => {
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          if (++entered === ids.length) allEntered();
+          await allIn;
           logger.info({ expected: id }, "line");
         }),
       ),
     );
-    for (const line of lines) expect(line.requestId).toBe(line.expected);
+    expect(lines.map((line) => [line.requestId, line.expected])).toEqual(ids.map((id) => [id, id]));
   });
 
   it("redacts secrets even when code passes them by mistake", () => {

@@ -86,7 +86,8 @@ export function toBoardWrite(state: BoardState): BoardWrite {
 
 const REBUILD_BATCH = 5_000;
 const REBUILD_LOCK_MS = 60_000;
-const REPAIR_DELAYS_MS = [250, 500, 1_000, 2_000, 5_000];
+/** The repair loop's backoff: the wait before each attempt, the last one repeating. */
+const REPAIR_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 5_000];
 
 export type Leaderboard = ReturnType<typeof createLeaderboard>;
 
@@ -107,8 +108,11 @@ export function createLeaderboard(deps: {
    * freezing the instance mid-way (Next.js `after`, i.e. Vercel's waitUntil). Default: nothing.
    */
   keepAlive?: (task: Promise<unknown>) => void;
+  /** Default REPAIR_DELAYS_MS; tests shorten them rather than wait them out. */
+  repairDelaysMs?: readonly number[];
 }) {
   const { db, redisBoard, onRedisError } = deps;
+  const repairDelaysMs = deps.repairDelaysMs ?? REPAIR_DELAYS_MS;
   const keepAlive = deps.keepAlive ?? (() => {});
   let rebuilding: Promise<void> | null = null;
   /** Users whose last board write failed, with a count of failures so a newer one is never lost. */
@@ -181,7 +185,7 @@ export function createLeaderboard(deps: {
   async function repairUntilDone() {
     let attempt = 0;
     while (awaitingRepair.size > 0) {
-      await sleep(REPAIR_DELAYS_MS[Math.min(attempt, REPAIR_DELAYS_MS.length - 1)]!);
+      await sleep(repairDelaysMs[Math.min(attempt, repairDelaysMs.length - 1)]!);
       const pending = new Map(awaitingRepair);
       try {
         await copyToRedis([...pending.keys()]);

@@ -25,6 +25,7 @@ export type LiveBoard = ReturnType<typeof createLiveBoard>;
 /** The largest board a subscriber may ask for; the watcher reads this many once per change. */
 export const LIVE_BOARD_SIZE = 100;
 
+/** How often the watcher checks the board version behind pub/sub's back. */
 const POLL_INTERVAL_MS = 2_000;
 
 type Subscriber = { latest: Board | null; wake: (() => void) | null };
@@ -33,7 +34,10 @@ export function createLiveBoard(deps: {
   readBoard: () => Promise<Board>;
   remote: RemoteChanges;
   onError: (operation: string, error: unknown) => void;
+  /** Default POLL_INTERVAL_MS; tests shorten it rather than wait it out. */
+  pollIntervalMs?: number;
 }) {
+  const pollIntervalMs = deps.pollIntervalMs ?? POLL_INTERVAL_MS;
   const subscribers = new Set<Subscriber>();
   let latest: Board | null = null;
   let reading: Promise<void> | null = null;
@@ -82,7 +86,7 @@ export function createLiveBoard(deps: {
         stopRemote = deps.remote.subscribe(() => void refresh());
         void refresh();
       });
-    }, POLL_INTERVAL_MS);
+    }, pollIntervalMs);
     poller.unref();
   }
 

@@ -1,13 +1,12 @@
-import { z } from "zod";
-
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
 import { startAction } from "~/server/scoring/score-service";
+import { actionStartInput } from "./inputs";
 
 export const actionRouter = createTRPCRouter({
   /** Unknown types are a BAD_REQUEST/UNKNOWN_ACTION from the rules, not a schema failure. */
   start: protectedProcedure
-    .input(z.object({ actionType: z.string().min(1).max(64) }).strict())
+    .input(actionStartInput)
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.actionStart(ctx.user.id);
       const outcome = await startAction(ctx.scoring, { userId: ctx.user.id, actionType: input.actionType });

@@ -1,17 +1,9 @@
 import { tracked } from "@trpc/server";
-import { z } from "zod";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { LIVE_BOARD_SIZE, viewOf } from "~/server/scoring/live";
-
-export const topInput = z.object({ limit: z.number().int().min(1).max(100).default(10) }).default({ limit: 10 });
-
-const liveInput = z.object({
-  limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10),
-  // Sent by the client when it reconnects: the id of the last snapshot it received.
-  lastEventId: z.string().max(32).nullish(),
-});
+import { viewOf } from "~/server/scoring/live";
+import { liveInput, topInput } from "./inputs";
 
 export const leaderboardRouter = createTRPCRouter({
   top: publicProcedure.input(topInput).query(({ ctx, input }) => ctx.scoring.leaderboard.top(input.limit)),

@@ -1,14 +1,12 @@
-import { z } from "zod";
-
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
 import { clientIp } from "~/server/client-ip";
 import { submitAction } from "~/server/scoring/score-service";
+import { scoreSubmitInput } from "./inputs";
 
 export const scoreRouter = createTRPCRouter({
-  /** `.strict()`: a client sending a score, delta or user id is refused outright. */
   submit: protectedProcedure
-    .input(z.object({ actionId: z.uuid(), token: z.string().min(1).max(512) }).strict())
+    .input(scoreSubmitInput)
     .mutation(async ({ ctx, input }) => {
       await ctx.rateLimits.scoreSubmit(ctx.user.id);
       const outcome = await submitAction(ctx.scoring, {

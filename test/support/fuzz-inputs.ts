@@ -5,8 +5,12 @@
  * changes state".
  */
 import fc from "fast-check";
-import superjson from "superjson";
+import superjson, { type SuperJSONResult } from "superjson";
 import { z } from "zod";
+
+import { adjustScoreInput, actionStartInput, scoreSubmitInput, setBannedInput } from "~/server/api/routers/inputs";
+import { profileInput } from "~/server/auth/profile";
+import { liveEventReader } from "./live-stream";
 
 /** The spec's reasons (PRODUCT.md, Errors) plus tRPC's own refusals; never INTERNAL. */
 export const ALLOWED_REASONS = new Set([
@@ -25,7 +29,6 @@ export const ALLOWED_REASONS = new Set([
   "PAYLOAD_TOO_LARGE",
 ]);
 
-
 export type Kind = "query" | "mutation";
 
 // ---------------------------------------------------------------------------------------------
@@ -35,8 +38,10 @@ export type Kind = "query" | "mutation";
 export const PROTO_KEYS = ["__proto__", "constructor", "prototype"] as const;
 export const FORBIDDEN_EXTRA_KEYS = ["delta", "score", "userId", "role", "newScore", "actorId", ...PROTO_KEYS] as const;
 /**
- * Extra keys that make a strict input invalid. Not `__proto__`: superjson's deserialize drops an own
- * `__proto__` key before the schema runs, so the server never sees it (see the dedicated test below).
+ * Extra keys that make a strict input invalid, unless the procedure has a field of that name
+ * (admin.adjustScore's `userId` and `delta`). Not `__proto__`: superjson's deserialize drops an
+ * own `__proto__` key before the schema runs, so the server never sees it (see the dedicated test
+ * in src/server/api/fuzz.test.ts).
  */
 export const STRICT_EXTRA_KEYS = FORBIDDEN_EXTRA_KEYS.filter((key) => key !== "__proto__");
 
@@ -197,6 +202,22 @@ export const wire = (values: fc.Arbitrary<unknown>, withMeta = true) =>
     text: envelope(value, mode, meta),
   }));
 
+/** What the procedure's input parser receives for a wire text: tRPC's JSON.parse, then superjson's deserialize. */
+function decodeAsServer(text: string): unknown {
+  return superjson.deserialize(JSON.parse(text) as SuperJSONResult);
+}
+
+/** True when a procedure with this input schema refuses the wire text (one the server cannot decode is refused). */
+function refuses(schema: z.ZodType, text: string): boolean {
+  let decoded: unknown;
+  try {
+    decoded = decodeAsServer(text);
+  } catch {
+    return true;
+  }
+  return !schema.safeParse(decoded).success;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invalid-by-construction inputs for the state-changing procedures
 // ---------------------------------------------------------------------------------------------
@@ -238,6 +259,8 @@ export const badToken = fc.oneof(notAString, fc.constant(""), fc.integer({ min: 
 export type MutatingSpec = {
   path: string;
   admin: boolean;
+  /** The procedure's own input schema: what the server parses. */
+  schema: z.ZodType;
   /** Valid values per field; the target user's id is filled in at run time. */
   valid: (targetId: string) => Record<string, fc.Arbitrary<unknown>>;
   invalid: Record<string, fc.Arbitrary<unknown>>;
@@ -249,30 +272,35 @@ export const MUTATIONS: MutatingSpec[] = [
   {
     path: "action.start",
     admin: false,
+    schema: actionStartInput,
     valid: () => ({ actionType: fc.constantFrom("COMPLETE_TASK", "WIN_MATCH", "DAILY_BONUS", "ADMIN_ADJUST", "complete_task") }),
     invalid: { actionType: badActionType },
   },
   {
     path: "score.submit",
     admin: false,
+    schema: scoreSubmitInput,
     valid: () => ({ actionId: fc.uuid(), token: fc.string({ minLength: 1, maxLength: 512 }) }),
     invalid: { actionId: notAUuid, token: badToken },
   },
   {
     path: "account.update",
     admin: false,
+    schema: profileInput,
     valid: () => ({ displayName: validName, hidden: fc.boolean() }),
     invalid: { displayName: badDisplayName, hidden: notABoolean },
   },
   {
     path: "admin.adjustScore",
     admin: true,
+    schema: adjustScoreInput,
     valid: (targetId) => ({ userId: fc.constant(targetId), delta: fc.integer({ min: 1, max: 1_000_000 }), reason: fc.constant("fuzz adjustment") }),
     invalid: { userId: notAUuid, delta: badDelta, reason: badReason },
   },
   {
     path: "admin.setBanned",
     admin: true,
+    schema: setBannedInput,
     valid: (targetId) => ({ userId: fc.constant(targetId), banned: fc.boolean(), reason: fc.constant("fuzz moderation") }),
     invalid: { userId: notAUuid, banned: notABoolean, reason: badReason },
   },
@@ -290,9 +318,10 @@ export const notAnObject = fc.oneof(
 
 /**
  * An input the procedure must refuse, by construction: the valid shape with at least one field
- * made invalid, or with a forbidden extra key (every schema is `.strict()`), or not an object.
+ * made invalid, or with an extra key it does not have (every schema is `.strict()`), or not an
+ * object. Not exported: sent only through `invalidWire`, which checks what the server parses.
  */
-export function invalidInput(spec: MutatingSpec, targetId: string): fc.Arbitrary<unknown> {
+function invalidInput(spec: MutatingSpec, targetId: string): fc.Arbitrary<unknown> {
   const valid = spec.valid(targetId);
   const fieldNames = Object.keys(valid);
   const oneBadField = fc
@@ -311,7 +340,8 @@ export function invalidInput(spec: MutatingSpec, targetId: string): fc.Arbitrary
     .tuple(
       fc.tuple(...fieldNames.map((name) => valid[name]!)),
       fc.oneof(
-        fc.constantFrom(...STRICT_EXTRA_KEYS),
+        // A key the procedure has would replace its valid value, not add a forbidden one.
+        fc.constantFrom(...STRICT_EXTRA_KEYS.filter((key) => !fieldNames.includes(key))),
         fc.string({ minLength: 1, maxLength: 10 }).filter((key) => !fieldNames.includes(key) && key !== "__proto__"),
       ),
       // Never undefined: plain JSON would drop the key and leave a valid input.
@@ -319,6 +349,16 @@ export function invalidInput(spec: MutatingSpec, targetId: string): fc.Arbitrary
     )
     .map(([goods, key, value]) => withOwnKeys([...fieldNames.map((name, index) => [name, goods[index]] as const), [key, value]]));
   return fc.oneof(oneBadField, extraKey, notAnObject, fc.constant({}));
+}
+
+/**
+ * Wire texts of inputs the procedure must refuse (`invalidInput`), each held against the
+ * procedure's own schema as the server decodes it, so a generator mistake can never send a
+ * valid input. `withMeta` adds hostile superjson `meta`, which can rewrite a field into a valid
+ * one: those texts are dropped too.
+ */
+export function invalidWire(spec: MutatingSpec, targetId: string, withMeta = false) {
+  return wire(invalidInput(spec, targetId), withMeta).filter(({ text }) => refuses(spec.schema, text));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,3 +380,25 @@ export const READS: ProcedureSpec[] = [
   },
   { path: "admin.flags", kind: "query", fields: () => ({ limit: limitArb }), strict: true },
 ];
+
+/**
+ * What a `leaderboard.live` stream answered to hostile input sent first, in words ("an error: …",
+ * "a board", "the end of the stream", "nothing"), read up to that event and no further: a
+ * stream refusing invalid input must begin with its error, and need not end by itself.
+ */
+export async function firstLiveEvent(response: Response): Promise<string> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let first: string | null = null;
+  const feed = liveEventReader({
+    onBoard: () => (first ??= "a board"),
+    onEnd: (reason) => (first ??= reason.startsWith("the server sent an error") ? `an error: ${reason}` : reason),
+  });
+  try {
+    for (let chunk = await reader.read(); !chunk.done && first === null; chunk = await reader.read()) feed(chunk.value);
+  } catch {
+    // the request's own timeout or abort: nothing came
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return first ?? "nothing";
+}

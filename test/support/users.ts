@@ -14,7 +14,7 @@ export function sessionFor(user: SessionUser): Session {
   return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
 }
 
-/** The configured admin (ADMIN_USERNAMES=root_admin for vitest); another file may have created it. */
+/** The configured admin (ADMIN_USERNAMES=root_admin for vitest): the first call in a test file creates it, later calls read it. */
 export async function rootAdmin(): Promise<SessionUser> {
   const result = await signUp(db, env.ADMIN_USERNAMES, { username: "root_admin", password: TEST_PASSWORD });
   if (result.ok) return result.user;
