@@ -41,13 +41,13 @@ const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState 
 export async function register() {
   // This exact form lets the Edge build drop the Node.js-only imports.
   if (process.env.NEXT_RUNTIME === "nodejs") {
-    const [http, { env }, { beginShutdown }, { serveLiveRequest }] = await Promise.all([
+    const [http, { env }, { beginShutdown }, { answerBoardRequest }] = await Promise.all([
       import("node:http"),
       import("./env.js"),
       import("./server/shutdown"),
       import("./server/api/board"),
     ]);
-    installRequestHooks(http, { trustProxy: env.TRUST_PROXY, serveDirectly: serveLiveRequest });
+    installRequestHooks(http, { trustProxy: env.TRUST_PROXY, serveDirectly: answerBoardRequest });
     // Next.js handles these signals too (closing the server); ours ends live streams first.
     process.once("SIGTERM", beginShutdown);
     process.once("SIGINT", beginShutdown);

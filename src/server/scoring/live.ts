@@ -205,6 +205,16 @@ export function createLiveBoard(deps: {
     },
 
     /**
+     * The board if memory holds a current one, else null (no I/O: for callers that cannot
+     * wait, and that hand a miss to one that can). Counts as a read for the reader lease.
+     */
+    peek(): Board | null {
+      readerLeaseUntil = now() + timing.readerLeaseMs;
+      start();
+      return isCurrent() ? latest : null;
+    },
+
+    /**
      * Calls `listener` with every new board until the returned function is called; `board()`
      * gives the one to start from. The watcher stops with the last listener unless readers
      * hold it.

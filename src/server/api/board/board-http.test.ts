@@ -15,6 +15,7 @@ import { appRouter } from "../root";
 import { SSE_SETTINGS } from "../sse-settings";
 import type { Context } from "../trpc";
 import { createLiveFanOut } from "./fan-out";
+import { createTopAnswers } from "./answers";
 import { createBoardHttp } from "./http";
 import { connectedFrame, PING_FRAME, trackedFrame } from "./sse-frames";
 
@@ -39,6 +40,7 @@ function fixedLiveBoard(): LiveBoard {
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       signal.throwIfAborted();
     },
+    peek: () => board,
     running: true,
     subscriberCount: 0,
   };
@@ -52,7 +54,7 @@ function trpcAnswer(path: string, init?: RequestInit) {
 function boardHttp() {
   const live = fixedLiveBoard();
   const fanOut = createLiveFanOut({ live, client: SSE_SETTINGS.client, maxDurationMs: 60_000, pingIntervalMs: 60_000 });
-  return createBoardHttp({ live, fanOut, onServed: () => {} });
+  return createBoardHttp({ live, answerTop: createTopAnswers(), fanOut, onServed: () => {} });
 }
 
 const input = (value: unknown) => encodeURIComponent(JSON.stringify({ json: value }));

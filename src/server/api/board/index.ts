@@ -1,4 +1,4 @@
-/** The board's HTTP answers and live streams, wired to this process's live board. */
+/** The board's answers and live streams, wired to this process's live board. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { metrics } from "~/server/observability";
@@ -6,17 +6,17 @@ import { processWide } from "~/server/process-wide";
 import { liveBoard } from "~/server/scoring";
 import { shutdownSignal } from "~/server/shutdown";
 import { SSE_SETTINGS } from "../sse-settings";
+import { createTopAnswers } from "./answers";
 import { createLiveFanOut } from "./fan-out";
 import { createBoardHttp } from "./http";
-import { serveLiveOnNode } from "./node-streams";
+import { answerOnNode } from "./node-answers";
 
-function served(path: "leaderboard.top" | "leaderboard.live", seconds: number) {
-  const type = path === "leaderboard.live" ? "subscription" : "query";
-  metrics.procedureCalls.inc({ path, type, code: "OK" });
-  metrics.procedureSeconds.observe({ path, type }, seconds);
+/** Counted as tRPC's procedures are (no latency: the answer is made before the request comes). */
+function served(path: "leaderboard.top" | "leaderboard.live") {
+  metrics.procedureCalls.inc({ path, type: path === "leaderboard.live" ? "subscription" : "query", code: "OK" });
 }
 
-const fanOut = processWide("live-fan-out", () => {
+const { fanOut, answerTop } = processWide("board-answers", () => {
   const created = createLiveFanOut({
     live: liveBoard,
     client: SSE_SETTINGS.client,
@@ -27,12 +27,12 @@ const fanOut = processWide("live-fan-out", () => {
   // On shutdown the server waits for open requests, and live streams never finish by themselves:
   // drop them, so clients reconnect to another instance and resume from their last event id.
   shutdownSignal().addEventListener("abort", () => created.abortAll(shutdownSignal().reason), { once: true });
-  return created;
+  return { fanOut: created, answerTop: createTopAnswers() };
 });
 
-/** GET leaderboard.top and leaderboard.live from the route handler. */
-export const boardHttp = createBoardHttp({ live: liveBoard, fanOut, onServed: served });
+/** GET leaderboard.top and leaderboard.live in the route handler. */
+export const boardHttp = createBoardHttp({ live: liveBoard, answerTop, fanOut, onServed: served });
 
-/** GET leaderboard.live straight on Node's response, for the instrumentation hook. */
-export const serveLiveRequest = (req: IncomingMessage, res: ServerResponse) =>
-  serveLiveOnNode({ fanOut, onServed: () => served("leaderboard.live", 0) }, req, res);
+/** GET leaderboard.top and leaderboard.live straight on Node's response, for the instrumentation hook. */
+export const answerBoardRequest = (req: IncomingMessage, res: ServerResponse) =>
+  answerOnNode({ live: liveBoard, answerTop, fanOut, onServed: served }, req, res);

@@ -1,6 +1,6 @@
 /**
- * Live streams written straight on Node's response (./node-streams.ts), over real HTTP: the same
- * bytes as the route handler's stream, requests it must leave to Next.js, the end of a stream,
+ * Board answers written straight on Node's response (./node-answers.ts), over real HTTP: the
+ * same bytes as the route handler's, requests it must leave to Next.js, the end of a stream,
  * and a client too slow to take what it is sent.
  */
 import { EventEmitter, once } from "node:events";
@@ -13,7 +13,8 @@ import type { Board } from "~/server/scoring/board";
 import type { LiveBoard } from "~/server/scoring/live";
 import { ScoreboardClient } from "../../../../test/support/client";
 import { createLiveFanOut } from "./fan-out";
-import { serveLiveOnNode } from "./node-streams";
+import { createTopAnswers } from "./answers";
+import { answerOnNode, type NodeAnswerDeps } from "./node-answers";
 import { SSE_HEADERS } from "./sse-frames";
 
 const boardOf = (version: number, score: number): Board => ({
@@ -22,14 +23,17 @@ const boardOf = (version: number, score: number): Board => ({
   entries: [{ rank: 1, userId: "0b7c5e8e-3f0e-4a57-9f0a-1f0c2b6f6d01", displayName: "grace", score }],
 });
 
+/** A live board the test changes by hand; `inMemory` false makes it report no current board. */
 function handDrivenLiveBoard(initial: Board) {
   let current = initial;
   const listeners = new Set<(board: Board) => void>();
-  const live: Pick<LiveBoard, "listen"> = {
+  const live: Pick<LiveBoard, "listen" | "peek"> & { inMemory: boolean } = {
+    inMemory: true,
     listen(listener) {
       listeners.add(listener);
       return { board: async () => current, stop: () => void listeners.delete(listener) };
     },
+    peek: () => (live.inMemory ? current : null),
   };
   return {
     live,
@@ -38,6 +42,10 @@ function handDrivenLiveBoard(initial: Board) {
       for (const listener of listeners) listener(board);
     },
   };
+}
+
+function depsFor(live: Pick<LiveBoard, "listen" | "peek">): NodeAnswerDeps & { fanOut: ReturnType<typeof createLiveFanOut> } {
+  return { live, answerTop: createTopAnswers(), fanOut: createLiveFanOut({ live, ...settings }), onServed: () => {} };
 }
 
 const settings = { client: { reconnectAfterInactivityMs: 40_000 }, maxDurationMs: 60_000, pingIntervalMs: 60_000 };
@@ -51,10 +59,10 @@ afterEach(async () => {
   }
 });
 
-/** A server that answers live streams directly and everything else with 404 (standing in for Next.js). */
-async function serverWith(fanOut: ReturnType<typeof createLiveFanOut>) {
+/** A server that answers board requests directly and everything else with 404 (standing in for Next.js). */
+async function serverWith(deps: NodeAnswerDeps) {
   const server = createServer((req, res) => {
-    if (serveLiveOnNode({ fanOut, onServed: () => {} }, req, res)) return;
+    if (answerOnNode(deps, req, res)) return;
     res.writeHead(404).end("left to Next.js");
   });
   servers.push(server);
@@ -66,8 +74,7 @@ async function serverWith(fanOut: ReturnType<typeof createLiveFanOut>) {
 describe("live streams on Node's response", () => {
   it("streams the board and its changes with tRPC's headers, resuming from Last-Event-ID", async () => {
     const source = handDrivenLiveBoard(boardOf(3, 30));
-    const fanOut = createLiveFanOut({ live: source.live, ...settings });
-    const client = new ScoreboardClient(await serverWith(fanOut));
+    const client = new ScoreboardClient(await serverWith(depsFor(source.live)));
 
     const response = await client.request("/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%22limit%22%3A5%7D%7D", { headers: { accept: "text/event-stream" } });
     for (const [name, value] of Object.entries(SSE_HEADERS)) expect(response.headers.get(name)).toBe(value);
@@ -92,28 +99,47 @@ describe("live streams on Node's response", () => {
     ["a batch", "/api/trpc/leaderboard.live?batch=1&input=%7B%7D"],
     ["a limit out of range", "/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%22limit%22%3A500%7D%7D"],
     ["another procedure", "/api/trpc/leaderboard.livex"],
-    ["another path", "/api/trpc/leaderboard.top"],
+    ["another path", "/api/trpc/leaderboard.topx"],
+    ["a top read with a limit out of range", "/api/trpc/leaderboard.top?input=%7B%22json%22%3A%7B%22limit%22%3A500%7D%7D"],
   ])("leaves %s to Next.js", async (_, path) => {
-    const fanOut = createLiveFanOut({ live: handDrivenLiveBoard(boardOf(1, 10)).live, ...settings });
-    const response = await new ScoreboardClient(await serverWith(fanOut)).request(path);
+    const deps = depsFor(handDrivenLiveBoard(boardOf(1, 10)).live);
+    const response = await new ScoreboardClient(await serverWith(deps)).request(path);
     expect(response.status).toBe(404);
     expect(await response.text()).toBe("left to Next.js");
-    expect(fanOut.streamCount).toBe(0);
+    expect(deps.fanOut.streamCount).toBe(0);
+  });
+
+  it("answers a top read from memory with the ETag, and 304 for a client that has it", async () => {
+    const source = handDrivenLiveBoard(boardOf(3, 30));
+    const client = new ScoreboardClient(await serverWith(depsFor(source.live)));
+    const top = await client.request("/api/trpc/leaderboard.top?input=%7B%22json%22%3A%7B%22limit%22%3A5%7D%7D");
+    expect(top.status).toBe(200);
+    expect(top.headers.get("cache-control")).toMatch(/^public, s-maxage=1/);
+    expect(await top.text()).toContain('"score":30');
+    const again = await client.request("/api/trpc/leaderboard.top?input=%7B%22json%22%3A%7B%22limit%22%3A5%7D%7D", { headers: { "if-none-match": top.headers.get("etag")! } });
+    expect(again.status).toBe(304);
+  });
+
+  it("leaves a top read to Next.js while memory holds no current board", async () => {
+    const source = handDrivenLiveBoard(boardOf(3, 30));
+    source.live.inMemory = false;
+    const response = await new ScoreboardClient(await serverWith(depsFor(source.live))).request("/api/trpc/leaderboard.top");
+    expect(await response.text()).toBe("left to Next.js");
   });
 
   it("lets a stream go when its client does", async () => {
-    const fanOut = createLiveFanOut({ live: handDrivenLiveBoard(boardOf(1, 10)).live, ...settings });
-    const client = new ScoreboardClient(await serverWith(fanOut));
+    const deps = depsFor(handDrivenLiveBoard(boardOf(1, 10)).live);
+    const client = new ScoreboardClient(await serverWith(deps));
     const stream = await client.live({ limit: 1 });
     await stream.until(() => true, 5_000);
-    expect(fanOut.streamCount).toBe(1);
+    expect(deps.fanOut.streamCount).toBe(1);
     stream.close();
-    await expect.poll(() => fanOut.streamCount).toBe(0);
+    await expect.poll(() => deps.fanOut.streamCount).toBe(0);
   });
 
   it("writes nothing more to a client whose socket is full until it drains, then only the newest board", () => {
     const source = handDrivenLiveBoard(boardOf(1, 10));
-    const fanOut = createLiveFanOut({ live: source.live, ...settings });
+    const deps = depsFor(source.live);
     // A response whose socket takes the first frames and then reports it is full.
     const written: string[] = [];
     let room = 2;
@@ -128,7 +154,7 @@ describe("live streams on Node's response", () => {
       destroy: () => {},
     });
     const req = { method: "GET", url: "/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%7D%7D", headers: {} } as IncomingMessage;
-    expect(serveLiveOnNode({ fanOut, onServed: () => {} }, req, res as unknown as ServerResponse)).toBe(true);
+    expect(answerOnNode(deps, req, res as unknown as ServerResponse)).toBe(true);
     source.change(boardOf(2, 20)); // connected + board 2 fill the socket
     expect(written.map((text) => /id: (\d+)/.exec(text)?.[1] ?? text.split("\n")[0])).toEqual(["event: connected", "2"]);
     source.change(boardOf(3, 30));
