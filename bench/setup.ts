@@ -12,7 +12,7 @@ import type postgres from "postgres";
 import { ScoreboardClient } from "../test/support/client";
 import type { TestEnv } from "../test/support/services";
 import { boardKeys } from "./board-keys";
-import type { BenchUser } from "./load";
+import type { BenchUser } from "./seed";
 
 const SIGN_UPS = 3;
 const BOARD_BUILD_TIMEOUT_MS = 10 * 60 * 1000;
