@@ -94,8 +94,9 @@ function wrkRow(result: WrkResult, serverCpuSeconds: number, fresh: boolean): Pa
   for (const [cause, count] of Object.entries(result.socketErrors)) errors[`socket ${cause}`] = count;
   const failed = Object.values(errors).reduce((sum, count) => sum + count, 0);
   const mostlyErrors = failed > succeeded || succeeded === 0;
+  const why = failed === 0 ? "no request was answered within the run" : `${failed.toLocaleString("en")} of ${(failed + succeeded).toLocaleString("en")} requests failed`;
   const note = [
-    mostlyErrors ? `NOT A THROUGHPUT: ${failed.toLocaleString("en")} of ${(failed + succeeded).toLocaleString("en")} requests failed` : "",
+    mostlyErrors ? `NOT A THROUGHPUT: ${why}` : "",
     fresh && result.repeated > 0 ? `${result.repeated.toLocaleString("en")} requests were sent twice (too few prepared): replays are in these figures` : "",
   ].filter(Boolean);
   return {
