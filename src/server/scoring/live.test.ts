@@ -206,6 +206,7 @@ function createInstance(
     readBoard: async () => {
       count.reads += 1;
       count.readsInFlight += 1;
+      observed();
       try {
         const board = await leaderboard.top(LIVE_BOARD_SIZE);
         await options.afterRead?.();
@@ -707,5 +708,44 @@ describe("live board: reads from memory", () => {
     const result = await score(a, player);
     expect(scoreOf(await a.live.current(), player)).toBe(result.score);
     expect(a.openStreams()).toBe(1);
+  });
+});
+
+describe("live board: readers are never starved by changes", () => {
+  it("answers a reader with the read after the one in flight, however many changes keep coming", async () => {
+    const keys = await freshBoardKeys();
+    /** Each read after the start-up ones waits for the next of these, if the test queued one. */
+    const holds: ReturnType<typeof deferred>[] = [];
+    const a = createInstance(keys, { afterRead: () => holds.shift()?.promise ?? Promise.resolve() });
+    await a.live.current();
+    // One read at start, one once the subscription is in place: then only news makes it read.
+    await until(() => a.reads() >= 2 && a.readsInFlight() === 0, "the start-up reads");
+
+    const first = deferred();
+    holds.push(first);
+    a.live.notify(); // a change: a read starts and is held
+    await until(() => a.readsInFlight() === 1, "the first read to start");
+    a.live.notify(); // a change that read will not show
+    let answered = false;
+    const reader = a.live.current().then((board) => {
+      answered = true;
+      observed();
+      return board;
+    });
+
+    const second = deferred();
+    holds.push(second);
+    const readsBefore = a.reads();
+    first.resolve();
+    await until(() => a.reads() > readsBefore, "the next read, started at once for the waiting reader");
+    expect(answered).toBe(false);
+    a.live.notify(); // changes keep coming during that read, and the read after it is held...
+    a.live.notify();
+    const third = deferred();
+    holds.push(third);
+    second.resolve(); // ...but when this one ends, the reader has its board
+    await reader;
+    expect(answered).toBe(true);
+    third.resolve();
   });
 });

@@ -59,69 +59,91 @@ export function createLiveBoard(deps: {
   let latest: Board | null = null;
   /** When Redis last agreed with `latest` (a read, or a poll that found the same version). */
   let confirmedAt = -Infinity;
-  /** A change was announced that `latest` does not show yet. */
-  let changed = true;
+  /** Changes announced so far, and how many of them `latest` shows. */
+  let changes = 0;
+  let changesRead = -1;
   /** The pub/sub stream: asked for (since when), in place, or lost. */
   let subscription: { state: "pending"; since: number } | { state: "ready" } | { state: "lost" } = { state: "lost" };
   let readerLeaseUntil = -Infinity;
   let stopRemote: (() => void) | null = null;
   let poller: NodeJS.Timeout | null = null;
 
-  let reading: Promise<Board> | null = null;
-  let readAgain = false;
+  /** The one read in flight, and how many changes it will show. */
+  let reading: { board: Promise<Board>; changes: number } | null = null;
+  /** Readers who need a read that starts after a change the read in flight will not show. */
+  let waitingForNextRead: { board: Promise<Board>; resolve(board: Board): void; reject(error: unknown): void } | null = null;
   let lastReadAt = -Infinity;
   let delayed: NodeJS.Timeout | null = null;
 
-  /** A read in flight means a change is on its way in: wait for it rather than answer from memory. */
+  /** Memory shows every announced change, and nothing is on its way in. */
   function isCurrent() {
-    return running && subscription.state === "ready" && !changed && !reading && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
+    return running && subscription.state === "ready" && changesRead === changes && !reading && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
   }
 
-  /** Reads the board (one read in flight; notifications meanwhile trigger one more) and hands it out. */
-  function read(): Promise<Board> {
-    if (reading) {
-      readAgain = true;
-      return reading;
-    }
-    // This read covers whatever a coalescing delay was waiting to read.
+  /**
+   * Reads the board once and hands it to listeners. When it is done, readers who arrived after a
+   * change it does not show get the next read at once; changes that arrived during it without
+   * anyone waiting are read together after the coalescing delay. No reader waits for more than
+   * the read in flight and the one after it, however fast changes come.
+   */
+  function startRead(): Promise<Board> {
     if (delayed) clearTimeout(delayed);
     delayed = null;
-    const started = (reading = (async () => {
-      let board: Board;
-      do {
-        readAgain = false;
-        changed = false;
-        lastReadAt = now();
-        board = await deps.readBoard();
-        confirmedAt = now();
-        const isNew = !latest || !sameEntries(latest, board);
-        latest = board;
-        if (isNew) for (const listener of listeners) listener(board);
-      } while (readAgain && running);
-      return board;
-    })().finally(() => {
-      if (reading === started) reading = null;
-    }));
-    return started;
+    const showing = changes;
+    lastReadAt = now();
+    const board = deps.readBoard().then((read) => {
+      confirmedAt = now();
+      changesRead = showing;
+      const isNew = !latest || !sameEntries(latest, read);
+      latest = read;
+      if (isNew) for (const listener of listeners) listener(read);
+      return read;
+    });
+    reading = { board, changes: showing };
+    void board
+      .catch(() => {
+        // the caller that needed this read reports its failure
+      })
+      .finally(() => {
+        reading = null;
+        const waiting = waitingForNextRead;
+        waitingForNextRead = null;
+        if (waiting) startRead().then(waiting.resolve, waiting.reject);
+        else if (running && changes !== showing) scheduleRead();
+      });
+    return board;
   }
 
-  /** A change was announced: read it now, or together with others if a read just happened. */
-  function onChange() {
-    changed = true;
-    if (!running || delayed) return;
-    if (reading) {
-      readAgain = true;
-      return;
-    }
+  /** A read soon: now, or together with other changes if a read just happened. */
+  function scheduleRead() {
+    if (reading || delayed) return; // the read in flight schedules the next when it ends
     const wait = lastReadAt + timing.coalesceMs - now();
-    if (wait <= 0) {
-      void read().catch((error: unknown) => deps.onError("read", error));
-      return;
+    const read = () => void startRead().catch((error: unknown) => deps.onError("read", error));
+    if (wait <= 0) read();
+    else
+      delayed = setTimeout(() => {
+        delayed = null;
+        read();
+      }, wait);
+  }
+
+  /** A board showing every change announced before this call. */
+  function freshBoard(): Promise<Board> {
+    if (!reading) return startRead();
+    if (reading.changes === changes) return reading.board;
+    if (!waitingForNextRead) {
+      let resolve!: (board: Board) => void;
+      let reject!: (error: unknown) => void;
+      const board = new Promise<Board>((done, fail) => ((resolve = done), (reject = fail)));
+      waitingForNextRead = { board, resolve, reject };
     }
-    delayed = setTimeout(() => {
-      delayed = null;
-      void read().catch((error: unknown) => deps.onError("read", error));
-    }, wait);
+    return waitingForNextRead.board;
+  }
+
+  /** A change was announced. */
+  function onChange() {
+    changes += 1;
+    if (running) scheduleRead();
   }
 
   function subscribe() {
@@ -163,7 +185,8 @@ export function createLiveBoard(deps: {
   function start() {
     if (running) return;
     running = true;
-    changed = true;
+    // Whatever happened while stopped is unknown: the first board is read afresh.
+    changes += 1;
     subscribe();
     poller = setInterval(() => void poll(), timing.pollIntervalMs);
     poller.unref();
@@ -185,7 +208,7 @@ export function createLiveBoard(deps: {
   function board(): Promise<Board> {
     start();
     if (isCurrent()) return Promise.resolve(latest!);
-    return reading ?? read();
+    return freshBoard();
   }
 
   return {
