@@ -20,3 +20,4 @@ export type Database = ReturnType<typeof createDatabase>["db"];
 
 // One pool per process: every bundle that loads this module, and every hot reload, shares it.
 export const db = processWide("database", () => createDatabase(env.DATABASE_URL)).db;
+
