@@ -11,7 +11,8 @@
  *   one read and one snapshot, not one per change.
  * - Readers (`current`) get the snapshot from memory while it is known to be current: the
  *   pub/sub stream is up, no change has been announced since the read, and the poll confirmed
- *   the version recently. Otherwise they share one read.
+ *   the version recently. Otherwise they share one read. Without listeners, changes are only
+ *   counted: the next reader reads.
  *
  * The watcher runs only while someone listens or has read recently, so nothing here needs a
  * long-lived process: on a serverless platform it lives as long as the traffic that uses it.
@@ -109,7 +110,7 @@ export function createLiveBoard(deps: {
         const waiting = waitingForNextRead;
         waitingForNextRead = null;
         if (waiting) startRead().then(waiting.resolve, waiting.reject);
-        else if (running && changes !== showing) scheduleRead();
+        else if (running && listeners.size > 0 && changes !== showing) scheduleRead();
       });
     return board;
   }
@@ -140,10 +141,14 @@ export function createLiveBoard(deps: {
     return waitingForNextRead.board;
   }
 
-  /** A change was announced. */
+  /**
+   * A change was announced. Listeners (live streams) are sent each change, so it is read now;
+   * readers alone wait for their next read: reading every change of a busy board for readers
+   * who come once in a while would cost a read per change for nothing.
+   */
   function onChange() {
     changes += 1;
-    if (running) scheduleRead();
+    if (running && listeners.size > 0) scheduleRead();
   }
 
   function subscribe() {
