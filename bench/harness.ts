@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { startAppServer } from "../test/support/app-server";
+import { startAppServer, type AppServerOptions } from "../test/support/app-server";
 import { findServerPid } from "./proc";
 import type { RunningApp } from "./scenarios/context";
 
@@ -37,10 +37,9 @@ export class Cleanups {
   }
 }
 
-/** `npm start` with its output in `logFile`, and the pid of the Node process serving it. */
-export async function startApp(env: Record<string, string>, logFile: string, cleanups: Cleanups): Promise<RunningApp> {
-  // Not captured: an instance under load writes thousands of lines a second, straight to its file.
-  const app = await startAppServer({ env, logFile, capture: false });
+/** A server (the product's `npm start` unless `options.command` says otherwise) and the pid of the Node process serving it. */
+export async function startApp(options: AppServerOptions, cleanups: Cleanups): Promise<RunningApp> {
+  const app = await startAppServer(options);
   cleanups.add(() => app.stop());
   return { url: app.url, port: app.port, pid: await findServerPid(app.port), stop: () => app.stop() };
 }

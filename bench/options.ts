@@ -1,6 +1,7 @@
 /**
- * How big each scenario is: the full run (a few minutes) and `--quick` (under a minute, for CI:
- * every scenario runs, scaled down, so the harness never rots; its numbers mean little).
+ * How big each scenario is: the full run (under 10 minutes on 2 cores) and `--quick` (about a
+ * minute, for CI: every scenario runs, scaled down, so the harness never rots; its numbers mean
+ * little).
  */
 export type BenchOptions = {
   quick: boolean;
@@ -9,23 +10,29 @@ export type BenchOptions = {
   boardUsers: number;
   /** The large board for top reads (1M in the full run). */
   largeBoardUsers: number;
-  /** Users the live driver bumps; they hold the top of the board (see scenarios/live.ts). */
+  /** Users the live driver bumps; they hold the top of the board (see scenarios/drivers.ts). */
   liveDrivers: number;
   /** Hidden users that only pgbench writes to, so its writes never touch the app's users. */
   anchorUsers: number;
-  /** Closed-loop client counts for submits and the database anchor. */
+  /** Connection counts for submits, the no-op mutation anchor and the database anchor. */
   clientCounts: number[];
+  /** Connections for top reads and the bare route anchor. */
   topClients: number;
-  /** Measured seconds per load step, after `warmupSeconds` of unmeasured load. */
+  /** Measured seconds per load step, after `warmupSeconds` of unmeasured load (whole seconds: wrk counts no less). */
   stepSeconds: number;
   warmupSeconds: number;
-  /** Live fan-out: subscribers over two instances, then the one-instance ramp. */
+  /** Live fan-out over two instances: this many subscribers while the top 10 changes `liveSubmitRate` times a second for `liveSeconds`. */
   liveSubscribers: number;
   liveSeconds: number;
-  rampSteps: number[];
-  rampSeconds: number;
-  /** Submits per second while live latency is measured. */
   liveSubmitRate: number;
+  /**
+   * One instance holding many streams: its memory per stream at each step, then the live latency
+   * at the last (largest) step while the top 10 changes `manyStreamsSubmitRate` times a second
+   * for `manyStreamsSeconds`.
+   */
+  streamSteps: number[];
+  manyStreamsSubmitRate: number;
+  manyStreamsSeconds: number;
   /** Live latency at low load: this many submits, one at a time, at most `lowLoadSubmitRate` a second. */
   lowLoadSubmits: number;
   lowLoadSubmitRate: number;
@@ -35,28 +42,35 @@ export type BenchOptions = {
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");
-  const common = { quick, reuseBuild: argv.includes("--reuse-build"), topClients: 64, liveSubmitRate: 20, liveDrivers: 50, lowLoadSubmitRate: 5 };
+  const common = {
+    quick,
+    reuseBuild: argv.includes("--reuse-build"),
+    boardUsers: 1_000,
+    liveDrivers: 50,
+    topClients: 64,
+    liveSubmitRate: 20,
+    manyStreamsSubmitRate: 5,
+    lowLoadSubmitRate: 5,
+  };
   if (quick) {
     return {
       ...common,
-      boardUsers: 1_000,
       largeBoardUsers: 20_000,
       anchorUsers: 2_000,
-      clientCounts: [16, 64, 256],
+      clientCounts: [16, 64],
       stepSeconds: 1,
-      warmupSeconds: 0.5,
+      warmupSeconds: 1,
       lowLoadSubmits: 20,
       liveSubscribers: 100,
       liveSeconds: 2,
-      rampSteps: [100, 200],
-      rampSeconds: 1.5,
+      streamSteps: [100, 200],
+      manyStreamsSeconds: 2,
       redisBenchmarkRequests: 5_000,
       bridgeCalls: 500,
     };
   }
   return {
     ...common,
-    boardUsers: 1_000,
     largeBoardUsers: 1_000_000,
     anchorUsers: 20_000,
     clientCounts: [16, 64, 256],
@@ -65,8 +79,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     lowLoadSubmits: 100,
     liveSubscribers: 1_000,
     liveSeconds: 20,
-    rampSteps: [1_000, 2_500, 5_000, 10_000],
-    rampSeconds: 10,
+    streamSteps: [1_000, 4_000, 10_000],
+    manyStreamsSeconds: 10,
     redisBenchmarkRequests: 200_000,
     bridgeCalls: 20_000,
   };

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:profile` — where a request's CPU goes on the server. Starts one production
  * server (`next start`, as the launcher runs it) under `node --cpu-prof` on fresh services, drives one closed-loop scenario at it
- * (default: submits at 64 clients; `top`: board reads; `live`: 500 live subscribers while the
+ * (default: submits at 64 connections from wrk; `top`: board reads; `live`: 500 live subscribers while the
  * board changes 20 times a second), stops it and summarises the server process's profile by
  * package and function (bench/cpu-profile.ts). The profile itself stays in bench/results/.
  *
@@ -19,12 +19,14 @@ import { freePort } from "../test/support/ports";
 import { startTestServices, type TestEnv } from "../test/support/services";
 import { formatProfile, summarizeProfile } from "./cpu-profile";
 import { Cleanups, raiseFileLimit, RESULTS_DIR } from "./harness";
-import type { HttpJob, LoadResult } from "./load";
+import { submits, topRead } from "./requests";
+import { formatRow, runWrkLoad } from "./scenarios/context";
 import { createDrivers } from "./scenarios/drivers";
 import { measureLive } from "./scenarios/live";
 import { benchUsers, seedUsers } from "./seed";
 import { buildBoard } from "./setup";
 import { startWorker } from "./worker";
+import { ensureWrk } from "./wrk";
 
 const argv = process.argv.slice(2);
 const valueOf = (flag: string) => {
@@ -37,6 +39,8 @@ if (!existsSync(".next/BUILD_ID")) throw new Error("no build in .next/: run `npm
 if (!["submit", "top", "live"].includes(scenario)) throw new Error("--scenario must be submit, top or live");
 
 const LIVE_SUBSCRIBERS = 500;
+const HTTP_CONNECTIONS = 64;
+const HTTP_WARMUP_SECONDS = 3;
 const HEALTH_POLL_MS = 250;
 const LIVE_DRIVERS = 50;
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -46,6 +50,7 @@ const cleanups = new Cleanups(() => console.error("interrupted"));
 raiseFileLimit();
 let exitCode = 1;
 try {
+  ensureWrk();
   const services = await startTestServices("benchprof");
   cleanups.add(() => services.stop());
   const sql = postgres(services.env.DATABASE_URL, { max: 2, onnotice: () => {} });
@@ -65,25 +70,13 @@ try {
     await subscribers.request({ command: "open", origin: app.url, count: LIVE_SUBSCRIBERS });
     console.error(`profiling live: ${LIVE_SUBSCRIBERS} subscribers, 20 board changes/s for ${seconds} s…`);
     const drivers = createDrivers(await benchUsers("driver", LIVE_DRIVERS, services.env.AUTH_SECRET), [app.url]);
-    const { row, note } = await measureLive({ subscribers, drivers, targets: [0], rate: 20, seconds, tokenKey });
+    const { row, note } = await measureLive({ subscribers, drivers, targets: [0], rate: 20, seconds, tokenKey, serverPids: [app.pid] });
     outcome = `live, ${LIVE_SUBSCRIBERS} subscribers: p50 ${row.latency!.p50.toFixed(1)} ms, p99 ${row.latency!.p99.toFixed(1)} ms, ${note}`;
   } else {
-    const worker = startWorker(path.resolve("bench/load.ts"));
-    cleanups.add(() => worker.stop());
-    const job: HttpJob = {
-      kind: "http",
-      origin: app.url,
-      concurrency: 64,
-      warmupMs: 3_000,
-      durationMs: seconds * 1000,
-      request:
-        scenario === "submit"
-          ? { type: "submit", users: await benchUsers("board", 1_000, services.env.AUTH_SECRET), tokenKey: tokenKey.toString("base64") }
-          : { type: "top", limit: 10 },
-    };
-    console.error(`profiling ${scenario} at 64 clients for ${seconds} s (+3 s warm-up)…`);
-    const result = await worker.request<LoadResult>(job);
-    outcome = `${scenario} at 64 clients: ${Math.round(result.throughput)}/s, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, errors ${JSON.stringify(result.errors)}`;
+    const source = scenario === "submit" ? submits(await benchUsers("board", 1_000, services.env.AUTH_SECRET), tokenKey) : topRead;
+    console.error(`profiling ${scenario} at ${HTTP_CONNECTIONS} connections for ${seconds} s (+${HTTP_WARMUP_SECONDS} s warm-up)…`);
+    const row = await runWrkLoad(app, { connections: HTTP_CONNECTIONS, warmupSeconds: HTTP_WARMUP_SECONDS, seconds }, source);
+    outcome = formatRow({ scenario, variant: `${HTTP_CONNECTIONS} connections`, ...row }).trim();
   }
   console.error(`  ${outcome}`);
   await app.stop();

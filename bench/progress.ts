@@ -23,7 +23,7 @@ export class Progress {
     this.finishCurrent();
     const step = this.steps.find((candidate) => candidate.name === name) ?? { name, expectedSeconds: 0 };
     this.current = { step, startedAt: performance.now(), detail: "" };
-    if (!this.interactive) process.stderr.write(`[${this.percent().toFixed(0).padStart(3)}%] ${name}\n`);
+    if (!this.interactive) process.stderr.write(`[${this.percent().toFixed(0).padStart(3)}% ${this.elapsed().padStart(4)} s] ${name}\n`);
     this.draw();
   }
 
@@ -31,7 +31,7 @@ export class Progress {
   detail(text: string) {
     if (!this.current) return;
     this.current.detail = text;
-    if (!this.interactive) process.stderr.write(`       ${this.current.step.name}: ${text}\n`);
+    if (!this.interactive) process.stderr.write(`  ${this.elapsed().padStart(11)} s  ${this.current.step.name}: ${text}\n`);
     this.draw();
   }
 
@@ -61,11 +61,15 @@ export class Progress {
     return this.total === 0 ? 100 : Math.min(100, ((this.done + inStep) / this.total) * 100);
   }
 
+  private elapsed() {
+    return ((performance.now() - this.startedAt) / 1000).toFixed(0);
+  }
+
   private draw() {
     if (!this.interactive) return;
     const width = 30;
     const filled = Math.round((this.percent() / 100) * width);
-    const elapsed = ((performance.now() - this.startedAt) / 1000).toFixed(0);
+    const elapsed = this.elapsed();
     const label = this.current ? `${this.current.step.name}${this.current.detail ? ` (${this.current.detail})` : ""}` : "";
     const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${this.percent().toFixed(0).padStart(3)}% ${elapsed}s ${label}`;
     process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);

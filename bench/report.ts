@@ -1,7 +1,8 @@
-/** The run's results as JSON, a Markdown table and an SVG chart of latency percentiles. */
+/** The run's results as JSON, Markdown tables (the targets, then every row) and an SVG chart of latency percentiles. */
 import { writeFileSync } from "node:fs";
 
 import { describeErrors, isMeasured, type ResultRow } from "./scenarios/context";
+import type { TargetResult } from "./targets";
 
 export type RunInfo = {
   startedAt: string;
@@ -18,9 +19,9 @@ export type RunInfo = {
 
 export type ReportFiles = { json: string; markdown: string; svg: string };
 
-export function writeReport(files: ReportFiles, info: RunInfo, rows: ResultRow[]) {
-  writeFileSync(files.json, `${JSON.stringify({ info, rows }, null, 2)}\n`);
-  writeFileSync(files.markdown, markdown(info, rows));
+export function writeReport(files: ReportFiles, info: RunInfo, targets: TargetResult[], rows: ResultRow[]) {
+  writeFileSync(files.json, `${JSON.stringify({ info, targets, rows }, null, 2)}\n`);
+  writeFileSync(files.markdown, markdown(info, targets, rows));
   writeFileSync(files.svg, svgChart(rows));
 }
 
@@ -28,12 +29,18 @@ const ms = (value: number | null | undefined) => (!isMeasured(value) ? "" : valu
 const count = (value: number | null | undefined) => (!isMeasured(value) ? "" : Math.round(value).toLocaleString("en"));
 const percent = (value: number | null | undefined) => (!isMeasured(value) ? "" : `${value.toFixed(0)} %`);
 
-export function markdown(info: RunInfo, rows: ResultRow[]) {
+export function markdown(info: RunInfo, targets: TargetResult[], rows: ResultRow[]) {
   const header = [
     `Run ${info.startedAt} (${info.quick ? "--quick" : "full"}, ${info.wallSeconds.toFixed(0)} s), commit ${info.commit}.`,
     ...(info.incomplete ? [`INCOMPLETE: a step failed (${info.incomplete}); the rows below are those measured before it.`] : []),
     `Machine: ${info.machine}; ${Object.entries(info.versions).map(([name, version]) => `${name} ${version}`).join(", ")}; open-file limit ${info.openFileLimit}.`,
     `Load average before/after: ${info.loadAverage.before.map((n) => n.toFixed(2)).join(" ")} / ${info.loadAverage.after.map((n) => n.toFixed(2)).join(" ")}.`,
+    "",
+  ];
+  const targetTable = [
+    "| target | measured | compared with | verdict |",
+    "| --- | --- | --- | --- |",
+    ...targets.map((target) => `| ${[target.target, target.measured, target.comparedWith, target.verdict].join(" | ")} |`),
     "",
   ];
   const table = [
@@ -59,7 +66,7 @@ export function markdown(info: RunInfo, rows: ResultRow[]) {
       ].join(" | "),
     ).map((line) => `| ${line} |`),
   ];
-  return [...header, ...table, ""].join("\n");
+  return [...header, ...targetTable, ...table, ""].join("\n");
 }
 
 const PERCENTILES = [

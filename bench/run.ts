@@ -1,12 +1,13 @@
 /**
- * `npm run bench` (full, a few minutes) and `npm run bench -- --quick` (under a minute; CI runs
- * it so the harness never rots, asserting nothing about speed). `--reuse-build` skips
- * `next build` when .next/ holds one.
+ * `npm run bench` (full, under 10 minutes) and `npm run bench -- --quick` (about a minute; CI
+ * runs it so the harness never rots, asserting nothing about speed). `--reuse-build` skips
+ * `next build` of the app when .next/ holds one, and of the anchor app when bench/.anchors/ does.
  *
  * Starts the production build twice on services of its own (test/support/services.ts: a fresh
- * database, the bridge, a Redis key prefix), seeds users, runs the scenarios in bench/scenarios
- * and writes bench/results/<timestamp>.{json,md,svg}. Everything it started is stopped and
- * everything it wrote to Postgres and Redis is dropped, on failure and on Ctrl-C too.
+ * database, the bridge, a Redis key prefix) and the framework's anchor app (bench/anchor-app.ts),
+ * seeds users, runs the scenarios in bench/scenarios and writes
+ * bench/results/<timestamp>.{json,md,svg}, the targets first. Everything it started is stopped
+ * and everything it wrote to Postgres and Redis is dropped, on failure and on Ctrl-C too.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -19,51 +20,62 @@ import postgres from "postgres";
 
 import { actionTokenKey } from "../src/server/scoring/token";
 import { deleteKeys, startTestServices } from "../test/support/services";
+import { anchorAppBuilt, buildAnchorApp, startAnchorApp } from "./anchor-app";
 import { parseOptions } from "./options";
 import { Cleanups, raiseFileLimit, RESULTS_DIR, startApp } from "./harness";
 import { Progress, type Step } from "./progress";
 import { writeReport } from "./report";
+import { frameworkAnchorScenario } from "./scenarios/anchors";
 import type { BenchContext, ResultRow, RunningApp } from "./scenarios/context";
-import { databaseAnchorScenario } from "./scenarios/database";
+import { DATABASE_ANCHOR, databaseAnchorScenario, databaseAnchorVariant } from "./scenarios/database";
 import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
 import { redisAnchorScenario } from "./scenarios/redis";
-import { submitScenario } from "./scenarios/submit";
+import { SUBMIT, submitScenario } from "./scenarios/submit";
 import { topReadsScenario } from "./scenarios/top";
 import { benchUsers, seedUsers } from "./seed";
 import { buildBoard, checkBoardMatchesDatabase, checkRealPaths } from "./setup";
-import { startWorker, type Worker } from "./worker";
+import { evaluateTargets } from "./targets";
+import { startWorker } from "./worker";
+import { ensureWrk } from "./wrk";
 
 const options = parseOptions(process.argv.slice(2));
 const reuseBuild = options.reuseBuild && existsSync(".next/BUILD_ID");
+const reuseAnchorBuild = options.reuseBuild && anchorAppBuilt();
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
 const loadBefore = os.loadavg();
 mkdirSync(RESULTS_DIR, { recursive: true });
 
-const load = (seconds: number) => options.warmupSeconds + seconds;
+/** A load step: warm-up, measured run, and wrk's start-up and the server's CPU samples around them. */
+const loadStep = options.warmupSeconds + options.stepSeconds + 1;
 const steps: Step[] = [
   { name: "services", expectedSeconds: reuseBuild ? 2 : 90 },
-  { name: "seed and start", expectedSeconds: 10 },
-  { name: "top reads, small board", expectedSeconds: load(options.stepSeconds) },
-  { name: "submit", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
-  { name: "database anchor", expectedSeconds: options.clientCounts.length * load(options.stepSeconds) },
+  { name: "seed and start", expectedSeconds: reuseAnchorBuild ? 10 : 40 },
+  { name: "framework anchors", expectedSeconds: 2 + (1 + options.clientCounts.length) * loadStep },
+  { name: "top reads, small board", expectedSeconds: loadStep },
+  { name: "submit", expectedSeconds: options.clientCounts.length * loadStep },
+  { name: "database anchor", expectedSeconds: options.clientCounts.length * loadStep },
   { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
   { name: "live latency, low load", expectedSeconds: options.lowLoadSubmits / options.lowLoadSubmitRate },
-  { name: "live fan-out", expectedSeconds: options.liveSeconds + options.rampSteps.length * (options.rampSeconds + 4) + (options.quick ? 2 : 20) },
+  {
+    name: "live fan-out",
+    expectedSeconds: options.liveSeconds + options.manyStreamsSeconds + (options.quick ? 4 : 8) + Math.max(...options.streamSteps) / (options.quick ? 100 : 400),
+  },
   { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
-  { name: "top reads, large board", expectedSeconds: load(options.stepSeconds) },
+  { name: "top reads, large board", expectedSeconds: loadStep },
 ];
 const progress = new Progress(steps);
 
 const cleanups = new Cleanups(() => progress.log("interrupted: stopping servers, dropping the database and the Redis keys"));
 const fileLimit = raiseFileLimit();
-if (fileLimit < Math.max(...options.rampSteps) + 1_000) progress.log(`open-file limit ${fileLimit}: the largest live steps may fail to open`);
+if (fileLimit < Math.max(...options.streamSteps) + 1_000) progress.log(`open-file limit ${fileLimit}: the largest live steps may fail to open`);
 const results: ResultRow[] = [];
 let serviceVersions: Record<string, string> = {};
 let failure: string | null = null;
 try {
+  ensureWrk();
   progress.begin("services");
   const services = await startTestServices("bench");
   cleanups.add(() => services.stop());
@@ -77,10 +89,12 @@ try {
   cleanups.add(async () => redis.disconnect());
   serviceVersions = await versions(sql, redis);
   const [apps] = await Promise.all([
-    Promise.all([1, 2].map((instance) => startApp(env, `${RESULTS_DIR}/${stamp}-app-${instance}.log`, cleanups))) as Promise<[RunningApp, RunningApp]>,
+    // Not captured: an instance under load writes thousands of lines a second, straight to its file.
+    Promise.all([1, 2].map((instance) => startApp({ env, logFile: `${RESULTS_DIR}/${stamp}-app-${instance}.log`, capture: false }, cleanups))) as Promise<[RunningApp, RunningApp]>,
     seedUsers(sql, "board", options.boardUsers),
     seedUsers(sql, "driver", options.liveDrivers),
     seedUsers(sql, "anchor", options.anchorUsers),
+    reuseAnchorBuild ? null : buildAnchorApp(`${RESULTS_DIR}/${stamp}-anchor-build.log`),
   ]);
   const [boardUsers, liveDrivers] = await Promise.all([
     benchUsers("board", options.boardUsers, services.env.AUTH_SECRET),
@@ -90,9 +104,9 @@ try {
   await checkRealPaths(apps[0].url, boardUsers[0]!);
   await checkBoardMatchesDatabase(apps[0].url, sql);
 
-  const loadWorker = startWorker(path.resolve("bench/load.ts"));
-  cleanups.add(() => loadWorker.stop());
-  const subscriberWorker: Worker = startWorker(path.resolve("bench/subscribers.ts"));
+  const redisCompare = startWorker(path.resolve("bench/redis-compare.ts"));
+  cleanups.add(() => redisCompare.stop());
+  const subscriberWorker = startWorker(path.resolve("bench/subscribers.ts"));
   cleanups.add(() => subscriberWorker.stop());
   cleanups.add(() => deleteKeys(`${services.env.REDIS_KEY_PREFIX}anchor:`));
 
@@ -102,20 +116,25 @@ try {
     apps,
     sql,
     redis,
-    load: loadWorker,
+    redisCompare,
     progress,
     boardUsers,
     tokenKey: actionTokenKey({ authSecret: services.env.AUTH_SECRET }),
     results,
   };
 
+  progress.begin("framework anchors");
+  const anchorApp = await startAnchorApp(services.env, `${RESULTS_DIR}/${stamp}-anchor-app.log`, cleanups);
+  await frameworkAnchorScenario(ctx, anchorApp);
+  // Idle from here on, but its memory and timers are no part of what follows.
+  await anchorApp.stop();
   progress.begin("top reads, small board");
   await topReadsScenario(ctx, options.boardUsers);
   progress.begin("submit");
   await submitScenario(ctx);
   progress.begin("database anchor");
   await databaseAnchorScenario(ctx);
-  compareSubmitsWithDatabase(ctx);
+  notePgbenchRatios(ctx);
   progress.begin("redis anchors");
   await redisAnchorScenario(ctx);
   const drivers = createDrivers(
@@ -164,17 +183,19 @@ function writeResults() {
       openFileLimit: fileLimit,
       ...(failure === null ? {} : { incomplete: failure }),
     },
+    evaluateTargets(results, options),
     results,
   );
   console.error(`results: ${path.relative(process.cwd(), files.markdown)} (.json, .svg beside it)`);
 }
 
-function compareSubmitsWithDatabase(ctx: BenchContext) {
-  for (const row of ctx.results.filter((candidate) => candidate.scenario === "submit")) {
-    const anchor = ctx.results.find((candidate) => candidate.scenario.startsWith("database anchor") && candidate.variant === row.variant);
-    if (!anchor?.throughput || row.throughput === undefined) continue;
-    row.anchor = { name: `pgbench, ${anchor.clients} clients`, throughput: anchor.throughput };
-    row.ratio = row.throughput / anchor.throughput;
+/** A submit row's anchor is the framework's no-op mutation; its note adds the database's own limit at the same client count. */
+function notePgbenchRatios(ctx: BenchContext) {
+  for (const row of ctx.results.filter((candidate) => candidate.scenario === SUBMIT)) {
+    const database = ctx.results.find((candidate) => candidate.scenario === DATABASE_ANCHOR && candidate.variant === databaseAnchorVariant(row.clients!));
+    if (!database?.throughput || row.throughput === undefined) continue;
+    const comparison = `${(row.throughput / database.throughput).toFixed(2)}× pgbench at ${database.clients} clients (${Math.round(database.throughput).toLocaleString("en")}/s)`;
+    row.note = [row.note, comparison].filter(Boolean).join("; ");
   }
 }
 

@@ -7,7 +7,9 @@
 import type postgres from "postgres";
 
 import { SESSION_COOKIE, sessionToken } from "../test/support/session-cookie";
-import type { BenchUser } from "./load";
+
+/** A signed-in bench user: its id and the Cookie header a browser would send. */
+export type BenchUser = { id: string; cookie: string };
 
 /** board: the users the submit scenario drives; drivers: the live scenario's top of the board;
  * anchor: hidden users only pgbench writes to; filler: the large board. */

@@ -12,7 +12,7 @@ import type postgres from "postgres";
 import { ScoreboardClient } from "../test/support/client";
 import type { TestEnv } from "../test/support/services";
 import { boardKeys } from "./board-keys";
-import type { BenchUser } from "./load";
+import type { BenchUser } from "./seed";
 
 const SIGN_UPS = 3;
 const BOARD_BUILD_TIMEOUT_MS = 10 * 60 * 1000;
@@ -36,21 +36,35 @@ export async function checkRealPaths(origin: string, mintedUser: BenchUser) {
 
 /**
  * Has the app (re)build its Redis board from Postgres — its own recovery path: a read finds the
- * board not ready and starts a rebuild — and waits until it is ready. `clear` first drops the
- * ready mark, as a Redis flush would, so rows bulk-loaded since the last build are picked up.
+ * board not built and starts a rebuild — and waits until it is ready. `clear` first deletes the
+ * board's keys, as a Redis flush would, so rows bulk-loaded since the last build are picked up.
+ * (Deleting only the ready mark is not enough: the instances answer reads from memory while the
+ * board's version stays the same, and a flush is what changes it.)
  */
 export async function buildBoard(origin: string, env: TestEnv, redis: IORedis, options: { clear: boolean }) {
   const keys = boardKeys(env);
-  if (options.clear) await redis.del(keys.ready);
+  if (options.clear) await redis.del(...Object.values(keys));
   const client = new ScoreboardClient(origin);
   const deadline = Date.now() + BOARD_BUILD_TIMEOUT_MS;
+  // A read starts a rebuild unless one runs (and another if one failed, e.g. on a lock). It is
+  // not waited for: while a large board is rebuilt it may not answer before its timeout (each
+  // batch the rebuild writes is a change the instance reads again before answering), so one is
+  // sent whenever none is out, and a failed one only noted.
+  let trigger: Promise<void> | null = null;
+  let lastFailure: string | null = null;
   while ((await redis.exists(keys.ready)) === 0) {
-    if (Date.now() > deadline) throw new Error("the app did not build its Redis board in time");
-    // A read starts a rebuild unless one runs (and starts another if one failed, e.g. on a lock).
-    await client.query("leaderboard.top", { limit: 10 });
+    if (Date.now() > deadline) throw new Error(`the app did not build its Redis board in time${lastFailure ? ` (the last read: ${lastFailure})` : ""}`);
+    trigger ??= client
+      .query("leaderboard.top", { limit: 10 })
+      .then(
+        () => {},
+        (error: Error) => void (lastFailure = error.message),
+      )
+      .finally(() => (trigger = null));
     // Nothing announces the ready mark (no keyspace events on a shared Redis): it is polled.
     await new Promise((resolve) => setTimeout(resolve, BOARD_READY_POLL_MS));
   }
+  await trigger;
 }
 
 /** The app's top 10 (from Redis) must equal Postgres's, in the spec's order. */

@@ -28,6 +28,8 @@ export type CollectResult = {
   /** Submits × open streams: what every stream should have received. */
   expected: number;
   delivered: number;
+  /** Submits that every open stream received. */
+  shownOnEveryStream: number;
   generatorCpuPercent: number;
 };
 
@@ -156,11 +158,12 @@ function caughtUp(version: number, timeoutMs: number): Promise<CaughtUpResult> {
 function collect(sent: [string, number][]): CollectResult {
   const samples = new Samples();
   let delivered = 0;
+  let shownOnEveryStream = 0;
   for (const [key, sentAt] of sent) {
-    for (const arrivedAt of arrivals.get(key) ?? []) {
-      samples.add(arrivedAt - sentAt);
-      delivered += 1;
-    }
+    const times = arrivals.get(key) ?? [];
+    for (const arrivedAt of times) samples.add(arrivedAt - sentAt);
+    delivered += times.length;
+    if (times.length >= streams.size) shownOnEveryStream += 1;
   }
   const cpu = process.cpuUsage(cpuMark);
   return {
@@ -168,6 +171,7 @@ function collect(sent: [string, number][]): CollectResult {
     open: streams.size,
     expected: sent.length * streams.size,
     delivered,
+    shownOnEveryStream,
     generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / (performance.now() - wallMark)) * 100,
   };
 }

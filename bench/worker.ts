@@ -1,18 +1,15 @@
 /**
- * Load generators run in child processes, so their CPU is measured apart from the orchestrator
- * (which also hosts the Upstash bridge) and neither starves the other. One request/response
- * protocol over Node's IPC channel; a child may also send notices (e.g. "the measured window
- * starts now") so the parent can sample the server at that moment.
+ * Load generators written for Node (the live subscribers, the bridge comparison) run in child
+ * processes, so their CPU is measured apart from the orchestrator (which also hosts the Upstash
+ * bridge) and neither starves the other. One request/response protocol over Node's IPC channel.
  */
 import { fork, type ChildProcess } from "node:child_process";
 
 type Envelope = { id: number; message: unknown };
 type Reply = { id: number; result?: unknown; error?: string };
-export type Notice = { notice: string; [key: string]: unknown };
 
 export type Worker = {
   request<T>(message: unknown): Promise<T>;
-  onNotice(handler: (notice: Notice) => void): void;
   /** Ends the child (it has no state worth keeping) and waits for it to exit. */
   stop(): Promise<void>;
   pid: number;
@@ -23,9 +20,7 @@ export function startWorker(script: string): Worker {
   const child: ChildProcess = fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let nextId = 1;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let noticeHandler: (notice: Notice) => void = () => {};
-  child.on("message", (raw: Reply | Notice) => {
-    if ("notice" in raw) return noticeHandler(raw);
+  child.on("message", (raw: Reply) => {
     const waiter = pending.get(raw.id);
     pending.delete(raw.id);
     if (raw.error !== undefined) waiter?.reject(new Error(raw.error));
@@ -44,9 +39,6 @@ export function startWorker(script: string): Worker {
         child.send({ id, message } satisfies Envelope);
       });
     },
-    onNotice(handler) {
-      noticeHandler = handler;
-    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -56,11 +48,10 @@ export function startWorker(script: string): Worker {
   };
 }
 
-/** The child's side: answers each request with `handle`'s result; `notify` sends a notice. */
-export function serveRequests(handle: (message: never, notify: (notice: Notice) => void) => Promise<unknown>) {
-  const notify = (notice: Notice) => process.send!(notice);
+/** The child's side: answers each request with `handle`'s result. */
+export function serveRequests(handle: (message: never) => Promise<unknown>) {
   process.on("message", (envelope: Envelope) => {
-    handle(envelope.message as never, notify).then(
+    handle(envelope.message as never).then(
       (result) => process.send!({ id: envelope.id, result } satisfies Reply),
       (error: unknown) => process.send!({ id: envelope.id, error: String((error as Error).stack ?? error) } satisfies Reply),
     );

@@ -1,4 +1,5 @@
 import { ScoreboardClient } from "../test/support/client";
+import { decodeReply, queryPath, type OutputOf } from "../test/support/wire";
 import { expect, ownAppForThisFile, test } from "./fixtures";
 import { PASSWORD, uniqueUsername } from "./helpers";
 
@@ -67,4 +68,38 @@ test("GET /api/metrics serves Prometheus text about the product", async ({ baseU
   expect(text).toMatch(/scoreboard_procedure_calls_total\{path="leaderboard.top",type="query",code="OK"\} [1-9]/);
   expect(text).toContain("scoreboard_live_subscribers");
   expect(text).toContain("process_resident_memory_bytes");
+});
+
+test("anonymous board reads are publicly cacheable with an ETag and revalidate to 304; what depends on the session is never", async ({ baseURL }) => {
+  const player = new ScoreboardClient(baseURL!);
+  await player.signIn({ username: uniqueUsername("cache"), password: PASSWORD, intent: "signup" });
+  const visitor = new ScoreboardClient(baseURL!);
+  const path = queryPath("leaderboard.top", { limit: 5 });
+
+  const first = await visitor.request(path);
+  expect(first.status).toBe(200);
+  expect(first.headers.get("cache-control")).toMatch(/^public, s-maxage=1, stale-while-revalidate=\d+$/);
+  const etag = first.headers.get("etag");
+  expect(etag).toMatch(/^"[^"]+"$/);
+  const board = decodeReply<OutputOf<"leaderboard.top">>(first.status, await first.text());
+  expect(board.ok && board.data.entries.map((entry) => entry.userId)).toContain((await player.currentUser())!.id);
+
+  // A poller holding the current board gets 304 and no body.
+  const unchanged = await visitor.request(path, { headers: { "if-none-match": etag! } });
+  expect(unchanged.status).toBe(304);
+  expect(await unchanged.text()).toBe("");
+  expect(unchanged.headers.get("etag")).toBe(etag);
+
+  // Once the board changes, the same ETag gets the new board.
+  await player.mutate("account.update", { displayName: "renamed for the cache test" });
+  const changed = await visitor.request(path, { headers: { "if-none-match": etag! } });
+  expect(changed.status).toBe(200);
+  expect(changed.headers.get("etag")).not.toBe(etag);
+  expect(await changed.text()).toContain("renamed for the cache test");
+
+  // Session-dependent answers, and errors, are for the browser that asked only.
+  for (const response of [await player.request(queryPath("leaderboard.me")), await visitor.request(queryPath("leaderboard.me")), await visitor.request(queryPath("leaderboard.top", { limit: 1000 }))]) {
+    expect(response.headers.get("cache-control")).toBe("private, no-store");
+    expect(response.headers.get("etag")).toBeNull();
+  }
 });

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { clientIp } from "~/server/client-ip";
-import { installPeerForwardedFor, PEER_MARK_HEADER, register, uninstallPeerForwardedFor } from "./instrumentation";
+import { installRequestHooks, PEER_MARK_HEADER, register, uninstallRequestHooks } from "./instrumentation";
 
 const LOOPBACK = ["127.0.0.1", "::ffff:127.0.0.1"];
 
@@ -36,6 +36,7 @@ async function echoServer(gate?: Promise<unknown>) {
   const { port } = server.address() as AddressInfo;
   return {
     requestArrived,
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
     async get(headers: Record<string, string> = {}) {
       const response = await fetch(`http://127.0.0.1:${port}/`, { headers });
       return (await response.json()) as IncomingHttpHeaders;
@@ -51,9 +52,9 @@ async function echoServer(gate?: Promise<unknown>) {
 const FORGED = { "X-Forwarded-For": "6.6.6.6", "X-Real-IP": "6.6.6.6", Forwarded: "for=6.6.6.6" };
 const savedRuntime = process.env.NEXT_RUNTIME;
 
-afterEach(() => uninstallPeerForwardedFor());
+afterEach(() => uninstallRequestHooks());
 afterAll(() => {
-  uninstallPeerForwardedFor();
+  uninstallRequestHooks();
   if (savedRuntime === undefined) delete process.env.NEXT_RUNTIME;
   else process.env.NEXT_RUNTIME = savedRuntime;
 });
@@ -135,7 +136,7 @@ describe("register() without TRUST_PROXY", () => {
     await register();
     expect(http.Server.prototype.emit).toBe(patched);
 
-    uninstallPeerForwardedFor();
+    uninstallRequestHooks();
     expect(Object.hasOwn(http.Server.prototype, "emit")).toBe(false);
     expect(http.Server.prototype.emit).toBe(EventEmitter.prototype.emit);
     expect(clientIp(new Headers({ "x-forwarded-for": "203.0.113.7" }))).toBe("203.0.113.7");
@@ -152,15 +153,41 @@ describe("register() without TRUST_PROXY", () => {
   });
 });
 
-describe("installPeerForwardedFor with TRUST_PROXY=1", () => {
+describe("installRequestHooks with TRUST_PROXY=1", () => {
   it("leaves the proxy's X-Forwarded-For as it came, and clientIp believes it", async () => {
-    installPeerForwardedFor(http, { trustProxy: true });
-    expect(http.Server.prototype.emit).toBe(EventEmitter.prototype.emit);
+    installRequestHooks(http, { trustProxy: true });
     const server = await echoServer();
     try {
       const seen = await server.get({ "X-Forwarded-For": "203.0.113.7, 10.0.0.1" });
       expect(seen["x-forwarded-for"]).toBe("203.0.113.7, 10.0.0.1");
       expect(clientIp(toHeaders(seen))).toBe("203.0.113.7");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("installRequestHooks: answering on Node's response", () => {
+  it("hands each request to serveDirectly after the peer rule, and to the server when it declines", async () => {
+    const seenDirectly: (string | undefined)[] = [];
+    installRequestHooks(http, {
+      trustProxy: false,
+      serveDirectly(req, res) {
+        seenDirectly.push(req.headers["x-forwarded-for"] as string | undefined);
+        if (!req.url?.startsWith("/direct")) return false;
+        res.end("answered directly");
+        return true;
+      },
+    });
+    const server = await echoServer();
+    try {
+      const echoed = await server.get(FORGED);
+      expect(LOOPBACK).toContain(echoed["x-forwarded-for"]);
+      const direct = await fetch(server.url("/direct"), { headers: FORGED });
+      expect(await direct.text()).toBe("answered directly");
+      // Both requests reached serveDirectly already rewritten: it never saw the forged address.
+      expect(seenDirectly).toHaveLength(2);
+      for (const address of seenDirectly) expect(LOOPBACK).toContain(address);
     } finally {
       await server.close();
     }

@@ -15,8 +15,11 @@
  * client sent them. So the wrapper also stamps each request it rewrote with a per-process
  * random value (PEER_MARK_HEADER); while the patch is installed, clientIp() believes
  * `X-Forwarded-For` only on stamped requests and returns null (key "unknown") otherwise.
+ *
+ * The same wrapper then lets the live board answer its streams on Node's response directly
+ * (installRequestHooks), with or without TRUST_PROXY.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 type Http = typeof import("node:http");
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
@@ -31,18 +34,20 @@ const REQUEST_EVENTS = new Set<string | symbol>(["request", "checkContinue", "ch
 const STATE = Symbol.for("live-scoreboard.peer-address");
 export const PEER_MARK_HEADER = "x-scoreboard-peer-mark";
 
-export type PeerAddressState = { header: string; mark: string; uninstall: () => void };
+/** `mark` is null behind a trusted proxy: then nothing is rewritten and the header is believed as it came. */
+export type PeerAddressState = { header: string; mark: string | null; uninstall: () => void };
 const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState };
 
 export async function register() {
   // This exact form lets the Edge build drop the Node.js-only imports.
   if (process.env.NEXT_RUNTIME === "nodejs") {
-    const [http, { env }, { beginShutdown }] = await Promise.all([
+    const [http, { env }, { beginShutdown }, { answerBoardRequest }] = await Promise.all([
       import("node:http"),
       import("./env.js"),
       import("./server/shutdown"),
+      import("./server/api/board"),
     ]);
-    installPeerForwardedFor(http, { trustProxy: env.TRUST_PROXY });
+    installRequestHooks(http, { trustProxy: env.TRUST_PROXY, serveDirectly: answerBoardRequest });
     // Next.js handles these signals too (closing the server); ours ends live streams first.
     process.once("SIGTERM", beginShutdown);
     process.once("SIGINT", beginShutdown);
@@ -60,20 +65,28 @@ export function usePeerAddress(req: IncomingMessage, mark: string) {
 }
 
 /**
- * Applies the rule to every node:http server in this process (idempotent). With `trustProxy`
- * nothing is patched and proxy headers pass through. Returns an uninstall function for tests.
+ * Hooks every node:http server in this process (idempotent): without `trustProxy` each request
+ * gets the peer address rule above; then `serveDirectly` may answer it on Node's response before
+ * Next.js sees it (false: Next.js handles it) — live streams are served this way where the
+ * server is ours, see src/server/api/board/node-streams.ts for why. Returns an uninstall
+ * function for tests.
  */
-export function installPeerForwardedFor(http: Http, { trustProxy }: { trustProxy: boolean }): () => void {
+export function installRequestHooks(
+  http: Http,
+  { trustProxy, serveDirectly }: { trustProxy: boolean; serveDirectly?: (req: IncomingMessage, res: ServerResponse) => boolean },
+): () => void {
   const existing = registry[STATE];
   if (existing) return existing.uninstall;
-  if (trustProxy) return () => {};
 
-  const mark = crypto.randomUUID();
+  const mark = trustProxy ? null : crypto.randomUUID();
   const proto = http.Server.prototype;
   const original = proto.emit as Emit;
   const ownBefore = Object.hasOwn(proto, "emit");
   const patched: Emit = function (this: unknown, event, ...args) {
-    if (REQUEST_EVENTS.has(event) && args[0] instanceof http.IncomingMessage) usePeerAddress(args[0], mark);
+    if (REQUEST_EVENTS.has(event) && args[0] instanceof http.IncomingMessage) {
+      if (mark) usePeerAddress(args[0], mark);
+      if (event === "request" && serveDirectly?.(args[0], args[1] as ServerResponse)) return true;
+    }
     return original.call(this, event, ...args);
   };
   proto.emit = patched;
@@ -90,7 +103,7 @@ export function installPeerForwardedFor(http: Http, { trustProxy }: { trustProxy
   return uninstall;
 }
 
-/** Removes the patch (tests only: the app keeps it for the life of the process). */
-export function uninstallPeerForwardedFor() {
+/** Removes the hooks (tests only: the app keeps them for the life of the process). */
+export function uninstallRequestHooks() {
   registry[STATE]?.uninstall();
 }

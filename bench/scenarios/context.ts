@@ -3,12 +3,14 @@ import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
 import type { TestEnv } from "../../test/support/services";
-import type { BenchUser, HttpJob, LoadResult } from "../load";
 import type { BenchOptions } from "../options";
 import { cpuSeconds } from "../proc";
 import type { Progress } from "../progress";
+import type { RequestSource } from "../requests";
+import type { BenchUser } from "../seed";
 import type { LatencySummary } from "../stats";
 import type { Worker } from "../worker";
+import { runWrk, type WrkResult } from "../wrk";
 
 export type RunningApp = { url: string; port: number; pid: number; stop(): Promise<void> };
 
@@ -19,8 +21,8 @@ export type BenchContext = {
   apps: [RunningApp, RunningApp];
   sql: postgres.Sql;
   redis: IORedis;
-  /** The closed-loop generator (bench/load.ts). */
-  load: Worker;
+  /** The bridge comparison's worker (bench/redis-compare.ts). */
+  redisCompare: Worker;
   progress: Progress;
   /** Signed-in users the submit scenario drives. */
   boardUsers: BenchUser[];
@@ -44,33 +46,79 @@ export type ResultRow = {
   anchor?: { name: string; throughput: number };
   ratio?: number;
   rssMiB?: number[];
+  /** Live rows: the board changes made, how many of them every open stream showed, and the share of (change, stream) events that arrived. */
+  changes?: { made: number; shownOnEveryStream: number; eventsArrivedPercent: number };
+  /** Memory rows: the instance's RSS growth per open stream. */
+  kibPerStream?: number;
   note?: string;
 };
 
+/** Fresh requests are prepared for the warm-up as if the server answered this many a second: more than this stack reaches here. */
+const WARMUP_PREPARED_RATE = 5_000;
+/** …and for the measured run, this many times the warm-up's rate, or the floor (what wrk sends beyond them is counted as repeated). */
+const PREPARED_HEADROOM = 3;
+const PREPARED_RATE_FLOOR = 500;
+
 /**
- * Runs a closed loop of `clients` against the first instance, with the run's warm-up and step
- * length, and reports it with the server's own CPU over the same measured window (sampled when
- * the generator says the window starts and ends).
+ * wrk against `target` at `connections`: an unmeasured warm-up, then the measured run, with the
+ * server's own CPU over it. Throughput counts the answers that were not errors; a run that was
+ * mostly errors reports none (its note says why), so it cannot pass for a measurement.
  */
-export async function runHttpLoad(ctx: BenchContext, clients: number, request: HttpJob["request"]): Promise<LoadResult & { serverCpuPercent: number }> {
-  const [app] = ctx.apps;
-  const job: HttpJob = {
-    kind: "http",
-    origin: app.url,
-    concurrency: clients,
-    warmupMs: ctx.options.warmupSeconds * 1000,
-    durationMs: ctx.options.stepSeconds * 1000,
-    request,
+export async function runWrkLoad(
+  target: Pick<RunningApp, "url" | "pid">,
+  load: { connections: number; warmupSeconds: number; seconds: number },
+  source: RequestSource,
+): Promise<Partial<ResultRow>> {
+  const run = (seconds: number, rate: number) =>
+    runWrk({
+      origin: target.url,
+      connections: load.connections,
+      seconds,
+      requests: source.kind === "same" ? [source.request] : source.make(Math.ceil(rate * seconds) + load.connections),
+    });
+  const warmup = await run(load.warmupSeconds, WARMUP_PREPARED_RATE);
+  const warmupRate = Object.values(warmup.answers).reduce((sum, count) => sum + count, 0) / warmup.seconds;
+  const cpuBefore = await cpuSeconds(target.pid);
+  const measured = await run(load.seconds, Math.max(warmupRate, PREPARED_RATE_FLOOR) * PREPARED_HEADROOM);
+  const serverCpuSeconds = (await cpuSeconds(target.pid)) - cpuBefore;
+  return wrkRow(measured, serverCpuSeconds, source.kind === "fresh");
+}
+
+function wrkRow(result: WrkResult, serverCpuSeconds: number, fresh: boolean): Partial<ResultRow> {
+  const errors: Record<string, number> = {};
+  let succeeded = 0;
+  for (const [answer, count] of Object.entries(result.answers)) {
+    if (Number.parseInt(answer, 10) < 400) succeeded += count;
+    else errors[answer] = count;
+  }
+  for (const [cause, count] of Object.entries(result.socketErrors)) errors[`socket ${cause}`] = count;
+  const failed = Object.values(errors).reduce((sum, count) => sum + count, 0);
+  const mostlyErrors = failed > succeeded || succeeded === 0;
+  const why = failed === 0 ? "no request was answered within the run" : `${failed.toLocaleString("en")} of ${(failed + succeeded).toLocaleString("en")} requests failed`;
+  const note = [
+    mostlyErrors ? `NOT A THROUGHPUT: ${why}` : "",
+    fresh && result.repeated > 0 ? `${result.repeated.toLocaleString("en")} requests were sent twice (too few prepared): replays are in these figures` : "",
+  ].filter(Boolean);
+  return {
+    ...(mostlyErrors ? {} : { throughput: succeeded / result.seconds }),
+    latency: result.latency,
+    errors,
+    generatorCpuPercent: result.generatorCpuPercent,
+    serverCpuPercent: (serverCpuSeconds / result.seconds) * 100,
+    ...(note.length > 0 ? { note: note.join("; ") } : {}),
   };
-  let cpuAtStart = 0;
-  let cpuAtEnd: Promise<number> | null = null;
-  ctx.load.onNotice((notice) => {
-    if (notice.notice === "window-start") void cpuSeconds(app.pid).then((value) => (cpuAtStart = value));
-    if (notice.notice === "window-end") cpuAtEnd = cpuSeconds(app.pid);
-  });
-  const result = await ctx.load.request<LoadResult>(job);
-  const used = (await (cpuAtEnd ?? cpuSeconds(app.pid))) - cpuAtStart;
-  return { ...result, serverCpuPercent: (used / (job.durationMs / 1000)) * 100 };
+}
+
+/** The anchor and ratio fields of a row measured against `anchor` (none when either has no throughput). */
+export function compareWith(anchor: ResultRow | undefined, throughput: number | undefined): Pick<ResultRow, "anchor" | "ratio"> {
+  if (!anchor?.throughput || throughput === undefined) return {};
+  return { anchor: { name: `${anchor.scenario}, ${anchor.variant}`, throughput: anchor.throughput }, ratio: throughput / anchor.throughput };
+}
+
+/** Adds a row to the results and prints it as it comes. */
+export function report(ctx: BenchContext, row: ResultRow) {
+  ctx.results.push(row);
+  ctx.progress.log(formatRow(row));
 }
 
 export function describeErrors(errors: Record<string, number> | undefined) {

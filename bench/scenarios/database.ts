@@ -17,7 +17,7 @@ import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { changeStatement } from "../../src/server/scoring/score-service";
 import { benchUserIdSql } from "../seed";
 import { summarize } from "../stats";
-import { formatRow, type BenchContext } from "./context";
+import { report, type BenchContext } from "./context";
 
 const SAMPLE_USER = "00000000-0000-4000-8000-00000000aaaa";
 const SAMPLE_ACTION = "00000000-0000-4000-8000-00000000bbbb";
@@ -25,6 +25,10 @@ const SAMPLE_ACTION = "00000000-0000-4000-8000-00000000bbbb";
 const ANCHOR_USER_AGENT = "pgbench-anchor";
 /** Connections kept free for the two app instances' pools (10 each), this harness and others. */
 const CONNECTIONS_KEPT_FREE = 35;
+
+export const DATABASE_ANCHOR = "database anchor (pgbench)";
+/** The row's variant names the client count asked for; its `clients` says how many ran. */
+export const databaseAnchorVariant = (clients: number) => `${clients} clients`;
 
 /** The pgbench script and its -D variables: the statement's parameters stay parameters. */
 export function anchorScript(anchorUsers: number) {
@@ -108,8 +112,8 @@ export async function databaseAnchorScenario(ctx: BenchContext) {
       const inWindow = transactions.filter((t) => t.doneAtMs >= windowStart && t.doneAtMs <= windowStart + durationMs);
       const applied = transactions.length > 0 ? (after - before) / transactions.length : 0;
       const row = {
-        scenario: "database anchor (pgbench)",
-        variant: `${clients} clients`,
+        scenario: DATABASE_ANCHOR,
+        variant: databaseAnchorVariant(clients),
         clients: used,
         throughput: inWindow.length / (durationMs / 1000),
         latency: summarize(Float64Array.from(inWindow, (t) => t.latencyMs)),
@@ -120,8 +124,7 @@ export async function databaseAnchorScenario(ctx: BenchContext) {
           .filter(Boolean)
           .join("; "),
       };
-      ctx.results.push(row);
-      ctx.progress.log(formatRow(row));
+      report(ctx, row);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

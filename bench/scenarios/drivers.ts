@@ -11,8 +11,7 @@ import { randomUUID } from "node:crypto";
 import { issueActionToken } from "../../src/server/scoring/token";
 import { ScoreboardClient } from "../../test/support/client";
 import type { OutputOf } from "../../test/support/wire";
-import type { BenchUser } from "../load";
-import { DRIVER_BASE_SCORE } from "../seed";
+import { DRIVER_BASE_SCORE, type BenchUser } from "../seed";
 import { wallClockMs } from "../stats";
 
 export type Driver = { user: BenchUser; score: number; clients: ScoreboardClient[] };

@@ -10,7 +10,7 @@
  */
 import { ScoreboardClient } from "../../test/support/client";
 import { Samples } from "../stats";
-import { formatRow, type BenchContext } from "./context";
+import { report, type BenchContext } from "./context";
 import { liftLowestDriver, type Driver } from "./drivers";
 
 /** Bounds the wait for one submit's event; reaching it is reported as an error of that submit. */
@@ -55,6 +55,5 @@ export async function lowLoadLatencyScenario(ctx: BenchContext, drivers: Driver[
     errors,
     note: [`${submits} submits, at most ${rate}/s`, answer.count > 0 ? `the submit's own answer: p50 ${answer.p50.toFixed(1)} ms, p99 ${answer.p99.toFixed(1)} ms` : ""].filter(Boolean).join("; "),
   };
-  ctx.results.push(row);
-  ctx.progress.log(formatRow(row));
+  report(ctx, row);
 }

@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 
 import { APPLY, boardKeysUnder } from "../../src/server/redis/board";
 import { boardKeys } from "../board-keys";
-import type { LoadResult, RedisCompareResult } from "../load";
-import { formatRow, type BenchContext, type ResultRow } from "./context";
+import type { LoadResult, RedisCompareResult, RedisCompareJob } from "../redis-compare";
+import { report, type BenchContext } from "./context";
 
 const run = promisify(execFile);
 /** User ids, versions and members drawn from this many: nearly every call writes a new user. */
@@ -37,15 +37,15 @@ export async function redisAnchorScenario(ctx: BenchContext) {
 
   for (const concurrency of [1, 64]) {
     ctx.progress.detail(`bridge vs direct, ${concurrency} in flight`);
-    const { bridge, direct } = await ctx.load.request<RedisCompareResult>({
-      kind: "redis-compare",
+    const job: RedisCompareJob = {
       bridgeUrl: ctx.env.UPSTASH_REDIS_REST_URL,
       bridgeToken: ctx.env.UPSTASH_REDIS_REST_TOKEN,
       redisUrl: ctx.env.REDIS_URL,
       keysBase: `${ctx.env.REDIS_KEY_PREFIX}anchor:compare`,
       concurrency,
       calls: ctx.options.bridgeCalls,
-    });
+    };
+    const { bridge, direct } = await ctx.redisCompare.request<RedisCompareResult>(job);
     report(ctx, { scenario: "redis anchor (ioredis, direct)", variant: `board write, ${concurrency} in flight`, clients: concurrency, ...direct });
     report(ctx, {
       scenario: "bridge (@upstash/redis → bridge)",
@@ -56,11 +56,6 @@ export async function redisAnchorScenario(ctx: BenchContext) {
       ratio: bridge.throughput / direct.throughput,
     });
   }
-}
-
-function report(ctx: BenchContext, row: ResultRow) {
-  ctx.results.push(row);
-  ctx.progress.log(formatRow(row));
 }
 
 /** One redis-benchmark run; its CSV gives requests per second and latency percentiles. */

@@ -1,17 +1,26 @@
 /**
- * Scenario 1 — submits: signed-in users completing pre-started actions (COMPLETE_TASK, started
- * 3 s ago) over HTTP exactly as the browser's tRPC client sends them, closed loop at each
- * client count. Round robin over all board users keeps each one under the per-user rate
- * limit, which stays on.
+ * Submits: signed-in users completing actions started 3 s earlier, as the browser sends them,
+ * from wrk at each connection count; each compared with the framework's signed-in no-op
+ * mutation at the same count (the same requests). Round robin over all board users keeps each
+ * one under the per-user rate limit, which stays on.
  */
-import { formatRow, runHttpLoad, type BenchContext } from "./context";
+import { submits } from "../requests";
+import { frameworkAnchor, NO_OP_MUTATION_VARIANT } from "./anchors";
+import { compareWith, report, runWrkLoad, type BenchContext } from "./context";
+
+export const SUBMIT = "submit";
 
 export async function submitScenario(ctx: BenchContext) {
-  for (const clients of ctx.options.clientCounts) {
-    ctx.progress.detail(`${clients} clients`);
-    const result = await runHttpLoad(ctx, clients, { type: "submit", users: ctx.boardUsers, tokenKey: ctx.tokenKey.toString("base64") });
-    const row = { scenario: "submit", variant: `${clients} clients`, clients, ...result };
-    ctx.results.push(row);
-    ctx.progress.log(formatRow(row));
+  const requests = submits(ctx.boardUsers, ctx.tokenKey);
+  for (const connections of ctx.options.clientCounts) {
+    ctx.progress.detail(`${connections} connections`);
+    const result = await runWrkLoad(ctx.apps[0], { connections, warmupSeconds: ctx.options.warmupSeconds, seconds: ctx.options.stepSeconds }, requests);
+    report(ctx, {
+      scenario: SUBMIT,
+      variant: `${connections} connections`,
+      clients: connections,
+      ...result,
+      ...compareWith(frameworkAnchor(ctx.results, NO_OP_MUTATION_VARIANT, connections), result.throughput),
+    });
   }
 }

@@ -1,19 +1,25 @@
-/** Scenario 4 — top reads: `leaderboard.top` (limit 10) as the browser asks for it, anonymous, closed loop. */
-import { formatRow, runHttpLoad, type BenchContext } from "./context";
+/**
+ * Top reads: `leaderboard.top` (limit 10) as the page asks for it, anonymous, from wrk. The small
+ * board is compared with the framework's bare route handler; the large one with the small one
+ * (what a million users cost).
+ */
+import { topRead } from "../requests";
+import { BARE_ROUTE_VARIANT, frameworkAnchor } from "./anchors";
+import { compareWith, report, runWrkLoad, type BenchContext, type ResultRow } from "./context";
+
+export const TOP_READS = "top reads";
 
 export async function topReadsScenario(ctx: BenchContext, boardSize: number) {
-  const clients = ctx.options.topClients;
-  ctx.progress.detail(`${boardSize.toLocaleString("en")} users, ${clients} clients`);
-  const result = await runHttpLoad(ctx, clients, { type: "top", limit: 10 });
-  const small = ctx.results.find((row) => row.scenario === "top reads");
-  const row = {
-    scenario: "top reads",
+  const connections = ctx.options.topClients;
+  ctx.progress.detail(`${boardSize.toLocaleString("en")} users, ${connections} connections`);
+  const result = await runWrkLoad(ctx.apps[0], { connections, warmupSeconds: ctx.options.warmupSeconds, seconds: ctx.options.stepSeconds }, topRead);
+  const small = ctx.results.find((row) => row.scenario === TOP_READS);
+  const anchor: ResultRow | undefined = small ?? frameworkAnchor(ctx.results, BARE_ROUTE_VARIANT, connections);
+  report(ctx, {
+    scenario: TOP_READS,
     variant: `${boardSize.toLocaleString("en")} users`,
-    clients,
+    clients: connections,
     ...result,
-    // The large board is compared with the small one: how much a million users cost.
-    ...(small?.throughput ? { anchor: { name: `top reads, ${small.variant}`, throughput: small.throughput }, ratio: result.throughput / small.throughput } : {}),
-  };
-  ctx.results.push(row);
-  ctx.progress.log(formatRow(row));
+    ...compareWith(anchor, result.throughput),
+  });
 }

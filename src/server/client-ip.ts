@@ -22,11 +22,11 @@ const MAX_ENTRY_LENGTH = 100;
 
 /** Written by src/instrumentation.ts under the same key while its patch is installed. */
 const PEER_ADDRESS_STATE = Symbol.for("live-scoreboard.peer-address");
-type PeerAddressState = { header: string; mark: string };
+type PeerAddressState = { header: string; mark: string | null };
 
 export function clientIp(headers: Headers): string | null {
   const transport = (globalThis as { [PEER_ADDRESS_STATE]?: PeerAddressState })[PEER_ADDRESS_STATE];
-  if (transport && headers.get(transport.header) !== transport.mark) return null;
+  if (transport?.mark && headers.get(transport.header) !== transport.mark) return null;
   const header = headers.get("x-forwarded-for");
   if (!header) return null;
   const comma = header.indexOf(",");

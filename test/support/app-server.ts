@@ -2,7 +2,8 @@
  * The production app as the tests, the smoke test, the fault suite and the benchmarks run it:
  * `npm start` (the real launcher: migrations, bridge reuse, then `next start`) in a process
  * group of its own, its output captured line by line so a test can wait for a log line instead
- * of waiting a fixed time.
+ * of waiting a fixed time. The benchmark's anchor app (bench/anchor-app.ts) is started the same
+ * way with a command of its own.
  */
 import { spawn } from "node:child_process";
 import { closeSync, createWriteStream, openSync } from "node:fs";
@@ -13,7 +14,7 @@ import { freePort } from "./ports";
 export type AppServer = {
   url: string;
   port: number;
-  /** npm's pid: the id of the process group holding npm, the launcher and Next.js. */
+  /** The started command's pid (npm's for the app): the id of the process group holding it and Next.js. */
   processGroup: number;
   output: AppOutput;
   stop(): Promise<void>;
@@ -31,16 +32,22 @@ export type AppServerOptions = {
    * child itself: the benchmarks' instances write thousands of lines a second.
    */
   capture?: boolean;
+  /** What to run, in `cwd`; defaults to `npm start` in this directory. */
+  command?: { argv: [string, ...string[]]; cwd: string };
+  /** Polled until it answers 200; defaults to /api/health. */
+  readyPath?: string;
 };
 
-/** Starts the app and resolves once /api/health answers. */
+/** Starts the server and resolves once its ready path answers. */
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const capture = options.capture ?? true;
   // Not captured: the child writes straight to the log file, costing this process nothing.
   const direct = capture ? null : options.logFile ? openSync(options.logFile, "a") : "ignore";
-  const server = spawn("npm", ["start"], {
+  const [executable, ...args] = options.command?.argv ?? ["npm", "start"];
+  const server = spawn(executable, args, {
+    cwd: options.command?.cwd,
     env: { ...process.env, ...options.env, PORT: String(port), NEXTAUTH_URL: url },
     stdio: direct === null ? ["ignore", "pipe", "pipe"] : ["ignore", direct, direct],
     // Its own process group, so stop() ends npm, the launcher and Next.js together.
@@ -67,7 +74,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     file?.end();
   };
   try {
-    await waitForHealth(url, () => exited, output);
+    await waitUntilReady(`${url}${options.readyPath ?? "/api/health"}`, () => exited, output);
   } catch (error) {
     await stop();
     throw error;
@@ -158,17 +165,17 @@ function groupAlive(pid: number) {
   }
 }
 
-/** Polls /api/health: nothing announces that a starting server has begun to listen. */
-async function waitForHealth(url: string, exited: () => boolean, output: AppOutput, timeoutMs = 60_000) {
+/** Polls the ready path: nothing announces that a starting server has begun to listen. */
+async function waitUntilReady(readyUrl: string, exited: () => boolean, output: AppOutput, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited()) throw new Error(`the app exited before it was healthy; its output:\n${output.text().slice(-4_000)}`);
+    if (exited()) throw new Error(`the server exited before it was ready; its output:\n${output.text().slice(-4_000)}`);
     try {
-      if ((await fetch(`${url}/api/health`)).ok) return;
+      if ((await fetch(readyUrl)).ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${url} was not healthy within ${timeoutMs} ms; its output:\n${output.text().slice(-4_000)}`);
+  throw new Error(`${readyUrl} did not answer within ${timeoutMs} ms; its output:\n${output.text().slice(-4_000)}`);
 }

@@ -1,8 +1,9 @@
 /**
  * The app's wire format, written once for every test, benchmark and script that talks to it over
- * HTTP: one tRPC call per request (no batching), superjson envelopes both ways, as
- * `@trpc/client`'s httpLink sends them. Types come from the router itself, so a procedure whose
- * input or output changes breaks the callers at compile time.
+ * HTTP: one tRPC call per request, superjson envelopes both ways, as `@trpc/client`'s httpLink
+ * sends them (and, for the benchmark's load, as the browser's batching link sends one call:
+ * `browserCall`). Types come from the router itself, so a procedure whose input or output
+ * changes breaks the callers at compile time.
  */
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
@@ -47,6 +48,16 @@ export function encodeInput(input: unknown): string {
 /** The path and query of a query call. */
 export function queryPath(path: string, input?: unknown) {
   return `/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(encodeInput(input))}`}`;
+}
+
+/**
+ * One call in the browser's form: its client (src/trpc/react.tsx, httpBatchLink) sends each call
+ * as a batch of one, `?batch=1` with the input keyed by position. The path and query, and for a
+ * mutation the body; the answer is a one-element array.
+ */
+export function browserCall<P extends ProcedurePath>(path: P, input: InputOf<P>) {
+  const batchInput = JSON.stringify({ 0: superjson.serialize(input) });
+  return { queryPath: `/api/trpc/${path}?batch=1&input=${encodeURIComponent(batchInput)}`, mutationPath: `/api/trpc/${path}?batch=1`, body: batchInput };
 }
 
 /** An HTTP answer that is not tRPC's (an HTML error page, a proxy's refusal), with its status. */

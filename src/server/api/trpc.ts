@@ -7,7 +7,6 @@ import type { Session } from "next-auth";
 import superjson from "superjson";
 
 import { env } from "~/env.js";
-import { sseMaxDurationMs } from "~/lib/function-duration.js";
 import { getServerAuthSession } from "~/server/auth";
 import { isActiveAdmin } from "~/server/auth/accounts";
 import { db, type Database } from "~/server/db";
@@ -19,12 +18,7 @@ import type { ScoreDeps } from "~/server/scoring/score-service";
 import { logger, metrics } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
 import { AppError, fieldErrorsOf, reasonOf } from "./errors";
-
-/**
- * How long one live stream lasts before the client reconnects: a little less than the route's
- * maxDuration (TRPC_MAX_DURATION, 300 s by default; see src/lib/function-duration.js).
- */
-const SSE_MAX_DURATION_MS = sseMaxDurationMs(env.TRPC_MAX_DURATION);
+import { SSE_SETTINGS } from "./sse-settings";
 
 export type Context = {
   db: Database;
@@ -50,15 +44,7 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<Con
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  sse: {
-    // Below the route's maxDuration (src/app/api/trpc/[trpc]/route.ts): the server ends the
-    // stream cleanly and the client resumes from its last event id.
-    maxDurationMs: SSE_MAX_DURATION_MS,
-    // Proxies cut idle streams; a comment line every 15 s keeps them open.
-    ping: { enabled: true, intervalMs: 15_000 },
-    // No ping for this long means the stream is dead: reconnect.
-    client: { reconnectAfterInactivityMs: 40_000 },
-  },
+  sse: SSE_SETTINGS,
   errorFormatter({ shape, error }) {
     const reason = reasonOf(error);
     const fieldErrors = reason === "INVALID_INPUT" ? fieldErrorsOf(error) : undefined;

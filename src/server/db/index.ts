@@ -2,6 +2,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 
 import { env } from "~/env.js";
+import { processWide } from "~/server/process-wide";
 import { databaseClientConfig, type ClientSettings } from "./connection";
 import * as schema from "./schema";
 
@@ -17,9 +18,6 @@ export function createDatabase(
 
 export type Database = ReturnType<typeof createDatabase>["db"];
 
-// Hot reload re-evaluates this module; reuse one pool instead of leaking a new one each time.
-const globalForDb = globalThis as unknown as { database?: ReturnType<typeof createDatabase> };
-const database = globalForDb.database ?? createDatabase(env.DATABASE_URL);
-if (env.NODE_ENV !== "production") globalForDb.database = database;
+// One pool per process: every bundle that loads this module, and every hot reload, shares it.
+export const db = processWide("database", () => createDatabase(env.DATABASE_URL)).db;
 
-export const db = database.db;

@@ -224,19 +224,24 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
 /** Board changes made by any instance, through Redis pub/sub and the version key. */
 export function createRemoteChanges(
   redis: Redis,
-  keys: Pick<BoardKeys, "changes" | "version">,
+  keys: Pick<BoardKeys, "changes" | "version" | "ready">,
   onError: (operation: string, error: unknown) => void,
 ): RemoteChanges {
   return {
-    subscribe(onChange) {
+    subscribe({ onChange, onReady, onLost }) {
       const subscriber = redis.subscribe<string>([keys.changes]);
+      subscriber.on("subscribe", () => onReady());
       subscriber.on("message", () => onChange());
-      subscriber.on("error", (error) => onError("subscribe", error));
+      subscriber.on("error", (error) => {
+        onError("subscribe", error);
+        onLost();
+      });
       return () => void subscriber.unsubscribe().catch((error: unknown) => onError("unsubscribe", error));
     },
     async currentVersion() {
       try {
-        return (await redis.get<string>(keys.version)) ?? "0";
+        const [version, ready] = await redis.mget<[string | null, string | null]>(keys.version, keys.ready);
+        return { version: version ?? "0", built: ready !== null };
       } catch (error) {
         onError("poll", error);
         return null;

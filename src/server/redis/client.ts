@@ -1,20 +1,25 @@
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
 
 import { env } from "~/env.js";
+import { processWide } from "~/server/process-wide";
+import { PooledRedis } from "./pooled-requester";
 
 /**
- * The one Upstash client. Locally it talks to the project's bridge in front of redis-server,
- * so this exact code runs in development, tests and production.
+ * The one Upstash client (over a connection pool: see ./pooled-requester.ts). Locally it talks to
+ * the project's bridge in front of redis-server, so this exact code runs in development, tests and
+ * production.
  */
-export const redis = new Redis({
-  url: env.UPSTASH_REDIS_REST_URL,
-  token: env.UPSTASH_REDIS_REST_TOKEN,
-  // Fail fast: callers fall back to Postgres rather than wait out the default five retries.
-  retry: { retries: 1, backoff: () => 50 },
-  enableTelemetry: false,
-  // Values come back as Redis sent them: a display name like "123" or "true" stays a string.
-  automaticDeserialization: false,
-});
+export const redis: Redis = processWide(
+  "redis",
+  () =>
+    new PooledRedis({
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      // Fail fast: callers fall back to Postgres rather than wait out the default five retries.
+      retries: 1,
+      backoffMs: 50,
+    }),
+);
 
 /** The one key scheme: every key this app writes starts with REDIS_KEY_PREFIX. */
 export function redisKey(...parts: string[]) {

@@ -4,6 +4,7 @@ import { after } from "next/server";
 import { env } from "~/env.js";
 import { db } from "~/server/db";
 import { describeError, logger, metrics } from "~/server/observability";
+import { processWide } from "~/server/process-wide";
 import { boardKeysUnder, createRedisBoard, createRemoteChanges } from "~/server/redis/board";
 import { redis, redisKey } from "~/server/redis/client";
 import { createLeaderboard } from "./board";
@@ -32,25 +33,28 @@ function keepAlive(task: Promise<unknown>) {
   }
 }
 
-export const leaderboard = createLeaderboard({
-  db,
-  redisBoard: createRedisBoard(redis, boardKeys),
-  onRedisError: redisFailed,
-  onPublished: () => liveBoard.notify(),
-  keepAlive,
+/** The process's board services, shared by every bundle (see processWide). */
+const services = processWide("scoring", () => {
+  const leaderboard = createLeaderboard({
+    db,
+    redisBoard: createRedisBoard(redis, boardKeys),
+    onRedisError: redisFailed,
+    onPublished: () => liveBoard.notify(),
+    keepAlive,
+  });
+  const liveBoard = createLiveBoard({
+    readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
+    remote: createRemoteChanges(redis, boardKeys, redisFailed),
+    onError: redisFailed,
+  });
+  const scoreDeps: ScoreDeps = {
+    db,
+    leaderboard,
+    tokenKey: actionTokenKey({ actionTokenSecret: env.ACTION_TOKEN_SECRET, authSecret: env.AUTH_SECRET }),
+    now: Date.now,
+    onSubmitted: (actionType, outcome) => metrics.scoreActions.inc({ action_type: actionType, outcome }),
+  };
+  return { leaderboard, liveBoard, scoreDeps };
 });
 
-export const liveBoard = createLiveBoard({
-  readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
-  remote: createRemoteChanges(redis, boardKeys, redisFailed),
-  onError: redisFailed,
-});
-metrics.countLiveSubscribers(() => liveBoard.subscriberCount);
-
-export const scoreDeps: ScoreDeps = {
-  db,
-  leaderboard,
-  tokenKey: actionTokenKey({ actionTokenSecret: env.ACTION_TOKEN_SECRET, authSecret: env.AUTH_SECRET }),
-  now: Date.now,
-  onSubmitted: (actionType, outcome) => metrics.scoreActions.inc({ action_type: actionType, outcome }),
-};
+export const { leaderboard, liveBoard, scoreDeps } = services;

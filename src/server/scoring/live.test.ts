@@ -148,6 +148,7 @@ function createInstance(
   keys: BoardKeys,
   options: {
     pollIntervalMs?: number;
+    readerLeaseMs?: number;
     /** Holds a board read's result back after it was taken (a slow Redis answer). */
     afterRead?: () => Promise<void>;
     /** The first pub/sub stream delivers nothing: it died without anyone noticing. */
@@ -168,15 +169,18 @@ function createInstance(
 
   const remote = createRemoteChanges(client, keys, onError);
   const observedRemote: RemoteChanges = {
-    subscribe(onChange) {
+    subscribe(handlers) {
       count.streamsOpened += 1;
       count.openStreams += 1;
       const dead = options.firstStreamDead === true && count.streamsOpened === 1;
-      const stop = remote.subscribe(() => {
-        if (dead) return;
-        count.heard += 1;
-        onChange();
-        observed();
+      const stop = remote.subscribe({
+        ...handlers,
+        onChange() {
+          if (dead) return;
+          count.heard += 1;
+          handlers.onChange();
+          observed();
+        },
       });
       observed();
       return () => {
@@ -202,6 +206,7 @@ function createInstance(
     readBoard: async () => {
       count.reads += 1;
       count.readsInFlight += 1;
+      observed();
       try {
         const board = await leaderboard.top(LIVE_BOARD_SIZE);
         await options.afterRead?.();
@@ -213,7 +218,7 @@ function createInstance(
     },
     remote: observedRemote,
     onError,
-    pollIntervalMs: options.pollIntervalMs ?? POLL_NEVER_MS,
+    timing: { pollIntervalMs: options.pollIntervalMs ?? POLL_NEVER_MS, ...(options.readerLeaseMs === undefined ? {} : { readerLeaseMs: options.readerLeaseMs }) },
   });
   const clock = manualClock();
   return {
@@ -402,7 +407,8 @@ describe("live board: one watcher per process, fan-out across instances", () => 
     const b = createInstance(keys);
     const player = await createUser();
     const watcher = collect(a.live);
-    await until(() => watcher.boards.length >= 1, "the first snapshot");
+    // A reads at start and again once its subscription is in place: after that, only news makes it read.
+    await until(() => watcher.boards.length >= 1 && a.reads() >= 2 && a.readsInFlight() === 0, "A's start-up reads");
 
     // B has no subscribers of its own: only Redis can tell A.
     const result = await score(b, player);
@@ -622,5 +628,128 @@ describe("leaderboard.live through the router (createCaller)", () => {
 
     controller.abort();
     await expect(iterator.next()).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe("live board: reads from memory", () => {
+  /** An instance whose watcher runs, subscribed, answering from memory: a read that reads nothing new. */
+  async function settledInstance(keys: BoardKeys, options: Parameters<typeof createInstance>[1] = {}) {
+    const instance = createInstance(keys, options);
+    const deadline = Date.now() + 10_000;
+    // Reads go to Redis until the subscription is in place and a read after it shows every change.
+    while (!instance.live.peek()) {
+      if (Date.now() > deadline) throw new Error("the watcher never came to answer from memory");
+      await instance.live.current();
+    }
+    return instance;
+  }
+
+  it("answers readers from memory while the board is known to be current: no Redis read per request", async () => {
+    const keys = await freshBoardKeys();
+    const a = createInstance(keys);
+    await score(a, await createUser());
+    const settled = await settledInstance(keys);
+    const readsBefore = settled.reads();
+    const boards = await Promise.all(Array.from({ length: 50 }, () => settled.live.current()));
+    expect(settled.reads()).toBe(readsBefore);
+    for (const board of boards) expect(board).toBe(boards[0]);
+    expect(boards[0]!.version).toBe(await boardVersion(keys));
+  });
+
+  it("after a change made in this process, the next reader gets the new board (a submit, then a read, sees it)", async () => {
+    const keys = await freshBoardKeys();
+    const a = await settledInstance(keys);
+    const player = await createUser();
+    for (let i = 0; i < 3; i++) {
+      const result = await score(a, player);
+      const board = await a.live.current();
+      expect(scoreOf(board, player)).toBe(result.score);
+      expect(board.version).toBe(await boardVersion(keys));
+    }
+  });
+
+  it("readers arriving together after a change share one Redis read", async () => {
+    const keys = await freshBoardKeys();
+    const a = await settledInstance(keys);
+    const player = await createUser();
+    const result = await score(a, player);
+    const readsBefore = a.reads();
+    const boards = await Promise.all(Array.from({ length: 20 }, () => a.live.current()));
+    for (const board of boards) expect(board).toBe(boards[0]);
+    expect(scoreOf(boards[0], player)).toBe(result.score);
+    expect(a.reads() - readsBefore).toBe(1);
+  });
+
+  it("hears a change made on another instance, and then answers it from memory", async () => {
+    const keys = await freshBoardKeys();
+    const a = await settledInstance(keys);
+    const b = createInstance(keys);
+    const player = await createUser();
+    const heardBefore = a.heard();
+    const result = await score(b, player);
+    await until(() => a.heard() > heardBefore, "A to hear of B's change");
+    // The first reader after the news may wait for the read it caused; the next ones do not read.
+    expect(scoreOf(await a.live.current(), player)).toBe(result.score);
+    const readsBefore = a.reads();
+    expect(scoreOf(await a.live.current(), player)).toBe(result.score);
+    expect(a.reads()).toBe(readsBefore);
+  });
+
+  it("stops its watcher once readers have been away for the reader lease and nobody listens", async () => {
+    const keys = await freshBoardKeys();
+    const a = createInstance(keys, { pollIntervalMs: POLL_SOON_MS, readerLeaseMs: 1 });
+    await a.live.current();
+    // The first poll after the lease finds nobody: the watcher stops and closes its pub/sub stream.
+    await until(() => !a.live.running && a.openStreams() === 0, "the watcher to stop");
+    expect(a.streamsOpened()).toBeGreaterThanOrEqual(1);
+    // A later read starts it again.
+    const player = await createUser();
+    const result = await score(a, player);
+    expect(scoreOf(await a.live.current(), player)).toBe(result.score);
+    expect(a.openStreams()).toBe(1);
+  });
+});
+
+describe("live board: readers are never starved by changes", () => {
+  it("answers a reader with the read after the one in flight, however many changes keep coming", async () => {
+    const keys = await freshBoardKeys();
+    /** Each read after the start-up ones waits for the next of these, if the test queued one. */
+    const holds: ReturnType<typeof deferred>[] = [];
+    const a = createInstance(keys, { afterRead: () => holds.shift()?.promise ?? Promise.resolve() });
+    // A live stream listens, so every change is read as it comes (the case that starved readers).
+    const listening = a.live.listen(() => {});
+    onTestFinished(() => listening.stop());
+    await a.live.current();
+    // One read at start, one once the subscription is in place: then only news makes it read.
+    await until(() => a.reads() >= 2 && a.readsInFlight() === 0, "the start-up reads");
+
+    const first = deferred();
+    holds.push(first);
+    a.live.notify(); // a change: a read starts and is held
+    await until(() => a.readsInFlight() === 1, "the first read to start");
+    a.live.notify(); // a change that read will not show
+    let answered = false;
+    const reader = a.live.current().then((board) => {
+      answered = true;
+      observed();
+      return board;
+    });
+
+    const second = deferred();
+    holds.push(second);
+    const readsBefore = a.reads();
+    first.resolve();
+    await until(() => a.reads() > readsBefore, "the next read, started at once for the waiting reader");
+    expect(answered).toBe(false);
+    a.live.notify(); // changes keep coming during that read, and the read after it is held...
+    a.live.notify();
+    const third = deferred();
+    holds.push(third);
+    second.resolve(); // ...but when this one ends, the reader has its board
+    await reader;
+    expect(answered).toBe(true);
+    third.resolve();
   });
 });

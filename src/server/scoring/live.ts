@@ -1,107 +1,261 @@
 /**
- * Live board fan-out: one watcher per process, however many subscribers it serves.
+ * The board as this instance knows it, kept current by one watcher per process, however many
+ * streams and readers it serves.
  *
  * - A change made by this process notifies the watcher directly (no Redis round trip).
- * - Changes made by other instances arrive as a Redis PUBLISH of the new board version,
- *   which the board's write script sends itself; a slow poll of the version backs up
- *   pub/sub, whose messages are lost while its stream reconnects.
- * - On any notification the watcher reads the board once and hands the snapshot to every
- *   local subscriber: a change costs O(instances) Redis requests, not O(subscribers).
+ * - Changes made by other instances arrive as a Redis PUBLISH of the new board version, which
+ *   the board's write script sends itself; a slow poll of the version backs up pub/sub, whose
+ *   messages are lost while its stream reconnects (and while a serverless instance is frozen).
+ * - On a change the watcher reads the board once and hands the snapshot to every listener;
+ *   changes that land within `coalesceMs` of the last read are read together, so a burst costs
+ *   one read and one snapshot, not one per change.
+ * - Readers (`current`) get the snapshot from memory while it is known to be current: the
+ *   pub/sub stream is up, no change has been announced since the read, and the poll confirmed
+ *   the version recently. Otherwise they share one read. Without listeners, changes are only
+ *   counted: the next reader reads.
  *
- * The watcher runs only while someone is subscribed, so nothing here needs a long-lived
- * process: on a serverless platform it lives exactly as long as the open streams.
+ * The watcher runs only while someone listens or has read recently, so nothing here needs a
+ * long-lived process: on a serverless platform it lives as long as the traffic that uses it.
  */
 import type { Board } from "./board";
 
 export type RemoteChanges = {
-  /** Calls `onChange` for every board change published by any instance; returns a stop function. */
-  subscribe(onChange: () => void): () => void;
-  /** The board version Redis holds now, or null when unreachable. */
-  currentVersion(): Promise<string | null>;
+  /**
+   * Follows every board change published by any instance: `onChange` per message, `onReady`
+   * once the subscription is in place, `onLost` when it failed. Returns a stop function.
+   */
+  subscribe(handlers: { onChange(): void; onReady(): void; onLost(): void }): () => void;
+  /** The board version Redis holds now and whether its board is built, or null when unreachable. */
+  currentVersion(): Promise<{ version: string; built: boolean } | null>;
 };
 
 export type LiveBoard = ReturnType<typeof createLiveBoard>;
 
-/** The largest board a subscriber may ask for; the watcher reads this many once per change. */
+/** The largest board a subscriber or reader may ask for; the watcher reads this many once per change. */
 export const LIVE_BOARD_SIZE = 100;
 
-/** How often the watcher checks the board version behind pub/sub's back. */
-const POLL_INTERVAL_MS = 2_000;
+export type LiveBoardTiming = {
+  /** How often the watcher checks Redis's board version (the backstop for lost pub/sub messages). */
+  pollIntervalMs: number;
+  /** Changes within this long of the last read are read together (one snapshot per burst). */
+  coalesceMs: number;
+  /** How long the watcher keeps running after the last read when nobody listens. */
+  readerLeaseMs: number;
+};
 
-type Subscriber = { latest: Board | null; wake: (() => void) | null };
+export const DEFAULT_LIVE_TIMING: LiveBoardTiming = { pollIntervalMs: 2_000, coalesceMs: 20, readerLeaseMs: 60_000 };
 
 export function createLiveBoard(deps: {
   readBoard: () => Promise<Board>;
   remote: RemoteChanges;
   onError: (operation: string, error: unknown) => void;
-  /** Default POLL_INTERVAL_MS; tests shorten it rather than wait it out. */
-  pollIntervalMs?: number;
+  timing?: Partial<LiveBoardTiming>;
+  now?: () => number;
 }) {
-  const pollIntervalMs = deps.pollIntervalMs ?? POLL_INTERVAL_MS;
-  const subscribers = new Set<Subscriber>();
+  const timing = { ...DEFAULT_LIVE_TIMING, ...deps.timing };
+  const now = deps.now ?? Date.now;
+  const listeners = new Set<(board: Board) => void>();
+
+  let running = false;
   let latest: Board | null = null;
-  let reading: Promise<void> | null = null;
-  let readAgain = false;
+  /** When Redis last agreed with `latest` (a read, or a poll that found the same version). */
+  let confirmedAt = -Infinity;
+  /** Changes announced so far, and how many of them `latest` shows. */
+  let changes = 0;
+  let changesRead = -1;
+  /** The pub/sub stream: asked for (since when), in place, or lost. */
+  let subscription: { state: "pending"; since: number } | { state: "ready" } | { state: "lost" } = { state: "lost" };
+  let readerLeaseUntil = -Infinity;
   let stopRemote: (() => void) | null = null;
   let poller: NodeJS.Timeout | null = null;
 
-  /** Reads the board (one read in flight at a time, coalescing notifications) and fans out changes. */
-  function refresh() {
-    if (reading) {
-      readAgain = true;
-      return reading;
-    }
-    reading = (async () => {
-      do {
-        readAgain = false;
-        try {
-          const board = await deps.readBoard();
-          // Stopped meanwhile: keep nothing, the next first subscriber reads afresh.
-          if (subscribers.size === 0) return;
-          const changed = !latest || !sameEntries(latest, board);
-          latest = board;
-          if (changed) {
-            for (const subscriber of subscribers) {
-              subscriber.latest = board;
-              subscriber.wake?.();
-            }
-          }
-        } catch (error) {
-          deps.onError("read", error);
-        }
-      } while (readAgain);
-    })().finally(() => {
-      reading = null;
+  /** The one read in flight, and how many changes it will show. */
+  let reading: { board: Promise<Board>; changes: number } | null = null;
+  /** Readers who need a read that starts after a change the read in flight will not show. */
+  let waitingForNextRead: { board: Promise<Board>; resolve(board: Board): void; reject(error: unknown): void } | null = null;
+  let lastReadAt = -Infinity;
+  let delayed: NodeJS.Timeout | null = null;
+
+  /** Memory shows every announced change, and nothing is on its way in. */
+  function isCurrent() {
+    return running && subscription.state === "ready" && changesRead === changes && !reading && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
+  }
+
+  /**
+   * Reads the board once and hands it to listeners. When it is done, readers who arrived after a
+   * change it does not show get the next read at once; changes that arrived during it without
+   * anyone waiting are read together after the coalescing delay. No reader waits for more than
+   * the read in flight and the one after it, however fast changes come.
+   */
+  function startRead(): Promise<Board> {
+    if (delayed) clearTimeout(delayed);
+    delayed = null;
+    const showing = changes;
+    lastReadAt = now();
+    const board = deps.readBoard().then((read) => {
+      confirmedAt = now();
+      changesRead = showing;
+      const isNew = !latest || !sameEntries(latest, read);
+      latest = read;
+      if (isNew) for (const listener of listeners) listener(read);
+      return read;
     });
-    return reading;
+    reading = { board, changes: showing };
+    void board
+      .catch(() => {
+        // the caller that needed this read reports its failure
+      })
+      .finally(() => {
+        reading = null;
+        const waiting = waitingForNextRead;
+        waitingForNextRead = null;
+        if (waiting) startRead().then(waiting.resolve, waiting.reject);
+        else if (running && listeners.size > 0 && changes !== showing) scheduleRead();
+      });
+    return board;
+  }
+
+  /** A read soon: now, or together with other changes if a read just happened. */
+  function scheduleRead() {
+    if (reading || delayed) return; // the read in flight schedules the next when it ends
+    const wait = lastReadAt + timing.coalesceMs - now();
+    const read = () => void startRead().catch((error: unknown) => deps.onError("read", error));
+    if (wait <= 0) read();
+    else
+      delayed = setTimeout(() => {
+        delayed = null;
+        read();
+      }, wait);
+  }
+
+  /** A board showing every change announced before this call. */
+  function freshBoard(): Promise<Board> {
+    if (!reading) return startRead();
+    if (reading.changes === changes) return reading.board;
+    if (!waitingForNextRead) {
+      let resolve!: (board: Board) => void;
+      let reject!: (error: unknown) => void;
+      const board = new Promise<Board>((done, fail) => ((resolve = done), (reject = fail)));
+      waitingForNextRead = { board, resolve, reject };
+    }
+    return waitingForNextRead.board;
+  }
+
+  /**
+   * A change was announced. Listeners (live streams) are sent each change, so it is read now;
+   * readers alone wait for their next read: reading every change of a busy board for readers
+   * who come once in a while would cost a read per change for nothing.
+   */
+  function onChange() {
+    changes += 1;
+    if (running && listeners.size > 0) scheduleRead();
+  }
+
+  function subscribe() {
+    stopRemote?.();
+    subscription = { state: "pending", since: now() };
+    const ours = (stopRemote = deps.remote.subscribe({
+      onChange,
+      onReady: () => {
+        if (stopRemote !== ours) return;
+        subscription = { state: "ready" };
+        // Anything published before the subscription was in place is in this read.
+        onChange();
+      },
+      onLost: () => {
+        if (stopRemote === ours) subscription = { state: "lost" };
+      },
+    }));
+  }
+
+  const idle = () => listeners.size === 0 && now() > readerLeaseUntil;
+
+  async function poll() {
+    if (idle()) return stop();
+    const redisBoard = await deps.remote.currentVersion();
+    // Stopped while the poll was out (the last listener left): its answer is nobody's business.
+    if (!running || redisBoard === null || reading) return;
+    // Keys lost behind our back (a flush, a restart, an eviction): read, which rebuilds the board.
+    if (!redisBoard.built) return onChange();
+    if (subscription.state === "pending" && now() - subscription.since < timing.pollIntervalMs * 5) return;
+    if (subscription.state === "ready" && latest && redisBoard.version === String(latest.version)) {
+      confirmedAt = now();
+      return;
+    }
+    // Pub/sub should have told us: its stream may have died silently (or never came up), so
+    // open a new one; its onReady reads the board.
+    subscribe();
   }
 
   function start() {
-    stopRemote = deps.remote.subscribe(() => void refresh());
-    poller = setInterval(() => {
-      void deps.remote.currentVersion().then((version) => {
-        if (version === null || version === String(latest?.version) || reading) return;
-        // Pub/sub should have told us: its stream may have died silently, so open a new one.
-        stopRemote?.();
-        stopRemote = deps.remote.subscribe(() => void refresh());
-        void refresh();
-      });
-    }, pollIntervalMs);
+    if (running) return;
+    running = true;
+    // Whatever happened while stopped is unknown: the first board is read afresh.
+    changes += 1;
+    subscribe();
+    poller = setInterval(() => void poll(), timing.pollIntervalMs);
     poller.unref();
   }
 
   function stop() {
+    running = false;
     stopRemote?.();
     stopRemote = null;
+    subscription = { state: "lost" };
     if (poller) clearInterval(poller);
+    if (delayed) clearTimeout(delayed);
     poller = null;
+    delayed = null;
     latest = null;
+  }
+
+  /** The board from memory when it is known to be current, else from one shared read. */
+  function board(): Promise<Board> {
+    start();
+    if (isCurrent()) return Promise.resolve(latest!);
+    return freshBoard();
   }
 
   return {
     /** Tells the watcher the board changed in this process. */
     notify() {
-      if (subscribers.size > 0) void refresh();
+      if (running) onChange();
+    },
+
+    /**
+     * The board, from memory when it is known to be current, else from one read shared by
+     * every caller waiting at the same time. Keeps the watcher running for a while after, so
+     * the next reads come from memory.
+     */
+    current(): Promise<Board> {
+      readerLeaseUntil = now() + timing.readerLeaseMs;
+      return board();
+    },
+
+    /**
+     * The board if memory holds a current one, else null (no I/O: for callers that cannot
+     * wait, and that hand a miss to one that can). Counts as a read for the reader lease.
+     */
+    peek(): Board | null {
+      readerLeaseUntil = now() + timing.readerLeaseMs;
+      start();
+      return isCurrent() ? latest : null;
+    },
+
+    /**
+     * Calls `listener` with every new board until the returned function is called; `board()`
+     * gives the one to start from. The watcher stops with the last listener unless readers
+     * hold it.
+     */
+    listen(listener: (board: Board) => void): { board: () => Promise<Board>; stop: () => void } {
+      listeners.add(listener);
+      start();
+      return {
+        board,
+        stop() {
+          if (listeners.delete(listener) && idle()) stop();
+        },
+      };
     },
 
     /**
@@ -109,38 +263,44 @@ export function createLiveBoard(deps: {
      * change. A slow reader is never queued a backlog, only the newest snapshot.
      */
     async *watch(signal: AbortSignal): AsyncGenerator<Board> {
-      const subscriber: Subscriber = { latest: null, wake: null };
-      subscribers.add(subscriber);
-      if (subscribers.size === 1) start();
-      const onEnd = () => subscriber.wake?.();
-      signal.addEventListener("abort", onEnd);
+      let pending: Board | null = null;
+      let wake: (() => void) | null = null;
+      const listening = this.listen((board) => {
+        pending = board;
+        wake?.();
+      });
+      const onAbort = () => wake?.();
+      signal.addEventListener("abort", onAbort);
       try {
-        // Subscribed before reading, so no change can fall between the read and the stream.
-        if (latest) subscriber.latest = latest;
-        else await refresh();
+        // Listening before reading, so no change can fall between the read and the stream.
+        pending ??= await listening.board();
         for (;;) {
           // An AbortError, not a return: tRPC then closes the stream without its "done" event,
           // and the client reconnects (with its last event id) instead of finishing.
           signal.throwIfAborted();
-          if (!subscriber.latest) {
-            await new Promise<void>((resolve) => (subscriber.wake = resolve));
-            subscriber.wake = null;
+          if (!pending) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
             continue;
           }
-          const board = subscriber.latest;
-          subscriber.latest = null;
+          const board: Board = pending;
+          pending = null;
           yield board;
         }
       } finally {
-        signal.removeEventListener("abort", onEnd);
-        subscribers.delete(subscriber);
-        if (subscribers.size === 0) stop();
+        signal.removeEventListener("abort", onAbort);
+        listening.stop();
       }
     },
 
-    /** How many streams this process serves (for metrics and tests). */
+    /** Whether the watcher is running (tests). */
+    get running() {
+      return running;
+    },
+
+    /** Listeners: streams (or the fan-out serving them) and watch() subscribers. */
     get subscriberCount() {
-      return subscribers.size;
+      return listeners.size;
     },
   };
 }
@@ -153,29 +313,7 @@ function sameEntries(a: Board, b: Board) {
   });
 }
 
-/** Slices a snapshot to a subscriber's limit. */
+/** A board cut to its top `limit`. */
 export function sliceBoard(board: Board, limit: number): Board {
   return board.entries.length <= limit ? board : { ...board, entries: board.entries.slice(0, limit) };
-}
-
-/** A subscriber's view of a board: its top `limit`, and that top's entries as text, to tell whether it changed. */
-export type BoardView = { snapshot: Board; content: string };
-
-const views = new WeakMap<Board, Map<number, BoardView>>();
-
-/**
- * The view of `board` for a `limit`, made once per board and limit however many streams show it:
- * the watcher hands every subscriber the same board object, and slicing and serialising it per
- * stream was a cost of its own at a thousand subscribers (the benchmark's live fan-out profile).
- */
-export function viewOf(board: Board, limit: number): BoardView {
-  let byLimit = views.get(board);
-  if (!byLimit) views.set(board, (byLimit = new Map()));
-  let view = byLimit.get(limit);
-  if (!view) {
-    const snapshot = sliceBoard(board, limit);
-    view = { snapshot, content: JSON.stringify(snapshot.entries) };
-    byLimit.set(limit, view);
-  }
-  return view;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 
 import type { Database } from "~/server/db";
+import { executePrepared } from "~/server/db/prepared";
 import { actionRefusals } from "~/server/db/schema";
 import type { Leaderboard } from "./board";
 import { ACTION_RULES, ADMIN_ADJUST, isActionType, type ActionType, type CapWindow } from "./rules";
@@ -52,7 +53,7 @@ export async function startAction(
 ): Promise<Outcome<IssuedAction>> {
   if (!isActionType(input.actionType)) return { ok: false, reason: "UNKNOWN_ACTION" };
   const rule = ACTION_RULES[input.actionType];
-  const rows = await deps.db.execute<{ banned: boolean; used: number }>(sql`
+  const rows = await executePrepared<{ banned: boolean; used: number }>(deps.db, sql`
     select banned, ${capUsed(input.userId, input.actionType, rule.cap.window)} as used
     from users where id = ${input.userId}`);
   const user = rows[0];
@@ -161,7 +162,7 @@ const MAX_ATTEMPTS = 20;
  */
 export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Promise<Outcome<ScoreResult>> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const [row] = await deps.db.execute<ChangeRow>(changeStatement(change));
+    const [row] = await executePrepared<ChangeRow>(deps.db, changeStatement(change));
     if (!row?.found) return { ok: false, reason: "NOT_FOUND" };
     if (!row.fresh) {
       // Another change of this user committed after our snapshot: counts and the replay check

@@ -14,7 +14,7 @@ export const actionStartInput = z.object({ actionType: z.string().min(1).max(64)
 /** `.strict()`: a client sending a score, delta or user id is refused outright. */
 export const scoreSubmitInput = z.object({ actionId: z.uuid(), token: z.string().min(1).max(512) }).strict();
 
-export const topInput = z.object({ limit: z.number().int().min(1).max(100).default(10) }).default({ limit: 10 });
+export const topInput = z.object({ limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10) }).default({ limit: 10 });
 
 export const liveInput = z.object({
   limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10),

@@ -2,11 +2,16 @@ import { tracked } from "@trpc/server";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { viewOf } from "~/server/scoring/live";
+import { sliceBoard } from "~/server/scoring/live";
 import { liveInput, topInput } from "./inputs";
 
+/**
+ * Over HTTP, valid `top` and `live` requests are answered by src/server/api/board/http.ts from
+ * answers made once per board; these resolvers serve in-process callers (server components, tests)
+ * and define the procedures' types, with the same boards and the same rules.
+ */
 export const leaderboardRouter = createTRPCRouter({
-  top: publicProcedure.input(topInput).query(({ ctx, input }) => ctx.scoring.leaderboard.top(input.limit)),
+  top: publicProcedure.input(topInput).query(async ({ ctx, input }) => sliceBoard(await ctx.live.current(), input.limit)),
 
   /**
    * The board, live: the current snapshot at once (unless the client's lastEventId says it
@@ -17,14 +22,15 @@ export const leaderboardRouter = createTRPCRouter({
     let clientHas = input.lastEventId ?? null;
     let lastSent: string | null = null;
     for await (const board of ctx.live.watch(signal ?? new AbortController().signal)) {
-      const { snapshot, content } = viewOf(board, input.limit);
-      const id = String(snapshot.version);
+      const view = sliceBoard(board, input.limit);
+      const content = JSON.stringify(view.entries);
+      const id = String(view.version);
       if (id === clientHas) lastSent = content;
       clientHas = null;
       // Changes below this subscriber's top `limit` move the version but not its view.
       if (content === lastSent) continue;
       lastSent = content;
-      yield tracked(id, snapshot);
+      yield tracked(id, view);
     }
   }),
 

@@ -1,0 +1,91 @@
+/**
+ * The bridge's overhead (a worker process, see worker.ts, so its CPU is measured apart from the
+ * orchestrator, which hosts the bridge): the board's write script through @upstash/redis and the
+ * bridge, as the app sends it, against the same script sent straight to redis-server with ioredis.
+ */
+import { Redis as UpstashRedis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
+
+import { APPLY, boardKeysUnder, boardMember, createRedisBoard } from "../src/server/redis/board";
+import { Samples, type LatencySummary } from "./stats";
+import { serveRequests } from "./worker";
+
+export type RedisCompareJob = {
+  bridgeUrl: string;
+  bridgeToken: string;
+  redisUrl: string;
+  keysBase: string;
+  concurrency: number;
+  calls: number;
+};
+
+export type LoadResult = {
+  latency: LatencySummary;
+  throughput: number;
+  /** Calls that failed, by error. */
+  errors: Record<string, number>;
+  /** The generator's own CPU over the measured window, in % of one core. */
+  generatorCpuPercent: number;
+};
+
+export type RedisCompareResult = { bridge: LoadResult; direct: LoadResult };
+
+/** `calls` board writes at `concurrency` in flight, as the app sends them (via the bridge) and straight to Redis. */
+async function runRedisCompare(job: RedisCompareJob): Promise<RedisCompareResult> {
+  const keys = boardKeysUnder(job.keysBase);
+  const upstash = new UpstashRedis({ url: job.bridgeUrl, token: job.bridgeToken, enableTelemetry: false, automaticDeserialization: false });
+  const board = createRedisBoard(upstash, keys);
+  const direct = new IORedis(job.redisUrl);
+  const sha = (await direct.script("LOAD", APPLY)) as string;
+  const keyList = [keys.board, keys.entries, keys.names, keys.version, keys.changes, keys.ready];
+  let version = 0;
+  const write = () => {
+    version += 1;
+    return { userId: `anchor-${version % 10_000}`, version, score: version, reachedMicros: String(1_700_000_000_000_000 + version), displayName: "anchor", visible: true };
+  };
+  try {
+    const viaBridge = await closedLoop(job, async () => {
+      await board.apply([write()]);
+    });
+    const straight = await closedLoop(job, async () => {
+      const w = write();
+      await direct.evalsha(sha, keyList.length, ...keyList, w.userId, String(w.version), String(w.score), boardMember(w.reachedMicros, w.userId), w.displayName);
+    });
+    return { bridge: viaBridge, direct: straight };
+  } finally {
+    direct.disconnect();
+  }
+}
+
+/** `job.calls` calls of `call`, `job.concurrency` at a time, all measured. */
+async function closedLoop(job: RedisCompareJob, call: () => Promise<void>): Promise<LoadResult> {
+  const samples = new Samples();
+  const errors: Record<string, number> = {};
+  let issued = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      while (issued++ < job.calls) {
+        const sent = performance.now();
+        try {
+          await call();
+          samples.add(performance.now() - sent);
+        } catch (error) {
+          const name = (error as Error).message.split("\n")[0]!.slice(0, 60);
+          errors[name] = (errors[name] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    latency: samples.summary(),
+    throughput: samples.count / (elapsedMs / 1000),
+    errors,
+    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+  };
+}
+
+serveRequests(runRedisCompare);

@@ -1,0 +1,86 @@
+/**
+ * Issue 14's targets, read from one run's rows: each with what was measured, the anchor it is
+ * compared with (measured in the same run), and whether it was met. Goals for the benchmark,
+ * not assertions: a run that misses one still succeeds. A target measured at other sizes than
+ * its own (a `--quick` run) is "not measured", with what was measured shown beside it.
+ */
+import type { BenchOptions } from "./options";
+import { isMeasured, type ResultRow } from "./scenarios/context";
+import { LIVE_ONE_INSTANCE, LIVE_TWO_INSTANCES, STREAM_MEMORY } from "./scenarios/live";
+import { SUBMIT } from "./scenarios/submit";
+import { TOP_READS } from "./scenarios/top";
+
+export type Verdict = "met" | "not met" | "not measured" | "reported";
+export type TargetResult = { target: string; measured: string; comparedWith: string; verdict: Verdict };
+
+const TWO_INSTANCE_SUBSCRIBERS = 1_000;
+const ONE_INSTANCE_STREAMS = 10_000;
+/** 1 GB, in the MiB the rows report. */
+const RSS_LIMIT_MIB = 1e9 / 2 ** 20;
+
+export function evaluateTargets(rows: ResultRow[], options: BenchOptions): TargetResult[] {
+  const find = (scenario: string, variant?: string) => rows.find((row) => row.scenario === scenario && (variant === undefined || row.variant === variant));
+  const topRow = rows.find((row) => row.scenario === TOP_READS);
+  return [
+    liveTarget(
+      "live, 1,000 subscribers over two instances, top 10 changing 20×/s: submit→event p50 < 30 ms, p99 < 100 ms, every change reflected",
+      find(LIVE_TWO_INSTANCES),
+      options.liveSubscribers === TWO_INSTANCE_SUBSCRIBERS,
+      (row) => row.clients === TWO_INSTANCE_SUBSCRIBERS && row.latency!.p50 < 30 && row.latency!.p99 < 100 && everyChangeShown(row),
+    ),
+    liveTarget(
+      "live, 10,000 open streams on one instance: RSS < 1 GB; p99 < 1 s at 5 changes/s",
+      find(LIVE_ONE_INSTANCE),
+      options.streamSteps.at(-1) === ONE_INSTANCE_STREAMS,
+      (row) => row.clients === ONE_INSTANCE_STREAMS && (row.rssMiB?.[0] ?? Infinity) < RSS_LIMIT_MIB && row.latency!.p99 < 1000 && (row.changes?.made ?? 0) > 0,
+    ),
+    ratioTarget("leaderboard.top at 64 connections ≥ 0.8× the bare route handler", topRow, 0.8),
+    ratioTarget("score.submit at 64 connections ≥ 0.6× the signed-in no-op mutation", find(SUBMIT, "64 connections"), 0.6),
+    latencyTarget("score.submit p99 < 50 ms at 16 connections", find(SUBMIT, "16 connections"), 50),
+    memoryPerStream(rows.filter((row) => row.scenario === STREAM_MEMORY)),
+  ];
+}
+
+function everyChangeShown(row: ResultRow) {
+  return row.changes !== undefined && row.changes.made > 0 && row.changes.shownOnEveryStream === row.changes.made && Object.keys(row.errors ?? {}).length === 0;
+}
+
+function liveTarget(target: string, row: ResultRow | undefined, atTargetSize: boolean, met: (row: ResultRow) => boolean): TargetResult {
+  if (!row || !isMeasured(row.latency?.p50)) return { target, measured: "no measurement", comparedWith: "—", verdict: "not measured" };
+  const changes = row.changes ? `; ${row.changes.shownOnEveryStream.toLocaleString("en")} of ${row.changes.made.toLocaleString("en")} changes shown on every stream` : "";
+  const rss = row.rssMiB ? `; RSS ${row.rssMiB.map((value) => `${value.toFixed(0)} MiB`).join(" + ")}` : "";
+  const failedSubmits = Object.values(row.errors ?? {}).reduce((sum, count) => sum + count, 0);
+  const measured = `${(row.clients ?? 0).toLocaleString("en")} streams: p50 ${row.latency!.p50.toFixed(1)} ms, p99 ${row.latency!.p99.toFixed(1)} ms${changes}${rss}${failedSubmits > 0 ? `; ${failedSubmits} submits failed` : ""}`;
+  return { target, measured, comparedWith: "— (absolute)", verdict: !atTargetSize ? "not measured" : met(row) ? "met" : "not met" };
+}
+
+function ratioTarget(target: string, row: ResultRow | undefined, minimum: number): TargetResult {
+  if (!row) return { target, measured: "no measurement", comparedWith: "—", verdict: "not measured" };
+  if (!row.anchor || !isMeasured(row.ratio)) {
+    return { target, measured: row.throughput === undefined ? `no throughput (${row.note ?? "no answers"})` : `${Math.round(row.throughput)}/s`, comparedWith: "no anchor measured", verdict: "not met" };
+  }
+  return {
+    target,
+    measured: `${row.ratio.toFixed(2)}× (${Math.round(row.throughput!).toLocaleString("en")}/s, p99 ${row.latency!.p99.toFixed(1)} ms)`,
+    comparedWith: `${row.anchor.name}: ${Math.round(row.anchor.throughput).toLocaleString("en")}/s`,
+    verdict: row.ratio >= minimum ? "met" : "not met",
+  };
+}
+
+function latencyTarget(target: string, row: ResultRow | undefined, p99LimitMs: number): TargetResult {
+  if (!row || !isMeasured(row.latency?.p99)) return { target, measured: "no measurement", comparedWith: "—", verdict: "not measured" };
+  const valid = row.throughput !== undefined;
+  return {
+    target,
+    measured: `p99 ${row.latency.p99.toFixed(1)} ms (p50 ${row.latency.p50.toFixed(1)} ms${valid ? `, ${Math.round(row.throughput!).toLocaleString("en")}/s` : `; ${row.note}`})`,
+    comparedWith: "— (absolute)",
+    verdict: valid && row.latency.p99 < p99LimitMs ? "met" : "not met",
+  };
+}
+
+function memoryPerStream(rows: ResultRow[]): TargetResult {
+  const target = "memory per open stream (RSS growth ÷ streams held)";
+  if (rows.length === 0) return { target, measured: "no measurement", comparedWith: "—", verdict: "not measured" };
+  const measured = rows.map((row) => `${(row.clients ?? 0).toLocaleString("en")} streams: ${row.kibPerStream?.toFixed(0) ?? "?"} KiB`).join("; ");
+  return { target, measured, comparedWith: `the instance's RSS before any stream`, verdict: "reported" };
+}
