@@ -62,7 +62,7 @@ try {
   const app = await startProfiledServer(services.env, path.join(profileDir, "app.log"));
   cleanups.add(() => app.stop());
   await buildBoard(app.url, services.env, redis, { clear: false });
-  const tokenKey = actionTokenKey({ authSecret: services.env.AUTH_SECRET });
+  const tokenKey = actionTokenKey({ authSecret: services.env.AUTH_SECRET, environment: "production" });
   let outcome: string;
   if (scenario === "live") {
     const subscribers = startWorker(path.resolve("bench/subscribers.ts"));

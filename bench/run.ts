@@ -119,7 +119,7 @@ try {
     redisCompare,
     progress,
     boardUsers,
-    tokenKey: actionTokenKey({ authSecret: services.env.AUTH_SECRET }),
+    tokenKey: actionTokenKey({ authSecret: services.env.AUTH_SECRET, environment: "production" }),
     results,
   };
 

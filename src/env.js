@@ -182,6 +182,12 @@ export function parseEnv(source) {
     AUTH_SECRET: authSecret,
     UPSTASH_REDIS_REST_TOKEN: parsed.UPSTASH_REDIS_REST_TOKEN ?? LOCAL_REDIS_REST_TOKEN,
     GITHUB: parsed.GITHUB_ID && parsed.GITHUB_SECRET ? { id: parsed.GITHUB_ID, secret: parsed.GITHUB_SECRET } : null,
+    /** Bound into every signing key (src/server/deployment-keys.ts): production, preview or development. */
+    DEPLOYMENT_ENVIRONMENT: onVercel
+      ? (raw.VERCEL_TARGET_ENV ?? raw.VERCEL_ENV ?? "preview")
+      : parsed.NODE_ENV === "production"
+        ? "production"
+        : "development",
     /** Running as Vercel Functions: many short-lived instances (small DB pools). */
     VERCEL: onVercel,
   };

@@ -53,7 +53,7 @@ export const hostileInput: Scenario = {
     const notes: string[] = [];
     const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const context = await setUp(harness, app.url, app.port);
-    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0 };
+    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0 };
 
     const before = await stateSnapshot(harness);
     counts.fuzz = await fuzzEveryProcedure(harness, context, seed, failures);
@@ -61,13 +61,15 @@ export const hostileInput: Scenario = {
     if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`hostile input changed state: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
 
     counts.sessions = await tamperedSessions(harness, context, failures);
+    counts.sessions += await sessionCookieByItsOwnName(harness, context, failures);
+    counts.headers = await securityHeadersEverywhere(context, failures);
     counts.admin = await adminRefusals(harness, context, failures);
     counts.tokens = await actionTokens(harness, context, failures, notes);
     counts.rateLimits = await rateLimits(harness, context, failures, notes);
 
     return {
       load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s)`,
-      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers`,
       failures,
       notes,
     };
@@ -299,6 +301,7 @@ async function tamperedSessions(harness: Harness, context: Context, failures: st
     ["a truncated token", valid.slice(0, -10)],
     ["another secret", await sessionToken(context.player, `${secret}-not-the-app's`)],
     ["an expired token", await sessionToken(context.player, secret, {}, -3_600)],
+    ["the app's secret but another deployment environment", await sessionToken(context.player, secret, {}, 3_600, "preview")],
     ["an unsigned (alg none) admin claim", `eyJhbGciOiJub25lIn0.${payload}.`],
     ["garbage", "not-a-jwt"],
   ];
@@ -314,6 +317,59 @@ async function tamperedSessions(harness: Harness, context: Context, failures: st
   const ghost = clientWithToken(context.base, await sessionToken({ id: randomUUID(), username: "ghost_user", role: "user" }, secret));
   expectRefused(await harness.ledger.start(ghost, "(ghost)", "COMPLETE_TASK"), { status: 404, reason: "NOT_FOUND" }, "action.start for a user that does not exist", failures);
   return harness.ledger.tally.total - before;
+}
+
+/** On this http deployment only `next-auth.session-token` (whole, or chunks .0, .1, …) is a session. */
+async function sessionCookieByItsOwnName(harness: Harness, context: Context, failures: string[]) {
+  const valid = await sessionToken(context.player, harness.cluster.authSecret);
+  const half = Math.floor(valid.length / 2);
+  const cases: [string, string, number][] = [
+    ["the session cookie", `${SESSION_COOKIE}=${valid}`, 200],
+    ["the session cookie in two chunks", `${SESSION_COOKIE}.0=${valid.slice(0, half)}; ${SESSION_COOKIE}.1=${valid.slice(half)}`, 200],
+    ["https's cookie name on http", `__Secure-${SESSION_COOKIE}=${valid}`, 401],
+    ["a chunk with a non-numeric suffix", `${SESSION_COOKIE}.0=${valid.slice(0, half)}; ${SESSION_COOKIE}.x=${valid.slice(half)}`, 401],
+    ["a chunk with a zero-padded suffix", `${SESSION_COOKIE}.0=${valid.slice(0, half)}; ${SESSION_COOKIE}.01=${valid.slice(half)}`, 401],
+  ];
+  for (const [what, cookie, status] of cases) {
+    const client = new ScoreboardClient(context.base, { headers: { cookie }, timeoutMs: CLIENT_TIMEOUT_MS });
+    const outcome = await harness.ledger.call("session cookie name", () => client.query("leaderboard.me"));
+    const got = outcome.kind === "ok" ? 200 : outcome.kind === "refused" ? outcome.status : outcome.kind;
+    if (got !== status) failures.push(`leaderboard.me with ${what}: ${got}, expected ${status}`);
+  }
+  return cases.length;
+}
+
+/** Every kind of answer, Next.js's and those made ahead of it, refused or not, carries the security headers. */
+async function securityHeadersEverywhere(context: Context, failures: string[]) {
+  const paths = [
+    "/",
+    "/admin",
+    "/api/health",
+    "/api/auth/session",
+    "/api/trpc/leaderboard.top?input=%7B%22json%22%3A%7B%22limit%22%3A10%7D%7D",
+    "/api/trpc/leaderboard.top?input=not-json",
+    "/api/trpc/leaderboard.me",
+    "/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%22limit%22%3A10%7D%7D",
+    "/api/trpc/no.such.procedure",
+  ];
+  let checked = 0;
+  for (const path of paths) {
+    for (const proto of ["http", "https"]) {
+      const controller = new AbortController();
+      const response = await fetch(`${context.base}${path}`, { headers: { "x-forwarded-proto": proto }, redirect: "manual", signal: controller.signal });
+      controller.abort(); // the live stream would not end on its own
+      checked += 1;
+      const missing = [
+        ["content-security-policy", /frame-ancestors 'none'/],
+        ["x-content-type-options", /^nosniff$/],
+        ["referrer-policy", /./],
+        ...(proto === "https" ? [["strict-transport-security", /^max-age=[1-9]/] as const] : []),
+      ].filter(([name, pattern]) => !(pattern as RegExp).test(response.headers.get(name as string) ?? ""));
+      if (missing.length > 0) failures.push(`${path} over ${proto} (${response.status}) lacks ${missing.map(([name]) => name).join(", ")}`);
+      if (proto === "http" && response.headers.has("strict-transport-security")) failures.push(`${path} over http sends Strict-Transport-Security`);
+    }
+  }
+  return checked;
 }
 
 async function adminRefusals(harness: Harness, context: Context, failures: string[]) {
@@ -379,7 +435,10 @@ async function actionTokens(harness: Harness, context: Context, failures: string
   ];
   for (const [what, tampered] of forged) expectRefused(await ledger.submit(owner.client, owner.userId, tampered), { status: 403, reason: "INVALID_TOKEN" }, `a token with ${what}`, failures);
 
-  const key = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret });
+  const key = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret, environment: "production" });
+  const previewKey = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret, environment: "preview" });
+  const fromPreview = issueActionToken(previewKey, { userId: owner.userId, actionType: "COMPLETE_TASK", actionId: randomUUID(), issuedAt: Date.now() - 60_000 });
+  expectRefused(await ledger.submit(owner.client, owner.userId, fromPreview), { status: 403, reason: "INVALID_TOKEN" }, "a token signed with the app's secrets for another deployment environment", failures);
   const expired = issueActionToken(key, { userId: owner.userId, actionType: "COMPLETE_TASK", actionId: randomUUID(), issuedAt: Date.now() - 6 * 60 * 1000 });
   expectRefused(await ledger.submit(owner.client, owner.userId, expired), { status: 400, reason: "TOKEN_EXPIRED" }, "a correctly signed token issued 6 minutes ago", failures);
   expectRefused(await ledger.start(owner.client, owner.userId, "MAKE_ME_RICH"), { status: 400, reason: "UNKNOWN_ACTION" }, "action.start of an unknown action type", failures);

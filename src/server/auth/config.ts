@@ -6,11 +6,13 @@ import GitHubProvider from "next-auth/providers/github";
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { clientIp } from "~/server/client-ip";
+import { sessionSecret } from "~/server/deployment-keys";
 import { db } from "~/server/db";
 import { logger } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
 import { leaderboard } from "~/server/scoring";
 import { rateLimits } from "~/server/redis/rate-limit";
+import { SESSION_COOKIE_SECURE } from "./session-cookie";
 import { credentialsSchema, signIn, signUp, upsertGithubUser, type Role, type SessionUser } from "./accounts";
 
 declare module "next-auth" {
@@ -41,8 +43,12 @@ export function sessionUserOf(token: JWT): SessionUser {
  */
 export const AUTH_ERRORS = { invalidInput: "INVALID_INPUT", usernameTaken: "USERNAME_TAKEN", rateLimited: "RATE_LIMITED" } as const;
 
+/** AUTH_SECRET bound to this deployment environment: see ~/server/deployment-keys. */
+export const SESSION_SECRET = sessionSecret(env.AUTH_SECRET, env.DEPLOYMENT_ENVIRONMENT);
+
 export const authOptions: NextAuthOptions = {
-  secret: env.AUTH_SECRET,
+  secret: SESSION_SECRET,
+  useSecureCookies: SESSION_COOKIE_SECURE,
   session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
   pages: { signIn: "/", error: "/" },
   providers: [

@@ -312,7 +312,7 @@ describe("score service: refusals", () => {
   it("refuses a forged token (signed with another key) with INVALID_TOKEN and changes nothing", async () => {
     const { deps, clock } = isolatedBoard();
     const user = await createUser();
-    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url") });
+    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" });
     const forged = issueActionToken(otherKey, { userId: user.id, actionType: "DAILY_BONUS", actionId: randomUUID(), issuedAt: clock.now() });
     pastMinimum(clock);
     expect(refused(await submit(deps, user, forged))).toBe("INVALID_TOKEN");
