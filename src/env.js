@@ -4,12 +4,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
 import { DEFAULT_TRPC_MAX_DURATION, MAX_DURATION_RANGE } from "./lib/function-duration.js";
+import { LOCAL_REDIS_REST_URL } from "./lib/local-bridge-url.js";
 import { isLocalOnlyUrl, isLoopbackUrl } from "./lib/loopback.js";
 
 const LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scoreboard";
-const LOCAL_REDIS_REST_URL = "http://127.0.0.1:8079";
-/** The local bridge's token; it listens on loopback only, so a fixed value is safe. */
-export const LOCAL_REDIS_REST_TOKEN = "local-dev-token";
 
 /** @param {string[]} protocols */
 const url = (protocols) =>
@@ -75,7 +73,7 @@ const schema = z
     RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
     RATE_LIMIT_DISABLED: flag.default(false),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, it is 404 in production. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .superRefine((value, ctx) => {
@@ -180,7 +178,9 @@ export function parseEnv(source) {
   return {
     ...parsed,
     AUTH_SECRET: authSecret,
-    UPSTASH_REDIS_REST_TOKEN: parsed.UPSTASH_REDIS_REST_TOKEN ?? LOCAL_REDIS_REST_TOKEN,
+    // Unset only for a local bridge, whose token is random: `npm run dev` / `npm start` hand Next.js
+    // the bridge's own (scripts/local-bridge.ts); anything else is refused by the bridge.
+    UPSTASH_REDIS_REST_TOKEN: parsed.UPSTASH_REDIS_REST_TOKEN ?? "",
     GITHUB: parsed.GITHUB_ID && parsed.GITHUB_SECRET ? { id: parsed.GITHUB_ID, secret: parsed.GITHUB_SECRET } : null,
     /** Bound into every signing key (src/server/deployment-keys.ts): production, preview or development. */
     DEPLOYMENT_ENVIRONMENT: onVercel

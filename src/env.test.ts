@@ -9,7 +9,8 @@ describe("parseEnv", () => {
     const env = parseEnv({});
     expect(env.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/scoreboard");
     expect(env.UPSTASH_REDIS_REST_URL).toBe("http://127.0.0.1:8079");
-    expect(env.UPSTASH_REDIS_REST_TOKEN).toBe("local-dev-token");
+    // No well-known token: the launchers pass the local bridge's random one.
+    expect(env.UPSTASH_REDIS_REST_TOKEN).toBe("");
     expect(env.REDIS_URL).toBe("redis://127.0.0.1:6379");
     expect(env.PORT).toBe(3000);
     expect(env.AUTH_SECRET.length).toBeGreaterThanOrEqual(32);

@@ -4,7 +4,8 @@
  * through Next.js's own HTTP stack), batches and raw HTTP abuse → never a 5xx, never a state
  * change; tampered sessions → UNAUTHORIZED; forged, expired, replayed, cross-user and too-fast
  * action tokens → the spec's reasons; the admin console and every admin.* procedure refused to
- * normal users; rate limits hold at exactly their configured numbers.
+ * normal users; rate limits hold at exactly their configured numbers; errors reveal nothing
+ * (health in fixed words, metrics only to their bearer, NUL in the admin search a 400).
  */
 import { randomUUID } from "node:crypto";
 import { maxHeaderSize } from "node:http";
@@ -17,7 +18,7 @@ import { ScoreboardClient } from "../../test/support/client";
 import { ALLOWED_REASONS, firstLiveEvent, hostile, invalidWire, MUTATIONS, READS, shaped, wire } from "../../test/support/fuzz-inputs";
 import { SESSION_COOKIE, sessionToken } from "../../test/support/session-cookie";
 import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
-import { SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
+import { healthAnswerProblem, SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
 import type { CallOutcome } from "../ledger";
 import { waitUntilCompletable, type Player, type StartedAction } from "../load";
 import { CLIENT_TIMEOUT_MS, clientWithToken, insertUsers, type FaultUser } from "../users";
@@ -53,7 +54,7 @@ export const hostileInput: Scenario = {
     const notes: string[] = [];
     const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const context = await setUp(harness, app.url, app.port);
-    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0 };
+    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0, disclosure: 0 };
 
     const before = await stateSnapshot(harness);
     counts.fuzz = await fuzzEveryProcedure(harness, context, seed, failures);
@@ -66,10 +67,11 @@ export const hostileInput: Scenario = {
     counts.admin = await adminRefusals(harness, context, failures);
     counts.tokens = await actionTokens(harness, context, failures, notes);
     counts.rateLimits = await rateLimits(harness, context, failures, notes);
+    counts.disclosure = await errorDisclosure(harness, context, failures);
 
     return {
       load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s)`,
-      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers, ${counts.disclosure} probes of what health, metrics and errors reveal`,
       failures,
       notes,
     };
@@ -282,6 +284,41 @@ async function hostileLiveStreams(harness: Harness, client: ScoreboardClient, fa
       failures.push(`leaderboard.live resumed from ${JSON.stringify(lastEventId)}: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * What errors reveal: /api/health in fixed words (the outage scenarios see it with a service
+ * down), /api/metrics only to METRICS_TOKEN's bearer (the suite's instances all have one: see
+ * cluster.ts), and a NUL in the admin search refused as input, not failing in Postgres.
+ */
+async function errorDisclosure(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const health = await healthAnswerProblem(context.base, { httpStatus: 200, down: null });
+  harness.ledger.tally.count(`health ${health ? "bad" : "ok"}`);
+  if (health) failures.push(health);
+
+  const token = harness.cluster.metricsToken;
+  for (const [what, authorization] of [
+    ["no credentials", undefined],
+    ["another bearer", `Bearer ${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`],
+    ["the token as Basic", `Basic ${token}`],
+    ["the bare token", token],
+  ] as const) {
+    const response = await fetch(`${context.base}/api/metrics`, { headers: authorization ? { authorization } : {}, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+    const text = await response.text();
+    harness.ledger.tally.count(`metrics ${response.status}`);
+    if (response.status !== 401 || text.includes("scoreboard_")) failures.push(`GET /api/metrics with ${what}: ${response.status}, expected 401 and no metrics`);
+  }
+  const allowed = await fetch(`${context.base}/api/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+  const metricsText = await allowed.text();
+  harness.ledger.tally.count(`metrics ${allowed.status}`);
+  if (allowed.status !== 200 || !metricsText.includes("scoreboard_")) failures.push(`GET /api/metrics with METRICS_TOKEN's bearer: ${allowed.status}, expected 200 with the metrics`);
+
+  const admin = context.callers[2];
+  for (const input of [{ query: "ab\u0000" }, { query: "\u0000" }, { cursor: "\u0000" }]) {
+    expectRefused(await harness.ledger.call("admin.users NUL", () => admin.client.query("admin.users", input)), { status: 400, reason: "INVALID_INPUT" }, `admin.users ${JSON.stringify(input)} as the admin`, failures);
+  }
+  return harness.ledger.tally.total - before;
 }
 
 /** Expects a call to be refused with exactly this status and reason. */
