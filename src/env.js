@@ -47,18 +47,10 @@ const schema = z
     NEXTAUTH_URL: url(["http", "https"]).optional(),
     GITHUB_ID: z.string().optional(),
     GITHUB_SECRET: z.string().optional(),
+    /** Retired (roles live in the database): refused, so that nobody believes it still makes admins. */
     ADMIN_USERNAMES: z
-      .string()
-      .default("")
-      .transform(
-        (value) =>
-          new Set(
-            value
-              .split(",")
-              .map((name) => name.trim().toLowerCase())
-              .filter(Boolean),
-          ),
-      ),
+      .never({ error: "is retired: grant the admin role with `npm run admin -- grant <username>` (README, Admins) and remove it" })
+      .optional(),
     TRUST_PROXY: flag.default(false),
     /** Seconds a tRPC invocation (and so a live stream) may run; see src/lib/function-duration.js. */
     TRPC_MAX_DURATION: z.coerce
@@ -71,6 +63,8 @@ const schema = z
     ALLOW_LOCAL_SERVICES: flag.default(false),
     RATE_LIMIT_USER: rateLimit.default("20/10s"),
     RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
+    /** Failed sign-ins per username, whatever the client IP. */
+    RATE_LIMIT_SIGNIN_USER: rateLimit.default("10/15m"),
     RATE_LIMIT_DISABLED: flag.default(false),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, it is 404 in production. */

@@ -60,10 +60,19 @@ describe("parseEnv", () => {
     expect(env.UPSTASH_REDIS_REST_TOKEN).toBe("tok");
   });
 
-  it("treats empty values as unset and reads ADMIN_USERNAMES case-insensitively", () => {
-    const env = parseEnv({ DATABASE_URL: "", ADMIN_USERNAMES: " Alice, bob ,," });
+  it("treats empty values as unset", () => {
+    const env = parseEnv({ DATABASE_URL: "", ADMIN_USERNAMES: "" });
     expect(env.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/scoreboard");
-    expect([...env.ADMIN_USERNAMES]).toEqual(["alice", "bob"]);
+  });
+
+  it("refuses the retired ADMIN_USERNAMES, saying how admins are made now", () => {
+    expect(() => parseEnv({ ADMIN_USERNAMES: "alice" })).toThrow(/ADMIN_USERNAMES: is retired: grant the admin role with `npm run admin -- grant <username>`/);
+  });
+
+  it("limits failed sign-ins per username to 10 per 15 minutes unless set", () => {
+    expect(parseEnv({}).RATE_LIMIT_SIGNIN_USER).toBe("10/15m");
+    expect(parseEnv({ RATE_LIMIT_SIGNIN_USER: "5/1h" }).RATE_LIMIT_SIGNIN_USER).toBe("5/1h");
+    expect(() => parseEnv({ RATE_LIMIT_SIGNIN_USER: "10 per 15m" })).toThrow(/RATE_LIMIT_SIGNIN_USER: must look like "20\/10s"/);
   });
 
   it("enables GitHub sign-in only with both its variables", () => {

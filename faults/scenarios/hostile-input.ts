@@ -4,20 +4,23 @@
  * through Next.js's own HTTP stack), batches and raw HTTP abuse → never a 5xx, never a state
  * change; tampered sessions → UNAUTHORIZED; forged, expired, replayed, cross-user and too-fast
  * action tokens → the spec's reasons; the admin console and every admin.* procedure refused to
- * normal users; rate limits hold at exactly their configured numbers; errors reveal nothing
- * (health in fixed words, metrics only to their bearer, NUL in the admin search a 400).
+ * normal users; rate limits hold at exactly their configured numbers, failed sign-ins per username
+ * from many client addresses included; sign-in and sign-up never show a database error; errors
+ * reveal nothing (health in fixed words, metrics only to their bearer, NUL in the admin search a 400).
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { maxHeaderSize } from "node:http";
 
 import fc from "fast-check";
+import { Agent, fetch as undiciFetch } from "undici";
 
 import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
-import { ScoreboardClient } from "../../test/support/client";
+import { grantAdminWithCli } from "../../test/support/admin-cli";
+import { ScoreboardClient, type Credentials } from "../../test/support/client";
 import { ALLOWED_REASONS, firstLiveEvent, hostile, invalidWire, MUTATIONS, READS, shaped, wire } from "../../test/support/fuzz-inputs";
 import { SESSION_COOKIE, sessionToken } from "../../test/support/session-cookie";
-import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
+import { STRICT_LIMITS } from "../apps";
 import { healthAnswerProblem, SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
 import type { CallOutcome } from "../ledger";
 import { waitUntilCompletable, type Player, type StartedAction } from "../load";
@@ -54,7 +57,7 @@ export const hostileInput: Scenario = {
     const notes: string[] = [];
     const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const context = await setUp(harness, app.url, app.port);
-    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0, disclosure: 0 };
+    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0, disclosure: 0, signIns: 0 };
 
     const before = await stateSnapshot(harness);
     counts.fuzz = await fuzzEveryProcedure(harness, context, seed, failures);
@@ -68,10 +71,11 @@ export const hostileInput: Scenario = {
     counts.tokens = await actionTokens(harness, context, failures, notes);
     counts.rateLimits = await rateLimits(harness, context, failures, notes);
     counts.disclosure = await errorDisclosure(harness, context, failures);
+    counts.signIns = await signIns(harness, context, failures, notes);
 
     return {
-      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s)`,
-      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers, ${counts.disclosure} probes of what health, metrics and errors reveal`,
+      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s, RATE_LIMIT_SIGNIN_USER ${STRICT_LIMITS.signInUser.limit}/${STRICT_LIMITS.signInUser.windowMs / 60_000}m)`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers, ${counts.disclosure} probes of what health, metrics and errors reveal, ${counts.signIns} sign-ins and sign-ups (failed sign-ins per username from many addresses, hostile payloads, a failing insert)`,
       failures,
       notes,
     };
@@ -92,8 +96,10 @@ type Context = {
 };
 
 async function setUp(harness: Harness, base: string, port: number): Promise<Context> {
-  const [player, other] = (await insertUsers(harness.sql, "hostile", 2)) as [FaultUser, FaultUser];
-  const [admin] = (await insertUsers(harness.sql, ADMIN_USERNAME, 1, "admin")) as [FaultUser];
+  const [player, other, inserted] = (await insertUsers(harness.sql, "hostile", 3)) as [FaultUser, FaultUser, FaultUser];
+  // Made an admin the only way there is: the operator's command.
+  await grantAdminWithCli(inserted.username, { DATABASE_URL: harness.cluster.appEnv.DATABASE_URL });
+  const admin: FaultUser = { ...inserted, role: "admin" };
   await harness.players("hostile_warmup", 1, base); // puts the inserted users on the board too
   const secret = harness.cluster.authSecret;
   const signedIn = async (name: string, user: FaultUser): Promise<Caller> => {
@@ -332,7 +338,7 @@ async function tamperedSessions(harness: Harness, context: Context, failures: st
   const before = harness.ledger.tally.total;
   const secret = harness.cluster.authSecret;
   const valid = await sessionToken(context.player, secret);
-  const payload = Buffer.from(JSON.stringify({ sub: context.admin.id, username: ADMIN_USERNAME, role: "admin", exp: 9_999_999_999 })).toString("base64url");
+  const payload = Buffer.from(JSON.stringify({ sub: context.admin.id, username: context.admin.username, role: "admin", exp: 9_999_999_999 })).toString("base64url");
   const tampered: [string, string][] = [
     ["a flipped character", `${valid.slice(0, 40)}${valid[40] === "A" ? "B" : "A"}${valid.slice(41)}`],
     ["a truncated token", valid.slice(0, -10)],
@@ -583,6 +589,115 @@ async function rateLimits(harness: Harness, context: Context, failures: string[]
     failures.push(`sign-in attempts from one IP (the last two with spoofed X-Forwarded-For): ${attempts.join(", ")}; expected ${auth.limit} refusals of the password, then RATE_LIMITED`);
   }
   return harness.ledger.tally.total - before;
+}
+
+/**
+ * Sign-in and sign-up: failed sign-ins are limited per username whatever the client address
+ * (PRODUCT.md, Invariants), and what next-auth redirects to never carries a database error.
+ */
+async function signIns(harness: Harness, context: Context, failures: string[], notes: string[]) {
+  const before = harness.ledger.tally.total;
+  const { limit, windowMs } = STRICT_LIMITS.signInUser;
+  const password = "the right password";
+
+  // One wrong password from each of `limit` client addresses (far below the per-IP limit), then the
+  // right one from yet another: refused, the account's guesses are used up.
+  const targets = Array.from({ length: CONCLUSIVE_ATTEMPTS }, () => `hostile_target_${randomBytes(4).toString("hex")}`);
+  const answers = await conclusive(harness, context.base, "signInFailures", windowMs, targets, notes, async (username) => {
+    await credentialsFrom(harness, context.base, nextAddress(), { username, password, intent: "signup" });
+    const seen: string[] = [];
+    for (let attempt = 0; attempt < limit; attempt++) {
+      seen.push((await credentialsFrom(harness, context.base, nextAddress(), { username, password: `wrong guess ${attempt}`, intent: "signin" })).outcome);
+    }
+    seen.push((await credentialsFrom(harness, context.base, nextAddress(), { username, password, intent: "signin" })).outcome);
+    return seen;
+  });
+  const expected = [...Array<string>(limit).fill("CredentialsSignin"), "RATE_LIMITED"];
+  if (!answers) failures.push("no series of failed sign-ins for one username was conclusive");
+  else if (JSON.stringify(answers) !== JSON.stringify(expected)) {
+    failures.push(`failed sign-ins for one username, each from another client address, then the right password: ${answers.join(", ")}; expected ${limit} refusals of the password, then RATE_LIMITED`);
+  }
+
+  // Hostile payloads: refused with a fixed code (or accepted), never a 5xx, never SQL. Long, but
+  // under the 64 KiB a request body may have.
+  const hostilePayloads: Credentials[] = [
+    { username: "x".repeat(30_000), password, intent: "signup" },
+    { username: `ok_${randomBytes(3).toString("hex")}`, password: "p".repeat(30_000), intent: "signup" },
+    { username: "nul\u0000name", password, intent: "signup" },
+    { username: "robert'); drop table users; --", password, intent: "signup" },
+    { username: `\u212A${randomBytes(3).toString("hex")}`, password, intent: "signup" }, // the Kelvin sign lower-cases to an ASCII k
+    { username: "\ud800\udfff\u202e", password: "\u0000".repeat(12), intent: "signin" },
+    { username: `gh-${randomBytes(3).toString("hex")}`, password, intent: "signup" },
+    { username: `ok_${randomBytes(3).toString("hex")}`, password, intent: "register" as Credentials["intent"] },
+  ];
+  for (const payload of hostilePayloads) await credentialsFrom(harness, context.base, nextAddress(), payload, failures);
+
+  // A sign-up whose insert fails in the database (a constraint this probe adds for one name prefix):
+  // next-auth would put the error's message, SQL and password hash included, in the URL.
+  await harness.sql`alter table users add constraint hostile_probe_refused check (username !~ '^leak_probe_') not valid`;
+  try {
+    const refused = await credentialsFrom(harness, context.base, nextAddress(), { username: `leak_probe_${randomBytes(3).toString("hex")}`, password, intent: "signup" }, failures);
+    if (refused.outcome !== "UNAVAILABLE") failures.push(`a sign-up whose insert failed in the database: ${refused.outcome.slice(0, 300)}, expected UNAVAILABLE`);
+  } finally {
+    await harness.sql`alter table users drop constraint hostile_probe_refused`;
+  }
+  return harness.ledger.tally.total - before;
+}
+
+/** The codes sign-in and sign-up may answer with (AUTH_ERRORS, and next-auth's own for a wrong password). */
+const SIGN_IN_CODES = new Set(["signed in", "CredentialsSignin", "INVALID_INPUT", "USERNAME_TAKEN", "RATE_LIMITED", "UNAVAILABLE"]);
+/** What a database error's text looks like; none of it may reach a client. */
+const DATABASE_TEXT = /failed query|insert into|select |params:|scrypt\$|postgres|violates|constraint|ECONN/i;
+
+let addressCount = 0;
+/**
+ * A client address of its own for each request: the instance is served directly (no TRUST_PROXY),
+ * so its client IP is the TCP peer, and on Linux every 127.x.y.z is this machine.
+ */
+function nextAddress() {
+  addressCount += 1;
+  return `127.77.${Math.floor(addressCount / 250) % 250}.${(addressCount % 250) + 1}`;
+}
+
+/**
+ * next-auth's credentials flow from `address` (CSRF token and cookie, then the callback), as
+ * ScoreboardClient does it; the outcome is next-auth's error code, or "signed in". With
+ * `failures`, an answer that is a 5xx, carries an unknown code or shows database text is one.
+ */
+async function credentialsFrom(harness: Harness, base: string, address: string, credentials: Credentials, failures?: string[]) {
+  const dispatcher = new Agent({ localAddress: address });
+  try {
+    const signal = AbortSignal.timeout(CLIENT_TIMEOUT_MS);
+    const csrf = await undiciFetch(`${base}/api/auth/csrf`, { dispatcher, signal });
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const cookie = csrf.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+    const response = await undiciFetch(`${base}/api/auth/callback/credentials`, {
+      dispatcher,
+      signal,
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ csrfToken, ...credentials, callbackUrl: base, json: "true" }),
+    });
+    const text = await response.text();
+    const url = ((): string | null => {
+      try {
+        return (JSON.parse(text) as { url?: string }).url ?? null;
+      } catch {
+        return null;
+      }
+    })();
+    const outcome = (url ? new URL(url, base).searchParams.get("error") : null) ?? (response.status === 200 ? "signed in" : `HTTP ${response.status}`);
+    harness.ledger.tally.count(`credentials ${SIGN_IN_CODES.has(outcome) ? outcome : "(other)"}`);
+    if (response.status >= 500) harness.ledger.tally.serverErrors += 1;
+    const what = `${credentials.intent} as ${JSON.stringify(credentials.username.slice(0, 40))}`;
+    if (failures && (response.status >= 500 || !SIGN_IN_CODES.has(outcome) || DATABASE_TEXT.test(`${text} ${outcome} ${response.headers.get("location") ?? ""}`))) {
+      failures.push(`${what}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    }
+    return { status: response.status, outcome };
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 /**

@@ -98,6 +98,6 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
 
 /** Administrators only; role and ban state come from the database, not the session (see isActiveAdmin). */
 export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
-  if (!(await isActiveAdmin(ctx.db, env.ADMIN_USERNAMES, ctx.user.id))) throw new AppError("NOT_ADMIN");
+  if (!(await isActiveAdmin(ctx.db, ctx.user.id))) throw new AppError("NOT_ADMIN");
   return next();
 });
