@@ -15,7 +15,7 @@ import type { FaultCluster } from "./cluster";
  */
 const GENEROUS_LIMITS = { RATE_LIMIT_USER: "1000000/1s", RATE_LIMIT_AUTH: "1000000/1s" };
 /** The spec's defaults (PRODUCT.md, Invariants), spelled out so the test knows the numbers. */
-export const STRICT_LIMITS = { user: { limit: 20, windowMs: 10_000 }, auth: { limit: 10, windowMs: 60_000 } };
+export const STRICT_LIMITS = { user: { limit: 20, windowMs: 10_000 }, auth: { limit: 10, windowMs: 60_000 }, liveStreamsPerIp: 20 };
 export const ADMIN_USERNAME = "fault_admin";
 
 export type InstanceName = "primary" | "secondary" | "strict";
@@ -35,7 +35,11 @@ export class AppInstances {
     if (existing) return existing;
     const limits =
       name === "strict"
-        ? { RATE_LIMIT_USER: `${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s`, RATE_LIMIT_AUTH: `${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s` }
+        ? {
+            RATE_LIMIT_USER: `${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s`,
+            RATE_LIMIT_AUTH: `${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s`,
+            LIVE_STREAMS_PER_IP: String(STRICT_LIMITS.liveStreamsPerIp),
+          }
         : GENEROUS_LIMITS;
     const logFile = path.join(this.logDir, `${name}.log`);
     // Not kept in memory: the suite reads only the files, and only when a scenario failed.

@@ -74,6 +74,8 @@ const schema = z
     RATE_LIMIT_USER: rateLimit.default("20/10s"),
     RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
     RATE_LIMIT_DISABLED: flag.default(false),
+    /** Open live streams per client IP across all instances (PRODUCT.md, Invariants: bounded work). */
+    LIVE_STREAMS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(20),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
