@@ -19,6 +19,7 @@ export const STRICT_LIMITS = {
   user: { limit: 20, windowMs: 10_000 },
   auth: { limit: 10, windowMs: 60_000 },
   signInUser: { limit: 10, windowMs: 15 * 60_000 },
+  liveStreamsPerIp: 20,
 };
 
 export type InstanceName = "primary" | "secondary" | "strict";
@@ -39,7 +40,12 @@ export class AppInstances {
     const spec = ({ limit, windowMs }: { limit: number; windowMs: number }) => `${limit}/${windowMs / 1000}s`;
     const limits =
       name === "strict"
-        ? { RATE_LIMIT_USER: spec(STRICT_LIMITS.user), RATE_LIMIT_AUTH: spec(STRICT_LIMITS.auth), RATE_LIMIT_SIGNIN_USER: spec(STRICT_LIMITS.signInUser) }
+        ? {
+            RATE_LIMIT_USER: spec(STRICT_LIMITS.user),
+            RATE_LIMIT_AUTH: spec(STRICT_LIMITS.auth),
+            RATE_LIMIT_SIGNIN_USER: spec(STRICT_LIMITS.signInUser),
+            LIVE_STREAMS_PER_IP: String(STRICT_LIMITS.liveStreamsPerIp),
+          }
         : GENEROUS_LIMITS;
     const logFile = path.join(this.logDir, `${name}.log`);
     // Not kept in memory: the suite reads only the files, and only when a scenario failed.

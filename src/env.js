@@ -66,6 +66,8 @@ const schema = z
     /** Failed sign-ins per username, whatever the client IP. */
     RATE_LIMIT_SIGNIN_USER: rateLimit.default("10/15m"),
     RATE_LIMIT_DISABLED: flag.default(false),
+    /** Open live streams per client IP across all instances (PRODUCT.md, Invariants: bounded work). */
+    LIVE_STREAMS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(20),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, it is 404 in production. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

@@ -96,6 +96,12 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ TRPC_MAX_DURATION: "900" })).toThrow(/TRPC_MAX_DURATION:/);
     expect(() => parseEnv({ TRPC_MAX_DURATION: "5" })).toThrow(/TRPC_MAX_DURATION:/);
   });
+
+  it("defaults LIVE_STREAMS_PER_IP to 20 and takes only a positive whole number", () => {
+    expect(parseEnv({}).LIVE_STREAMS_PER_IP).toBe(20);
+    expect(parseEnv({ LIVE_STREAMS_PER_IP: "3" }).LIVE_STREAMS_PER_IP).toBe(3);
+    for (const value of ["0", "-1", "2.5", "many"]) expect(() => parseEnv({ LIVE_STREAMS_PER_IP: value }), value).toThrow(/LIVE_STREAMS_PER_IP:/);
+  });
 });
 
 /** What Vercel's integrations and the project's settings provide on a deployment. */

@@ -6,18 +6,25 @@
  * action tokens → the spec's reasons; the admin console and every admin.* procedure refused to
  * normal users; rate limits hold at exactly their configured numbers, failed sign-ins per username
  * from many client addresses included; sign-in and sign-up never show a database error; errors
- * reveal nothing (health in fixed words, metrics only to their bearer, NUL in the admin search a 400).
+ * reveal nothing (health in fixed words, metrics only to their bearer, NUL in the admin search a 400);
+ * the bounds on one request's work (batch size, body size, superjson metadata, live streams per
+ * client IP) hold; every answer carries the security headers.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { maxHeaderSize } from "node:http";
 
 import fc from "fast-check";
+import superjson from "superjson";
 import { Agent, fetch as undiciFetch } from "undici";
 
+import { MAX_BATCH_CALLS, MAX_BODY_BYTES } from "../../src/lib/request-limits";
 import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
 import { grantAdminWithCli } from "../../test/support/admin-cli";
 import { ScoreboardClient, type Credentials } from "../../test/support/client";
+import type { LiveStream } from "../../test/support/live-stream";
+import { postUntilAnswered } from "../../test/support/raw-http";
+import { decodeReply, queryPath } from "../../test/support/wire";
 import { ALLOWED_REASONS, firstLiveEvent, hostile, invalidWire, MUTATIONS, READS, shaped, wire } from "../../test/support/fuzz-inputs";
 import { SESSION_COOKIE, sessionToken } from "../../test/support/session-cookie";
 import { STRICT_LIMITS } from "../apps";
@@ -57,12 +64,15 @@ export const hostileInput: Scenario = {
     const notes: string[] = [];
     const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const context = await setUp(harness, app.url, app.port);
-    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0, disclosure: 0, signIns: 0 };
+    const counts = { fuzz: 0, bounds: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0, disclosure: 0, signIns: 0 };
 
     const before = await stateSnapshot(harness);
     counts.fuzz = await fuzzEveryProcedure(harness, context, seed, failures);
     const after = await stateSnapshot(harness);
     if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`hostile input changed state: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    counts.bounds = await boundedWork(harness, context, failures);
+    const afterBounds = await stateSnapshot(harness);
+    if (JSON.stringify(afterBounds) !== JSON.stringify(after)) failures.push(`refused oversized requests changed state: ${JSON.stringify(after)} → ${JSON.stringify(afterBounds)}`);
 
     counts.sessions = await tamperedSessions(harness, context, failures);
     counts.sessions += await sessionCookieByItsOwnName(harness, context, failures);
@@ -74,8 +84,8 @@ export const hostileInput: Scenario = {
     counts.signIns = await signIns(harness, context, failures, notes);
 
     return {
-      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s, RATE_LIMIT_SIGNIN_USER ${STRICT_LIMITS.signInUser.limit}/${STRICT_LIMITS.signInUser.windowMs / 60_000}m)`,
-      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers, ${counts.disclosure} probes of what health, metrics and errors reveal, ${counts.signIns} sign-ins and sign-ups (failed sign-ins per username from many addresses, hostile payloads, a failing insert)`,
+      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s, RATE_LIMIT_SIGNIN_USER ${STRICT_LIMITS.signInUser.limit}/${STRICT_LIMITS.signInUser.windowMs / 60_000}m, LIVE_STREAMS_PER_IP ${STRICT_LIMITS.liveStreamsPerIp})`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.bounds} probes of the bounds on one request (batches over ${MAX_BATCH_CALLS} calls, bodies over 64 KiB declared/chunked/unending on tRPC and next-auth, superjson metadata, ${STRICT_LIMITS.liveStreamsPerIp + 1} live streams from one IP), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers, ${counts.disclosure} probes of what health, metrics and errors reveal, ${counts.signIns} sign-ins and sign-ups (failed sign-ins per username from many addresses, hostile payloads, a failing insert)`,
       failures,
       notes,
     };
@@ -325,6 +335,133 @@ async function errorDisclosure(harness: Harness, context: Context, failures: str
     expectRefused(await harness.ledger.call("admin.users NUL", () => admin.client.query("admin.users", input)), { status: 400, reason: "INVALID_INPUT" }, `admin.users ${JSON.stringify(input)} as the admin`, failures);
   }
   return harness.ledger.tally.total - before;
+}
+
+/**
+ * Bounded work per request (PRODUCT.md, Invariants): a batch over MAX_BATCH_CALLS is 400
+ * INVALID_INPUT; a body over 64 KiB is 413 on the tRPC and next-auth routes, answered before the
+ * body ends; superjson metadata is 400 INVALID_INPUT without reviving it; live streams above
+ * LIVE_STREAMS_PER_IP from one client are 429 RATE_LIMITED, and a closed one frees its slot.
+ */
+async function boundedWork(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const [anonymous, user] = context.callers;
+  const json = { "content-type": "application/json" };
+  /** A raw answer, counted, as `status reason` (the tRPC reason, or the JSON `error` of next-auth's refusal). */
+  const outcome = async (label: string, answer: Promise<{ status: number; text: string }>) => {
+    try {
+      const { status, text } = await answer;
+      harness.ledger.tally.count(`${label} ${status}`);
+      if (status >= 500) harness.ledger.tally.serverErrors += 1;
+      let reason: string | undefined;
+      try {
+        const body = JSON.parse(text) as { error?: unknown };
+        if (typeof body.error === "string") reason = body.error;
+        else {
+          const reply = decodeReply(status, text);
+          reason = reply.ok ? "ok" : reply.error.data?.reason;
+        }
+      } catch {
+        reason = "(not JSON)";
+      }
+      return `${status} ${reason}`;
+    } catch (error) {
+      harness.ledger.tally.count(`${label} unanswered`);
+      return `no answer (${(error as Error).message})`;
+    }
+  };
+  const fetched = (client: ScoreboardClient, path: string, init?: RequestInit) =>
+    client.request(path, init).then(async (response) => ({ status: response.status, text: await response.text() }));
+  const check = (what: string, got: string, expected: string) => {
+    if (got !== expected) failures.push(`${what}: ${got}, expected ${expected}`);
+  };
+
+  // Batches: one call over the limit, by GET (the board's own answers included) and by POST.
+  const calls = MAX_BATCH_CALLS + 1;
+  const batchInput = (input: unknown) => JSON.stringify(Object.fromEntries(Array.from({ length: calls }, (_, index) => [index, superjson.serialize(input)])));
+  const batchPath = (path: string) => `/api/trpc/${Array<string>(calls).fill(path).join(",")}?batch=1`;
+  check(`GET batch of ${calls} × leaderboard.top`, await outcome("bounds batch", fetched(anonymous.client, `${batchPath("leaderboard.top")}&input=${encodeURIComponent(batchInput({ limit: 5 }))}`)), "400 INVALID_INPUT");
+  check(`POST batch of ${calls} × score.submit`, await outcome("bounds batch", fetched(user.client, batchPath("score.submit"), { method: "POST", headers: json, body: batchInput({ actionId: randomUUID(), token: "t" }) })), "400 INVALID_INPUT");
+
+  // Bodies over 64 KiB: whole, declared far larger than sent, and chunked without end.
+  const cookie = { cookie: user.cookie };
+  const oversized = JSON.stringify({ json: { displayName: "n".repeat(MAX_BODY_BYTES) } });
+  for (const path of ["account.update", "score.submit"]) {
+    const url = `${context.base}/api/trpc/${path}`;
+    check(`POST ${path} with a ${oversized.length}-byte body`, await outcome("bounds body", fetched(user.client, `/api/trpc/${path}`, { method: "POST", headers: json, body: oversized })), "413 PAYLOAD_TOO_LARGE");
+    check(`POST ${path} declaring 100 MiB`, await outcome("bounds body", postUntilAnswered(url, { headers: { ...json, ...cookie, "content-length": String(100 * 1024 * 1024) } })), "413 PAYLOAD_TOO_LARGE");
+    check(`POST ${path} chunked without end`, await outcome("bounds body", postUntilAnswered(url, { headers: { ...json, ...cookie } })), "413 PAYLOAD_TOO_LARGE");
+  }
+  const form = { "content-type": "application/x-www-form-urlencoded" };
+  const credentials = `${context.base}/api/auth/callback/credentials`;
+  const signUpForm = new URLSearchParams({ username: "bounds_nobody", password: "long enough password", intent: "signup", json: "true", pad: "p".repeat(MAX_BODY_BYTES) });
+  check("POST /api/auth/callback/credentials with a form over 64 KiB", await outcome("bounds body", fetched(anonymous.client, "/api/auth/callback/credentials", { method: "POST", headers: form, body: signUpForm })), "413 PAYLOAD_TOO_LARGE");
+  check("POST /api/auth/callback/credentials chunked without end", await outcome("bounds body", postUntilAnswered(credentials, { headers: form })), "413 PAYLOAD_TOO_LARGE");
+
+  // superjson metadata: a BigInt as large as a body may carry, refused without reviving it; and
+  // metadata that would have made an input valid.
+  const started = performance.now();
+  const bigint = JSON.stringify({ json: { displayName: "9".repeat(MAX_BODY_BYTES - 200) }, meta: { values: { displayName: ["bigint"] }, v: 1 } });
+  check("account.update with a BigInt in superjson metadata", await outcome("bounds meta", fetched(user.client, "/api/trpc/account.update", { method: "POST", headers: json, body: bigint })), "400 INVALID_INPUT");
+  const elapsed = performance.now() - started;
+  if (elapsed > 2_000) failures.push(`account.update with a BigInt in superjson metadata took ${Math.round(elapsed)} ms`);
+  const numberMeta = encodeURIComponent(JSON.stringify({ json: { limit: "5" }, meta: { values: { limit: ["number"] } } }));
+  check("leaderboard.top with superjson metadata", await outcome("bounds meta", fetched(anonymous.client, `/api/trpc/leaderboard.top?input=${numberMeta}`)), "400 INVALID_INPUT");
+
+  await liveStreamLimit(harness, context, failures);
+  return harness.ledger.tally.total - before;
+}
+
+/** LIVE_STREAMS_PER_IP streams from one client are served, one more is 429 RATE_LIMITED; closing one frees a slot. */
+async function liveStreamLimit(harness: Harness, context: Context, failures: string[]) {
+  const limit = STRICT_LIMITS.liveStreamsPerIp;
+  // From the IPv6 loopback: earlier scenarios hold or leave (a killed instance's, until their
+  // lease lapses) slots of 127.0.0.1 on the suite's shared Redis, and the count must start at 0.
+  const client = harness.anonymous(`http://[::1]:${context.port}`);
+  const streams: LiveStream[] = [];
+  const open = async () => {
+    const stream = await client.live({ limit: 5 });
+    streams.push(stream);
+    await stream.until((board) => board, SIGNAL_TIMEOUT_MS);
+    harness.ledger.tally.count("bounds live stream");
+  };
+  /** The answer to one more stream: its status and reason, a stream (200) closed at once. */
+  const oneMore = async () => {
+    const response = await client.request(queryPath("leaderboard.live", { limit: 5 }), { headers: { accept: "text/event-stream" }, signal: AbortSignal.timeout(SIGNAL_TIMEOUT_MS) });
+    harness.ledger.tally.count(`bounds live ${response.status}`);
+    if (response.ok) {
+      await response.body?.cancel();
+      return { status: 200, reason: "a stream", retryAfterMs: undefined };
+    }
+    const reply = decodeReply(response.status, await response.text());
+    return { status: response.status, reason: reply.ok ? "ok" : reply.error.data?.reason, retryAfterMs: reply.ok ? undefined : reply.error.data?.retryAfterMs };
+  };
+  try {
+    for (let index = 0; index < limit; index++) await open();
+    const refused = await oneMore();
+    if (refused.status !== 429 || refused.reason !== "RATE_LIMITED" || !(refused.retryAfterMs! > 0)) {
+      failures.push(`live stream ${limit + 1} from one client: ${refused.status} ${refused.reason} (retryAfterMs ${refused.retryAfterMs}), expected 429 RATE_LIMITED with a retryAfterMs`);
+    }
+    streams.shift()!.close();
+    await retryWhileLimited(open).catch((error: Error) => failures.push(`a live stream after closing one of ${limit}: ${error.message}`));
+  } catch (error) {
+    failures.push(`${limit} live streams from one client: ${(error as Error).message}`);
+  } finally {
+    for (const stream of streams) stream.close();
+  }
+}
+
+/** Retries a stream's opening while it is refused for the limit, for up to 5 s. */
+async function retryWhileLimited(open: () => Promise<void>) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!/HTTP 429/.test((error as Error).message) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** Expects a call to be refused with exactly this status and reason. */
