@@ -31,7 +31,7 @@ import { DATABASE_ANCHOR, databaseAnchorScenario, databaseAnchorVariant } from "
 import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
-import { redisAnchorScenario } from "./scenarios/redis";
+import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
 import { topReadsScenario } from "./scenarios/top";
 import { benchUsers, seedUsers } from "./seed";
@@ -108,7 +108,7 @@ try {
   cleanups.add(() => redisCompare.stop());
   const subscriberWorker = startWorker(path.resolve("bench/subscribers.ts"));
   cleanups.add(() => subscriberWorker.stop());
-  cleanups.add(() => deleteKeys(`${services.env.REDIS_KEY_PREFIX}anchor:`));
+  cleanups.add(() => deleteKeys(anchorKeyPrefix(services.env)));
 
   const ctx: BenchContext = {
     options,

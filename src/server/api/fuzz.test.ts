@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { env } from "~/env.js";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { db } from "~/server/db";
-import { redis, redisKey } from "~/server/redis/client";
+import { appKeys, redis } from "~/server/redis/client";
 import { createRateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
 import { reasonOf } from "./errors";
@@ -51,7 +51,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 
 /** No rate limit may turn a fuzz run into RATE_LIMITED noise (and none touches Redis). */
-const noRateLimits = createRateLimits({ redis, prefix: redisKey("fuzz-ratelimit"), user: "20/10s", auth: "10/60s", disabled: true });
+const noRateLimits = createRateLimits({ redis, prefix: appKeys.rateLimit, user: "20/10s", auth: "10/60s", disabled: true });
 
 function context(session: Session | null): Context {
   return {

@@ -9,11 +9,13 @@ import { env } from "~/env.js";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { createDatabase, db } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import { boardKeysUnder, createRedisBoard, createRemoteChanges } from "~/server/redis/board";
+import { createBoardChangeFeed } from "~/server/redis/board-changes";
+import { createBoardStore } from "~/server/redis/board-store";
+import { redisKeys } from "~/server/redis/keys";
 import { rateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
-import { createLeaderboard } from "~/server/scoring/board";
-import { createLiveBoard, LIVE_BOARD_SIZE } from "~/server/scoring/live";
+import { createLeaderboard } from "~/server/scoring/leaderboard";
+import { createLiveBoard, LIVE_BOARD_SIZE } from "~/server/scoring/live-board";
 import { caught, expectAppError } from "../../../test/support/app-errors";
 import { reasonOf } from "./errors";
 import { createCaller } from "./root";
@@ -40,11 +42,11 @@ const deadRedis = new Redis({ url: "http://127.0.0.1:47", token: "dead", retry: 
 /** The app's services, or — for a dead database — services whose Redis is dead too, so reads reach the database. */
 function context(session: Session | null = null, database: Context["db"] = db): Context {
   if (database === db) return { db, session, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
-  const keys = boardKeysUnder("dead");
-  const leaderboard = createLeaderboard({ db: database, redisBoard: createRedisBoard(deadRedis, keys), onRedisError: () => {} });
+  const keys = redisKeys("dead:").board;
+  const leaderboard = createLeaderboard({ db: database, store: createBoardStore(deadRedis, keys), onRedisError: () => {} });
   const live = createLiveBoard({
     readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
-    remote: createRemoteChanges(deadRedis, keys, () => {}),
+    changeFeed: createBoardChangeFeed(deadRedis, keys, () => {}),
     onError: () => {},
   });
   return { db: database, session, headers: new Headers(), scoring: { ...scoreDeps, db: database, leaderboard }, rateLimits, live };

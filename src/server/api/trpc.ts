@@ -13,7 +13,7 @@ import { db, type Database } from "~/server/db";
 import { isDatabaseUnavailable } from "~/server/db/errors";
 import { rateLimits, type RateLimits } from "~/server/redis/rate-limit";
 import { liveBoard, scoreDeps } from "~/server/scoring";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import type { ScoreDeps } from "~/server/scoring/score-service";
 import { logger, metrics } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";

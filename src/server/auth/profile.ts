@@ -3,7 +3,7 @@ import { z } from "zod";
 
 import type { Database } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import type { Leaderboard } from "~/server/scoring/board";
+import type { Leaderboard } from "~/server/scoring/leaderboard";
 
 /**
  * Display names are shown to everyone: 1–32 characters after trimming, no control or

@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis";
 
 import { env } from "~/env.js";
 import { processWide } from "~/server/process-wide";
+import { redisKeys } from "./keys";
 import { PooledRedis } from "./pooled-requester";
 
 /**
@@ -21,7 +22,5 @@ export const redis: Redis = processWide(
     }),
 );
 
-/** The one key scheme: every key this app writes starts with REDIS_KEY_PREFIX. */
-export function redisKey(...parts: string[]) {
-  return env.REDIS_KEY_PREFIX + parts.join(":");
-}
+/** The app's keys: every key it uses, under REDIS_KEY_PREFIX (see ./keys.ts). */
+export const appKeys = redisKeys(env.REDIS_KEY_PREFIX);

@@ -5,8 +5,10 @@ import { createServer, type Socket } from "node:net";
 import { Redis } from "@upstash/redis";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
-import { redis, redisKey } from "./client";
+import { redis } from "./client";
+import { redisKeys } from "./keys";
 import { createRateLimits, ipBucket, parseRateLimit, rateLimits as appRateLimits, type RateLimitEvent, type RateLimits } from "./rate-limit";
 import { caught } from "../../../test/support/app-errors";
 import { stopClockAtWindowStart } from "../../../test/support/clock";
@@ -20,7 +22,7 @@ function limits(overrides: Partial<Parameters<typeof createRateLimits>[0]> = {})
   const events: RateLimitEvent[] = [];
   const rateLimits = createRateLimits({
     redis,
-    prefix: redisKey("test", randomBytes(6).toString("hex")),
+    prefix: redisKeys(`${env.REDIS_KEY_PREFIX}limits_${randomBytes(6).toString("hex")}:`).rateLimit,
     user: "3/1h",
     auth: "2/1h",
     disabled: false,

@@ -19,7 +19,7 @@ import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { ipv6Groups, normalizeIp } from "~/server/client-ip";
 import { logger, metrics } from "~/server/observability";
-import { redis, redisKey } from "./client";
+import { appKeys, redis } from "./client";
 
 export type RateLimitSpec = { limit: number; window: Duration };
 
@@ -45,7 +45,7 @@ export type RateLimitEvent =
 
 export type RateLimitDeps = {
   redis: Redis;
-  /** Key prefix for all limits, e.g. `redisKey("ratelimit")`; each limit adds its own part. */
+  /** Key prefix for all limits (`redisKeys(prefix).rateLimit`); each limit adds its own part. */
   prefix: string;
   /** Per user, for each of action.start and score.submit, e.g. "20/10s". */
   user: string;
@@ -154,7 +154,7 @@ function report(event: RateLimitEvent) {
 /** The app's limits, from env (RATE_LIMIT_USER, RATE_LIMIT_AUTH, RATE_LIMIT_DISABLED). */
 export const rateLimits: RateLimits = createRateLimits({
   redis,
-  prefix: redisKey("ratelimit"),
+  prefix: appKeys.rateLimit,
   user: env.RATE_LIMIT_USER,
   auth: env.RATE_LIMIT_AUTH,
   disabled: env.RATE_LIMIT_DISABLED,

@@ -5,14 +5,13 @@ import { env } from "~/env.js";
 import { db } from "~/server/db";
 import { describeError, logger, metrics } from "~/server/observability";
 import { processWide } from "~/server/process-wide";
-import { boardKeysUnder, createRedisBoard, createRemoteChanges } from "~/server/redis/board";
-import { redis, redisKey } from "~/server/redis/client";
-import { createLeaderboard } from "./board";
-import { createLiveBoard, LIVE_BOARD_SIZE } from "./live";
+import { createBoardChangeFeed } from "~/server/redis/board-changes";
+import { createBoardStore } from "~/server/redis/board-store";
+import { appKeys, redis } from "~/server/redis/client";
+import { createLeaderboard } from "./leaderboard";
+import { createLiveBoard, LIVE_BOARD_SIZE } from "./live-board";
 import type { ScoreDeps } from "./score-service";
 import { actionTokenKey } from "./token";
-
-export const boardKeys = boardKeysUnder(redisKey("board"));
 
 /** A failed Redis operation that Postgres covered: counted, and logged without payloads. */
 function redisFailed(operation: string, error: unknown) {
@@ -37,14 +36,14 @@ function keepAlive(task: Promise<unknown>) {
 const services = processWide("scoring", () => {
   const leaderboard = createLeaderboard({
     db,
-    redisBoard: createRedisBoard(redis, boardKeys),
+    store: createBoardStore(redis, appKeys.board),
     onRedisError: redisFailed,
     onPublished: () => liveBoard.notify(),
     keepAlive,
   });
   const liveBoard = createLiveBoard({
     readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
-    remote: createRemoteChanges(redis, boardKeys, redisFailed),
+    changeFeed: createBoardChangeFeed(redis, appKeys.board, redisFailed),
     onError: redisFailed,
   });
   const scoreDeps: ScoreDeps = {

@@ -9,7 +9,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "~/server/db";
 import { executePrepared } from "~/server/db/prepared";
 import { actionRefusals } from "~/server/db/schema";
-import type { Leaderboard } from "./board";
+import type { Leaderboard } from "./leaderboard";
 import { ACTION_RULES, ADMIN_ADJUST, isActionType, type ActionType, type CapWindow } from "./rules";
 import { issueActionToken, verifyActionToken, type IssuedAction } from "./token";
 

@@ -9,8 +9,8 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 
-import type { Board } from "~/server/scoring/board";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { appRouter } from "../root";
 import { SSE_SETTINGS } from "../sse-settings";
 import type { Context } from "../trpc";

@@ -8,7 +8,7 @@
  * input, batches of several calls, other methods) goes to tRPC, which answers with the spec's
  * errors. board-http.test.ts holds these answers against tRPC's byte for byte.
  */
-import type { LiveBoard } from "~/server/scoring/live";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
 import type { LiveFanOut } from "./fan-out";
 import { SSE_HEADERS } from "./sse-frames";

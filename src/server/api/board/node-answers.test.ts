@@ -9,8 +9,8 @@ import type { AddressInfo } from "node:net";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import type { Board } from "~/server/scoring/board";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { ScoreboardClient } from "../../../../test/support/client";
 import { createLiveFanOut } from "./fan-out";
 import { createTopAnswers } from "./answers";

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import type { LiveBoard } from "~/server/scoring/live";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
 import type { LiveFanOut } from "./fan-out";
 import { SSE_HEADERS } from "./sse-frames";

@@ -2,7 +2,7 @@ import { tracked } from "@trpc/server";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { sliceBoard } from "~/server/scoring/live";
+import { sliceBoard } from "~/server/scoring/live-board";
 import { liveInput, topInput } from "./inputs";
 
 /**
