@@ -1,0 +1,54 @@
+/**
+ * The layers of src/, top to bottom; a module imports its own layer and the layers below it:
+ *
+ *   app      pages, route handlers, the Next.js hook, the tRPC client glue
+ *   api      tRPC context, procedures, the board's HTTP answers
+ *   root     the composition root: the process's services wired to db, Redis and env
+ *   domain   scoring, auth, admin: functions over the dependencies they are handed
+ *   infra    Postgres, Redis, logs and metrics
+ *   shared   env, the board's types and small helpers: they import nothing of ours above them
+ *
+ * `npm run lint:layers` checks them, with no import cycles (type-only imports count).
+ * @type {import("dependency-cruiser").IConfiguration}
+ */
+const app = ["^src/app/", "^src/trpc/", "^src/instrumentation\\.ts$"];
+const api = ["^src/server/api/"];
+const root = ["^src/server/scoring/index\\.ts$"];
+const domain = ["^src/server/scoring/(?!index\\.ts$)", "^src/server/(auth|admin)/", "^src/server/health\\.ts$"];
+const infra = ["^src/server/(db|redis|observability)/"];
+const shared = ["^src/env\\.js$", "^src/lib/", "^src/server/board/", "^src/server/(process-wide|client-ip|shutdown)\\.ts$"];
+
+/** A rule: modules of `layer` import nothing under src/ but `allowed`. */
+function importsOnly(name, comment, layer, allowed) {
+  return { name, comment, severity: "error", from: { path: layer }, to: { path: "^src/", pathNot: allowed } };
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      comment: "Modules that import each other (types included) have no layer order a reader can follow.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    importsOnly("api-imports-down", "The API layer uses the composition root, domain, infra and shared modules, never pages.", api, [...api, ...root, ...domain, ...infra, ...shared]),
+    importsOnly("root-imports-down", "The composition root wires domain, infra and shared modules; the API uses it, not the other way round.", root, [...root, ...domain, ...infra, ...shared]),
+    importsOnly("domain-imports-down", "Domain code is handed its dependencies: it imports infra and shared modules, never the API or the composition root.", domain, [...domain, ...infra, ...shared]),
+    importsOnly("infra-imports-down", "Postgres, Redis and observability know nothing of the API or the domain above them.", infra, [...infra, ...shared]),
+    importsOnly("shared-imports-nothing-above", "The bottom: env, the board's types and helpers import only each other.", shared, shared),
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    // Tests and their support reach across layers on purpose (a scoring test calls the API).
+    exclude: { path: ["\\.test\\.ts$", "^test/"] },
+    tsConfig: { fileName: "tsconfig.json" },
+    tsPreCompilationDeps: true,
+    // dependency-cruiser parses TypeScript with the compiler only below TypeScript 7 (which this
+    // project builds with), so swc parses here; it counts `import type` as an import too. It
+    // parses no JSX: .tsx files (pages and components, the top layer) are modules whose own
+    // imports are not read.
+    parser: "swc",
+    extraExtensionsToScan: [".tsx"],
+  },
+};
