@@ -1,7 +1,7 @@
 /**
  * The layers of src/, top to bottom; a module imports its own layer and the layers below it:
  *
- *   app      pages, route handlers, the Next.js hook, the tRPC client glue
+ *   app      src/app, src/trpc, src/instrumentation.ts: may import anything below
  *   api      tRPC context, procedures, the board's HTTP answers
  *   root     the composition root: the process's services wired to db, Redis and env
  *   domain   scoring, auth, admin: functions over the dependencies they are handed
@@ -11,7 +11,6 @@
  * `npm run lint:layers` checks them, with no import cycles (type-only imports count).
  * @type {import("dependency-cruiser").IConfiguration}
  */
-const app = ["^src/app/", "^src/trpc/", "^src/instrumentation\\.ts$"];
 const api = ["^src/server/api/"];
 const root = ["^src/server/scoring/index\\.ts$"];
 const domain = ["^src/server/scoring/(?!index\\.ts$)", "^src/server/(auth|admin)/", "^src/server/health\\.ts$"];
