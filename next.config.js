@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { PHASE_PRODUCTION_BUILD } from "next/constants.js";
 
 import { assertRouteMaxDuration, TRPC_ROUTE_FILE } from "./src/lib/function-duration.js";
+import { securityHeaders, STRICT_TRANSPORT_SECURITY } from "./src/lib/security-headers.js";
 
 /**
  * Importing the env module validates configuration up front, so a bad deploy fails at
@@ -20,5 +21,12 @@ export default async function nextConfig(phase) {
   return {
     reactStrictMode: true,
     poweredByHeader: false,
+    async headers() {
+      return [
+        { source: "/:path*", headers: securityHeaders({ development: env.NODE_ENV === "development" }) },
+        // The proxy in front (Vercel's edge) says whether the client spoke https.
+        { source: "/:path*", has: [{ type: "header", key: "x-forwarded-proto", value: "https" }], headers: [STRICT_TRANSPORT_SECURITY] },
+      ];
+    },
   };
 }

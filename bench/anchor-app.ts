@@ -14,6 +14,7 @@ import { once } from "node:events";
 import { closeSync, cpSync, existsSync, openSync, rmSync } from "node:fs";
 import path from "node:path";
 
+import { sessionSecret } from "../src/server/deployment-keys";
 import type { TestEnv } from "../test/support/services";
 import { startApp, type Cleanups } from "./harness";
 import type { RunningApp } from "./scenarios/context";
@@ -38,11 +39,11 @@ export async function buildAnchorApp(logFile: string) {
   if (code !== 0) throw new Error(`next build of the anchor app exited with ${code} (see ${logFile})`);
 }
 
-/** `next start` of the anchor app; it reads the session cookies the product's AUTH_SECRET signs. */
+/** `next start` of the anchor app; it reads the session cookies a production app with the product's AUTH_SECRET signs. */
 export function startAnchorApp(env: TestEnv, logFile: string, cleanups: Cleanups): Promise<RunningApp> {
   return startApp(
     {
-      env: { AUTH_SECRET: env.AUTH_SECRET, NEXT_TELEMETRY_DISABLED: "1" },
+      env: { SESSION_SECRET: sessionSecret(env.AUTH_SECRET, "production"), NEXT_TELEMETRY_DISABLED: "1" },
       logFile,
       capture: false,
       command: { argv: [NEXT, "start"], cwd: BUILD_DIR },

@@ -62,7 +62,7 @@ try {
   const app = await startProfiledServer(services.env, path.join(profileDir, "app.log"));
   cleanups.add(() => app.stop());
   await buildBoard(app.url, services.env, redis, { clear: false });
-  const tokenKey = actionTokenKey({ authSecret: services.env.AUTH_SECRET });
+  const tokenKey = actionTokenKey({ authSecret: services.env.AUTH_SECRET, environment: "production" });
   let outcome: string;
   if (scenario === "live") {
     const subscribers = startWorker(path.resolve("bench/subscribers.ts"));
@@ -107,7 +107,8 @@ async function startProfiledServer(env: TestEnv, logFile: string) {
     process.execPath,
     ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, path.resolve("node_modules/next/dist/bin/next"), "start", "--port", String(port)],
     {
-      env: { ...process.env, ...env, NODE_ENV: "production", ALLOW_LOCAL_SERVICES: "1", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), NEXTAUTH_URL: url },
+      // LIVE_STREAMS_PER_IP: every subscriber connects from this machine, one client IP.
+      env: { ...process.env, ...env, NODE_ENV: "production", ALLOW_LOCAL_SERVICES: "1", NEXT_TELEMETRY_DISABLED: "1", LIVE_STREAMS_PER_IP: "1000000", PORT: String(port), NEXTAUTH_URL: url },
       stdio: ["ignore", log, log],
     },
   );

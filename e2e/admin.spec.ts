@@ -1,17 +1,23 @@
 import type { Browser, Page } from "@playwright/test";
 
+import { grantAdminWithCli, runAdminCli } from "../test/support/admin-cli";
 import { ScoreboardClient } from "../test/support/client";
-import { ADMIN_USERNAME, expect, ownAppForThisFile, test } from "./fixtures";
-import { newPlayer, signedIn } from "./helpers";
+import { expect, ownAppForThisFile, test, type FileApp } from "./fixtures";
+import { newPlayer, signedIn, uniqueUsername } from "./helpers";
 
 /** The admin console in a real browser, on this file's own app. */
 
 ownAppForThisFile();
 
+const ADMIN_USERNAME = "e2e_admin";
 const ADMIN_PASSWORD = "e2e admin password, constant";
+
+/** `npm run admin` against the file's app's database, as its operator would run it. */
+const adminCommand = (app: FileApp, args: string[]) => runAdminCli([...args, "--by", "e2e operator"], { DATABASE_URL: app.env.DATABASE_URL });
 
 test.beforeAll(async ({ app }) => {
   await new ScoreboardClient(app.server.url).signIn({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signup" });
+  await grantAdminWithCli(ADMIN_USERNAME, { DATABASE_URL: app.env.DATABASE_URL });
 });
 
 const adminAccount = (browser: Browser, baseURL: string) => signedIn(browser, baseURL, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signin" });
@@ -58,6 +64,25 @@ test("/admin is not there for a signed-in normal user", async ({ browser, baseUR
     // The board page offers no admin link either.
     await page.goto("/");
     await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
+  } finally {
+    await user.context.close();
+  }
+});
+
+test("a name makes no admin: the console opens after `npm run admin -- grant` and closes after `revoke`", async ({ browser, baseURL, app }) => {
+  const user = await signedIn(browser, baseURL!, { username: uniqueUsername("admin"), password: "correct horse battery", intent: "signup" });
+  try {
+    const page = await user.context.newPage();
+    expect((await page.goto("/admin"))?.status(), "an `admin…` name alone").toBe(404);
+
+    expect(await adminCommand(app, ["grant", user.username])).toMatchObject({ code: 0, stdout: expect.stringContaining(`${user.username} is now an admin`) });
+    expect((await page.goto("/admin"))?.status()).toBe(200);
+    await expect(page.getByRole("heading", { name: "Admin", exact: true })).toBeVisible();
+    expect(await user.client.query("admin.users", { query: user.username })).toMatchObject({ items: [{ username: user.username, role: "admin" }] });
+
+    expect(await adminCommand(app, ["revoke", user.username])).toMatchObject({ code: 0 });
+    expect((await page.goto("/admin"))?.status(), "the same session, after revoke").toBe(404);
+    expect(await user.client.call("query", "admin.users", { limit: 5 })).toMatchObject({ status: 403, error: { data: { reason: "NOT_ADMIN" } } });
   } finally {
     await user.context.close();
   }

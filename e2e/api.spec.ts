@@ -1,3 +1,4 @@
+import { startAppServer } from "../test/support/app-server";
 import { ScoreboardClient } from "../test/support/client";
 import { decodeReply, queryPath, type OutputOf } from "../test/support/wire";
 import { expect, ownAppForThisFile, test } from "./fixtures";
@@ -58,16 +59,38 @@ test("errors carry the spec's code and reason", async ({ baseURL }) => {
   });
 });
 
-test("GET /api/metrics serves Prometheus text about the product", async ({ baseURL }) => {
+test("GET /api/metrics serves Prometheus text about the product to METRICS_TOKEN's bearer", async ({ baseURL, app }) => {
   const client = new ScoreboardClient(baseURL!);
   await client.query("leaderboard.top", { limit: 3 });
-  const response = await client.request("/api/metrics");
+  const response = await client.request("/api/metrics", { headers: { authorization: `Bearer ${app.env.METRICS_TOKEN}` } });
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");
   const text = await response.text();
   expect(text).toMatch(/scoreboard_procedure_calls_total\{path="leaderboard.top",type="query",code="OK"\} [1-9]/);
   expect(text).toContain("scoreboard_live_subscribers");
   expect(text).toContain("process_resident_memory_bytes");
+});
+
+test("in production without METRICS_TOKEN, GET /api/metrics does not exist (404), bearer or not", async ({ app }) => {
+  test.setTimeout(90_000);
+  const server = await startAppServer({ env: { ...app.env, METRICS_TOKEN: "" } });
+  try {
+    const client = new ScoreboardClient(server.url);
+    for (const authorization of [undefined, `Bearer ${app.env.METRICS_TOKEN}`]) {
+      const response = await client.request("/api/metrics", { headers: authorization ? { authorization } : {} });
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain("scoreboard_");
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test("npm start on the local bridge says on stderr that it is for development only", async ({ app }) => {
+  const output = app.server.output.text();
+  expect(output).toContain("local Upstash bridge");
+  expect(output).toContain("development only");
+  expect(output).not.toContain(app.env.UPSTASH_REDIS_REST_TOKEN!);
 });
 
 test("anonymous board reads are publicly cacheable with an ETag and revalidate to 304; what depends on the session is never", async ({ baseURL }) => {

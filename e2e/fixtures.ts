@@ -7,12 +7,8 @@ import { createTestEnv, type TestRun } from "../test/support/services";
 
 export { expect } from "@playwright/test";
 
-/** The administrator of every e2e app (ADMIN_USERNAMES). */
-export const ADMIN_USERNAME = "e2e_admin";
-
 /** Settings every e2e app gets beside its services; a spec file may add or override some. */
 const APP_SETTINGS: Record<string, string> = {
-  ADMIN_USERNAMES: ADMIN_USERNAME,
   // Every e2e user signs up from 127.0.0.1; the per-IP limit itself is tested in vitest.
   RATE_LIMIT_AUTH: "1000/60s",
   NEXT_TELEMETRY_DISABLED: "1",

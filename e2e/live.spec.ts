@@ -98,7 +98,7 @@ test("a page whose app instance goes away shows Reconnecting…, then catches up
   }
 });
 
-test("a page on a second app instance shows a submit made on the first", async ({ browser, baseURL, startInstance }) => {
+test("a page on a second app instance shows a submit made on the first", async ({ browser, baseURL, app, startInstance }) => {
   test.setTimeout(60_000);
   const second = await startInstance();
   const viewer = await newPlayer(browser, second.url, "second");
@@ -107,7 +107,7 @@ test("a page on a second app instance shows a submit made on the first", async (
     const page = await viewer.context.newPage();
     await openBoard(page, second.url);
     const subscribers = async () => {
-      const text = await (await viewer.client.request("/api/metrics")).text();
+      const text = await (await viewer.client.request("/api/metrics", { headers: { authorization: `Bearer ${app.env.METRICS_TOKEN}` } })).text();
       return Number(/^scoreboard_live_subscribers\s+(\d+)/m.exec(text)?.[1] ?? "NaN");
     };
     await expect.poll(subscribers, { message: "the second instance serves the page's stream" }).toBe(1);

@@ -13,10 +13,14 @@ import type { FaultCluster } from "./cluster";
  * Load instances get limits no test load reaches (the rate-limit checks run on `strict`, which
  * keeps the spec's defaults); they are still real, Redis-backed limits on the submit path.
  */
-const GENEROUS_LIMITS = { RATE_LIMIT_USER: "1000000/1s", RATE_LIMIT_AUTH: "1000000/1s" };
+const GENEROUS_LIMITS = { RATE_LIMIT_USER: "1000000/1s", RATE_LIMIT_AUTH: "1000000/1s", RATE_LIMIT_SIGNIN_USER: "1000000/1s" };
 /** The spec's defaults (PRODUCT.md, Invariants), spelled out so the test knows the numbers. */
-export const STRICT_LIMITS = { user: { limit: 20, windowMs: 10_000 }, auth: { limit: 10, windowMs: 60_000 } };
-export const ADMIN_USERNAME = "fault_admin";
+export const STRICT_LIMITS = {
+  user: { limit: 20, windowMs: 10_000 },
+  auth: { limit: 10, windowMs: 60_000 },
+  signInUser: { limit: 10, windowMs: 15 * 60_000 },
+  liveStreamsPerIp: 20,
+};
 
 export type InstanceName = "primary" | "secondary" | "strict";
 
@@ -33,13 +37,19 @@ export class AppInstances {
   async get(name: InstanceName): Promise<Instance> {
     const existing = this.running.get(name);
     if (existing) return existing;
+    const spec = ({ limit, windowMs }: { limit: number; windowMs: number }) => `${limit}/${windowMs / 1000}s`;
     const limits =
       name === "strict"
-        ? { RATE_LIMIT_USER: `${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s`, RATE_LIMIT_AUTH: `${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s` }
+        ? {
+            RATE_LIMIT_USER: spec(STRICT_LIMITS.user),
+            RATE_LIMIT_AUTH: spec(STRICT_LIMITS.auth),
+            RATE_LIMIT_SIGNIN_USER: spec(STRICT_LIMITS.signInUser),
+            LIVE_STREAMS_PER_IP: String(STRICT_LIMITS.liveStreamsPerIp),
+          }
         : GENEROUS_LIMITS;
     const logFile = path.join(this.logDir, `${name}.log`);
     // Not kept in memory: the suite reads only the files, and only when a scenario failed.
-    const app = await startAppServer({ env: { ...this.cluster.appEnv, ...limits, ADMIN_USERNAMES: ADMIN_USERNAME }, logFile, capture: false });
+    const app = await startAppServer({ env: { ...this.cluster.appEnv, ...limits }, logFile, capture: false });
     const instance = { ...app, name, logFile };
     this.running.set(name, instance);
     return instance;

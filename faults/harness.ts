@@ -130,3 +130,36 @@ export async function untilHealthy(base: string) {
     await sleep(POLL_MS);
   }
 }
+
+/**
+ * Reads /api/health and returns what is wrong with the answer, or null: it must be `httpStatus`,
+ * name `down` among the services down, and say nothing but fixed words and latencies (the
+ * driver's message, with hosts and ports, belongs in the server log).
+ */
+export async function healthAnswerProblem(base: string, expected: { httpStatus: number; down: "db" | "redis" | null }) {
+  const response = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+  const text = await response.text();
+  let body: Record<string, unknown> | null = null;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // judged below
+  }
+  const services = ["db", "redis"] as const;
+  const state = (name: (typeof services)[number]) => {
+    const service = body?.[name] as Record<string, unknown> | undefined;
+    const fixed = service && Object.keys(service).sort().join() === "latencyMs,status" && typeof service.latencyMs === "number";
+    return fixed && (service.status === "ok" || service.status === "down") ? service.status : null;
+  };
+  const down = services.filter((name) => state(name) === "down");
+  const status = down.length === 0 ? "ok" : down.includes("db") ? "down" : "degraded";
+  const wellFormed =
+    body !== null &&
+    Object.keys(body).sort().join() === "db,down,redis,status" &&
+    services.every((name) => state(name) !== null) &&
+    body.status === status &&
+    JSON.stringify(body.down) === JSON.stringify(down);
+  const named = expected.down === null ? down.length === 0 : down.includes(expected.down);
+  if (response.status === expected.httpStatus && wellFormed && named) return null;
+  return `/api/health: ${response.status} ${text.slice(0, 300)}; expected ${expected.httpStatus}, ${expected.down ?? "nothing"} down, in fixed words only`;
+}

@@ -18,13 +18,13 @@ export const CLIENT_TIMEOUT_MS = 30_000;
 export type FaultUser = { id: string; username: string; role: "user" | "admin" };
 
 /** Inserts users with a zero score, as sign-up would (users + scores rows), without password work. */
-export async function insertUsers(sql: postgres.Sql, prefix: string, count: number, role: "user" | "admin" = "user"): Promise<FaultUser[]> {
+export async function insertUsers(sql: postgres.Sql, prefix: string, count: number): Promise<FaultUser[]> {
   const created = Array.from({ length: count }, (_, index) => ({
     id: randomUUID(),
-    username: count === 1 && role === "admin" ? prefix : `${prefix}_${index}_${randomBytes(3).toString("hex")}`,
-    role,
+    username: `${prefix}_${index}_${randomBytes(3).toString("hex")}`,
+    role: "user" as const,
   }));
-  await sql`insert into users ${sql(created.map((user) => ({ id: user.id, username: user.username, display_name: user.username, role: user.role })))}`;
+  await sql`insert into users ${sql(created.map((user) => ({ id: user.id, username: user.username, display_name: user.username })))}`;
   await sql`insert into scores ${sql(created.map((user) => ({ user_id: user.id })))}`;
   return created;
 }

@@ -39,11 +39,14 @@ try {
   process.exit(1);
 }
 
-const bridge = await ensureLocalBridge({
+const localBridge = await ensureLocalBridge({
   restUrl: env.UPSTASH_REDIS_REST_URL,
-  token: env.UPSTASH_REDIS_REST_TOKEN,
+  token: env.UPSTASH_REDIS_REST_TOKEN || undefined,
   redisUrl: env.REDIS_URL,
 });
+// Next.js reads it from its environment: the bridge's own token when none was configured.
+if (localBridge) process.env.UPSTASH_REDIS_REST_TOKEN = localBridge.token;
+if (localBridge && mode === "start") warnLocalBridge(env.UPSTASH_REDIS_REST_URL);
 
 const child = spawn(path.resolve("node_modules/.bin/next"), [mode, "--port", String(env.PORT)], {
   stdio: "inherit",
@@ -55,7 +58,7 @@ const child = spawn(path.resolve("node_modules/.bin/next"), [mode, "--port", Str
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", async (code, signal) => {
-  await bridge?.close();
+  await localBridge?.bridge?.close();
   process.exit(code ?? (signal ? 1 : 0));
 });
 
@@ -81,4 +84,18 @@ function provideLocalSecret() {
   }
   process.env.AUTH_SECRET = secret;
   console.log(`• AUTH_SECRET not set: using the local one in .local/auth-secret (services are on this machine)`);
+}
+
+/** A production server on the local bridge is a development setup, whatever NODE_ENV says: say so where an operator looks. */
+function warnLocalBridge(restUrl: string) {
+  console.error(
+    [
+      "",
+      "!!! WARNING: Redis is reached through the local Upstash bridge",
+      `!!! (scripts/upstash-bridge.ts at ${restUrl}, in front of a local redis-server).`,
+      "!!! The local Upstash bridge is for development only: a real deployment sets",
+      "!!! UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN to an Upstash database.",
+      "",
+    ].join("\n"),
+  );
 }

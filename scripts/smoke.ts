@@ -78,8 +78,8 @@ await step(
     const response = await client.request("/api/health");
     const body = (await response.json().catch(() => null)) as {
       status?: string;
-      db?: { status: string; latencyMs: number; error?: string };
-      redis?: { status: string; latencyMs: number; error?: string };
+      db?: { status: string; latencyMs: number };
+      redis?: { status: string; latencyMs: number };
     } | null;
     expect(response.status === 200 && body?.status === "ok", `HTTP ${response.status} ${JSON.stringify(body)}`);
     return body;

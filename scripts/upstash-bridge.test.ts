@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { request as httpRequest } from "node:http";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis, errors } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
@@ -225,6 +226,10 @@ describe("HTTP protocol", () => {
     expect(await direct.exists(key("auth"))).toBe(0);
   });
 
+  it("will not start without a token, which would let any bare \"Bearer \" in", async () => {
+    await expect(startUpstashBridge({ port: 0, token: "", redisUrl: REDIS_URL })).rejects.toThrow(/needs a token/);
+  });
+
   it("makes the client throw when its token is wrong", async () => {
     const intruder = new Redis({ url: bridge.url, token: "not-the-token", enableAutoPipelining: false });
 
@@ -258,7 +263,6 @@ describe("HTTP protocol", () => {
     ["blpop", ["blpop", key("queue"), "0"]],
     ["brpop", ["brpop", key("queue"), "1"]],
     ["subscribe", ["subscribe", key("channel")]],
-    ["monitor", ["monitor"]],
     ["select", ["select", "1"]],
     ["wait", ["wait", "1", "0"]],
     ["multi", ["multi"]],
@@ -515,5 +519,129 @@ describe("when Redis is unreachable", () => {
     expect(logLines.some((line) => line.includes("unavailable"))).toBe(true);
     expect(logLines.some((line) => line.includes("reachable again"))).toBe(true);
     expect(logLines.filter((line) => line.includes(token) || line.includes(password))).toEqual([]);
+  });
+});
+
+/** A POST to the bridge over node:http, which (unlike fetch) sends the Host header it is given. */
+function postWithHost(url: string, host: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolvePost, reject) => {
+    const request = httpRequest(url, { method: "POST", headers: { host, authorization: `Bearer ${token}`, "content-type": "application/json" } }, (response) => {
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      response.on("end", () => resolvePost({ status: response.statusCode!, body: JSON.parse(text) as unknown }));
+    });
+    request.on("error", reject);
+    request.end(JSON.stringify(body));
+  });
+}
+
+describe("requests addressed to another host (DNS rebinding)", () => {
+  it.each(["evil.example", "evil.example:8079", "127.0.0.1.evil.example", "localhost.evil.example:80", "0.0.0.0:8079", "10.0.0.7", "[::2]:8079", "user@127.0.0.1"])(
+    "refuses Host %j with 403, even with the right token, running nothing",
+    async (host) => {
+      const { status, body } = await postWithHost(bridge.url, host, ["set", key("rebound"), "x"]);
+
+      expect(status).toBe(403);
+      expect(body).toEqual({ error: expect.stringMatching(/^ERR .*loopback/) });
+      expect(await direct.exists(key("rebound"))).toBe(0);
+    },
+  );
+
+  it.each(["127.0.0.1", "127.0.0.1:8079", "localhost", "LOCALHOST:1234", "[::1]", "[::1]:8079"])("answers Host %j (loopback, any port)", async (host) => {
+    expect(await postWithHost(bridge.url, host, ["ping"])).toEqual({ status: 200, body: { result: "PONG" } });
+  });
+});
+
+describe("administrative commands", () => {
+  // A redis-server of its own: were a refusal missing, FLUSHALL or SHUTDOWN must not hit the machine's shared one.
+  let server: ChildProcess;
+  let adminBridge: UpstashBridge;
+  let adminDirect: IORedis;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+    let output = "";
+    for await (const chunk of server.stdout!) {
+      output += String(chunk);
+      if (output.includes("Ready to accept connections")) break;
+    }
+    adminBridge = await startBridge(`redis://127.0.0.1:${port}`);
+    adminDirect = new IORedis(`redis://127.0.0.1:${port}`);
+  });
+
+  afterAll(async () => {
+    adminDirect?.disconnect();
+    if (adminBridge) await closeBridge(adminBridge);
+    const exited = once(server, "exit");
+    server.kill("SIGKILL");
+    await exited;
+  });
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${adminBridge.url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+
+  const ADMIN: [string, string[]][] = [
+    ["config set", ["config", "set", "maxmemory", "1"]],
+    ["config get", ["CONFIG", "GET", "requirepass"]],
+    ["shutdown", ["shutdown", "nosave"]],
+    ["debug", ["debug", "sleep", "0"]],
+    ["module", ["module", "load", "/tmp/evil.so"]],
+    ["replicaof", ["replicaof", "203.0.113.9", "6379"]],
+    ["slaveof", ["slaveof", "203.0.113.9", "6379"]],
+    ["acl", ["acl", "setuser", "intruder", "on", ">pw", "+@all"]],
+    ["flushall", ["flushall"]],
+    ["flushdb", ["FlushDB", "async"]],
+    ["save", ["save"]],
+    ["bgsave", ["bgsave"]],
+    ["bgrewriteaof", ["bgrewriteaof"]],
+    ["migrate", ["migrate", "203.0.113.9", "6379", "k", "0", "1000"]],
+    ["function", ["function", "flush"]],
+    ["failover", ["failover"]],
+    ["script flush", ["script", "flush"]],
+    ["script kill", ["script", "kill"]],
+    ["monitor", ["monitor"]],
+  ];
+
+  it.each(ADMIN)("refuses %s with an Upstash-style 400 and leaves Redis as it was", async (_name, command) => {
+    await adminDirect.set("kept", "yes");
+    const response = await post("/", command);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/^ERR command '.+' is administrative/) });
+    expect(await adminDirect.get("kept")).toBe("yes");
+    expect(await adminDirect.config("GET", "maxmemory")).toEqual(["maxmemory", "0"]);
+    expect(await adminDirect.call("ACL", "USERS")).toEqual(["default"]);
+  });
+
+  it.each(ADMIN)("refuses %s inside a pipeline, running its neighbours", async (_name, command) => {
+    await adminDirect.del("before", "after");
+    const response = await post("/pipeline", [["set", "before", "1"], command, ["set", "after", "2"]]);
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([{ result: "OK" }, { error: expect.stringMatching(/^ERR command '.+' is administrative/) }, { result: "OK" }]);
+    expect(await adminDirect.mget("before", "after")).toEqual(["1", "2"]);
+  });
+
+  it.each(ADMIN)("refuses a transaction holding %s as a whole, running none of it", async (_name, command) => {
+    await adminDirect.del("in-transaction");
+    const response = await post("/multi-exec", [["set", "in-transaction", "1"], command]);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/^ERR command '.+' is administrative/) });
+    expect(await adminDirect.exists("in-transaction")).toBe(0);
+  });
+
+  it("still runs SCRIPT LOAD, SCRIPT EXISTS and EVALSHA, which @upstash/redis and @upstash/ratelimit use", async () => {
+    const script = "return 7";
+    const load = await post("/", ["script", "load", script]);
+    const digest = createHash("sha1").update(script).digest("hex");
+
+    expect(await load.json()).toEqual({ result: digest });
+    expect(await (await post("/", ["SCRIPT", "EXISTS", digest])).json()).toEqual({ result: [1] });
+    expect(await (await post("/pipeline", [["evalsha", digest, "0"]])).json()).toEqual([{ result: 7 }]);
+    // The refused SCRIPT FLUSH above left the loaded script in place.
+    await post("/", ["script", "flush"]);
+    expect(await adminDirect.script("EXISTS", digest)).toEqual([1]);
   });
 });

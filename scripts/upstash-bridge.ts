@@ -7,8 +7,12 @@
  *   tsx scripts/upstash-bridge.ts
  *
  * Environment (CLI only): UPSTASH_REDIS_REST_URL (only its port is used,
- * default http://127.0.0.1:8079), UPSTASH_REDIS_REST_TOKEN (default
- * "local-dev-token"), REDIS_URL (default redis://127.0.0.1:6379).
+ * default http://127.0.0.1:8079), UPSTASH_REDIS_REST_TOKEN (unset: a random
+ * one, saved in .local/bridge-token-<port> for the app; see bridge-token.ts),
+ * REDIS_URL (default redis://127.0.0.1:6379).
+ *
+ * It answers only requests addressed to a loopback name (a web page cannot
+ * reach it by DNS rebinding) and refuses Redis's administrative commands.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -16,6 +20,9 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
+
+import { LOCAL_REDIS_REST_URL } from "../src/lib/local-bridge-url.js";
+import { bridgeTokenFile, newBridgeToken, saveBridgeToken } from "./bridge-token.js";
 
 export interface UpstashBridgeOptions {
   /** 0 picks a free port. */
@@ -42,12 +49,24 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
  */
 const REFUSED_COMMANDS = new Set([
   "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-  "MONITOR", "SYNC", "PSYNC", "REPLCONF",
+  "SYNC", "PSYNC", "REPLCONF",
   "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
   "WAIT", "WAITAOF",
   "SELECT", "QUIT", "RESET", "HELLO", "AUTH",
   "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
 ]);
+
+/**
+ * Administration of the server itself: configuration, persistence, replication, modules, users,
+ * wiping every key. The app never sends them; anything else that can reach the bridge must not.
+ */
+const ADMIN_COMMANDS = new Set([
+  "CONFIG", "SHUTDOWN", "DEBUG", "MODULE", "REPLICAOF", "SLAVEOF", "ACL", "FLUSHALL", "FLUSHDB",
+  "SAVE", "BGSAVE", "BGREWRITEAOF", "MIGRATE", "FUNCTION", "FAILOVER", "MONITOR",
+]);
+
+/** SCRIPT LOAD and EXISTS stay: @upstash/redis and @upstash/ratelimit run their scripts by digest. */
+const ADMIN_SCRIPT_SUBCOMMANDS = new Set(["FLUSH", "KILL"]);
 
 /** CLIENT subcommands that neither block nor change the shared connection's behaviour. */
 const SAFE_CLIENT_SUBCOMMANDS = new Set(["ID", "INFO", "LIST", "GETNAME", "SETINFO"]);
@@ -136,10 +155,16 @@ function toCommandList(value: unknown): unknown[] {
 }
 
 function refusalReason(command: RedisCommand): string | undefined {
-  if (!isRefused(command)) return undefined;
   const { name, args } = command;
-  const fullName = name === "CLIENT" && args[0] ? `${name} ${args[0]}` : name;
+  const fullName = (name === "CLIENT" || name === "SCRIPT") && args[0] ? `${name} ${args[0]}` : name;
+  if (isAdministrative(command)) return `ERR command '${fullName.toLowerCase()}' is administrative and refused by the local Upstash bridge`;
+  if (!isRefused(command)) return undefined;
   return `ERR command '${fullName.toLowerCase()}' is not supported by the Upstash bridge`;
+}
+
+function isAdministrative({ name, args }: RedisCommand): boolean {
+  if (ADMIN_COMMANDS.has(name)) return true;
+  return name === "SCRIPT" && ADMIN_SCRIPT_SUBCOMMANDS.has(args[0]?.toUpperCase() ?? "");
 }
 
 function isRefused({ name, args }: RedisCommand): boolean {
@@ -157,6 +182,16 @@ function hasBlockOption(args: string[]): boolean {
   }
   return false;
 }
+
+/**
+ * A browser on a page whose name an attacker points at 127.0.0.1 (DNS rebinding) sends that name
+ * as Host; every legitimate client addresses the bridge by a loopback name or address.
+ */
+function isLoopbackHost(req: IncomingMessage): boolean {
+  return LOOPBACK_HOST.test(req.headers.host ?? "");
+}
+
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
 
 function isAuthorized(req: IncomingMessage, expectedDigest: Buffer): boolean {
   const header = req.headers.authorization ?? "";
@@ -495,6 +530,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startUpstashBridge(options: UpstashBridgeOptions): Promise<UpstashBridge> {
   const host = options.host ?? "127.0.0.1";
   const log = options.logger ?? (() => {});
+  // An empty token would let any "Bearer " header in.
+  if (!options.token) throw new Error("the Upstash bridge needs a token");
   const expectedTokenDigest = sha256(options.token);
   const redisTarget = describeRedisTarget(options.redisUrl);
 
@@ -518,6 +555,7 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!isLoopbackHost(req)) throw new HttpError(403, "ERR the local Upstash bridge answers only requests addressed to a loopback host");
     if (req.method !== "POST") throw new HttpError(405, "Only POST is supported");
     if (!isAuthorized(req, expectedTokenDigest)) throw new HttpError(401, "Unauthorized");
     const pathname = new URL(req.url ?? "/", "http://bridge").pathname;
@@ -564,13 +602,20 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
 // CLI
 
 async function runCli(): Promise<void> {
-  const restUrl = new URL(process.env.UPSTASH_REDIS_REST_URL || "http://127.0.0.1:8079");
+  const restUrl = process.env.UPSTASH_REDIS_REST_URL || LOCAL_REDIS_REST_URL;
+  const configuredToken = process.env.UPSTASH_REDIS_REST_TOKEN;
+  const token = configuredToken || newBridgeToken();
   const bridge = await startUpstashBridge({
-    port: Number(restUrl.port || 8079),
-    token: process.env.UPSTASH_REDIS_REST_TOKEN || "local-dev-token",
+    port: Number(new URL(restUrl).port || 8079),
+    token,
     redisUrl: process.env.REDIS_URL || "redis://127.0.0.1:6379",
     logger: (line) => console.log(`[upstash-bridge] ${line}`),
   });
+  // Saved once listening: a bridge that failed to start must not replace the running one's token.
+  if (!configuredToken) {
+    saveBridgeToken(restUrl, token);
+    console.log(`[upstash-bridge] token in ${bridgeTokenFile(restUrl)} (npm run dev / npm start read it)`);
+  }
   const shutdown = () => {
     bridge.close().then(
       () => process.exit(0),

@@ -4,12 +4,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
 import { DEFAULT_TRPC_MAX_DURATION, MAX_DURATION_RANGE } from "./lib/function-duration.js";
+import { LOCAL_REDIS_REST_URL } from "./lib/local-bridge-url.js";
 import { isLocalOnlyUrl, isLoopbackUrl } from "./lib/loopback.js";
 
 const LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scoreboard";
-const LOCAL_REDIS_REST_URL = "http://127.0.0.1:8079";
-/** The local bridge's token; it listens on loopback only, so a fixed value is safe. */
-export const LOCAL_REDIS_REST_TOKEN = "local-dev-token";
 
 /** @param {string[]} protocols */
 const url = (protocols) =>
@@ -49,18 +47,10 @@ const schema = z
     NEXTAUTH_URL: url(["http", "https"]).optional(),
     GITHUB_ID: z.string().optional(),
     GITHUB_SECRET: z.string().optional(),
+    /** Retired (roles live in the database): refused, so that nobody believes it still makes admins. */
     ADMIN_USERNAMES: z
-      .string()
-      .default("")
-      .transform(
-        (value) =>
-          new Set(
-            value
-              .split(",")
-              .map((name) => name.trim().toLowerCase())
-              .filter(Boolean),
-          ),
-      ),
+      .never({ error: "is retired: grant the admin role with `npm run admin -- grant <username>` (README, Admins) and remove it" })
+      .optional(),
     TRUST_PROXY: flag.default(false),
     /** Seconds a tRPC invocation (and so a live stream) may run; see src/lib/function-duration.js. */
     TRPC_MAX_DURATION: z.coerce
@@ -73,9 +63,13 @@ const schema = z
     ALLOW_LOCAL_SERVICES: flag.default(false),
     RATE_LIMIT_USER: rateLimit.default("20/10s"),
     RATE_LIMIT_AUTH: rateLimit.default("10/60s"),
+    /** Failed sign-ins per username, whatever the client IP. */
+    RATE_LIMIT_SIGNIN_USER: rateLimit.default("10/15m"),
     RATE_LIMIT_DISABLED: flag.default(false),
+    /** Open live streams per client IP across all instances (PRODUCT.md, Invariants: bounded work). */
+    LIVE_STREAMS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(20),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    /** When set, GET /api/metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, it is 404 in production. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .superRefine((value, ctx) => {
@@ -180,8 +174,16 @@ export function parseEnv(source) {
   return {
     ...parsed,
     AUTH_SECRET: authSecret,
-    UPSTASH_REDIS_REST_TOKEN: parsed.UPSTASH_REDIS_REST_TOKEN ?? LOCAL_REDIS_REST_TOKEN,
+    // Unset only for a local bridge, whose token is random: `npm run dev` / `npm start` hand Next.js
+    // the bridge's own (scripts/local-bridge.ts); anything else is refused by the bridge.
+    UPSTASH_REDIS_REST_TOKEN: parsed.UPSTASH_REDIS_REST_TOKEN ?? "",
     GITHUB: parsed.GITHUB_ID && parsed.GITHUB_SECRET ? { id: parsed.GITHUB_ID, secret: parsed.GITHUB_SECRET } : null,
+    /** Bound into every signing key (src/server/deployment-keys.ts): production, preview or development. */
+    DEPLOYMENT_ENVIRONMENT: onVercel
+      ? (raw.VERCEL_TARGET_ENV ?? raw.VERCEL_ENV ?? "preview")
+      : parsed.NODE_ENV === "production"
+        ? "production"
+        : "development",
     /** Running as Vercel Functions: many short-lived instances (small DB pools). */
     VERCEL: onVercel,
   };

@@ -9,7 +9,8 @@ describe("parseEnv", () => {
     const env = parseEnv({});
     expect(env.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/scoreboard");
     expect(env.UPSTASH_REDIS_REST_URL).toBe("http://127.0.0.1:8079");
-    expect(env.UPSTASH_REDIS_REST_TOKEN).toBe("local-dev-token");
+    // No well-known token: the launchers pass the local bridge's random one.
+    expect(env.UPSTASH_REDIS_REST_TOKEN).toBe("");
     expect(env.REDIS_URL).toBe("redis://127.0.0.1:6379");
     expect(env.PORT).toBe(3000);
     expect(env.AUTH_SECRET.length).toBeGreaterThanOrEqual(32);
@@ -59,10 +60,19 @@ describe("parseEnv", () => {
     expect(env.UPSTASH_REDIS_REST_TOKEN).toBe("tok");
   });
 
-  it("treats empty values as unset and reads ADMIN_USERNAMES case-insensitively", () => {
-    const env = parseEnv({ DATABASE_URL: "", ADMIN_USERNAMES: " Alice, bob ,," });
+  it("treats empty values as unset", () => {
+    const env = parseEnv({ DATABASE_URL: "", ADMIN_USERNAMES: "" });
     expect(env.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/scoreboard");
-    expect([...env.ADMIN_USERNAMES]).toEqual(["alice", "bob"]);
+  });
+
+  it("refuses the retired ADMIN_USERNAMES, saying how admins are made now", () => {
+    expect(() => parseEnv({ ADMIN_USERNAMES: "alice" })).toThrow(/ADMIN_USERNAMES: is retired: grant the admin role with `npm run admin -- grant <username>`/);
+  });
+
+  it("limits failed sign-ins per username to 10 per 15 minutes unless set", () => {
+    expect(parseEnv({}).RATE_LIMIT_SIGNIN_USER).toBe("10/15m");
+    expect(parseEnv({ RATE_LIMIT_SIGNIN_USER: "5/1h" }).RATE_LIMIT_SIGNIN_USER).toBe("5/1h");
+    expect(() => parseEnv({ RATE_LIMIT_SIGNIN_USER: "10 per 15m" })).toThrow(/RATE_LIMIT_SIGNIN_USER: must look like "20\/10s"/);
   });
 
   it("enables GitHub sign-in only with both its variables", () => {
@@ -85,6 +95,12 @@ describe("parseEnv", () => {
     expect(parseEnv({ TRPC_MAX_DURATION: "60" }).TRPC_MAX_DURATION).toBe(60);
     expect(() => parseEnv({ TRPC_MAX_DURATION: "900" })).toThrow(/TRPC_MAX_DURATION:/);
     expect(() => parseEnv({ TRPC_MAX_DURATION: "5" })).toThrow(/TRPC_MAX_DURATION:/);
+  });
+
+  it("defaults LIVE_STREAMS_PER_IP to 20 and takes only a positive whole number", () => {
+    expect(parseEnv({}).LIVE_STREAMS_PER_IP).toBe(20);
+    expect(parseEnv({ LIVE_STREAMS_PER_IP: "3" }).LIVE_STREAMS_PER_IP).toBe(3);
+    for (const value of ["0", "-1", "2.5", "many"]) expect(() => parseEnv({ LIVE_STREAMS_PER_IP: value }), value).toThrow(/LIVE_STREAMS_PER_IP:/);
   });
 });
 

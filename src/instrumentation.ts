@@ -41,13 +41,23 @@ const registry = globalThis as typeof globalThis & { [STATE]?: PeerAddressState 
 export async function register() {
   // This exact form lets the Edge build drop the Node.js-only imports.
   if (process.env.NEXT_RUNTIME === "nodejs") {
-    const [http, { env }, { beginShutdown }, { answerBoardRequest }] = await Promise.all([
+    const [http, { env }, { securityHeaders, STRICT_TRANSPORT_SECURITY }, { beginShutdown }, { answerBoardRequest }] = await Promise.all([
       import("node:http"),
       import("./env.js"),
+      import("./lib/security-headers.js"),
       import("./server/shutdown"),
       import("./server/api/board"),
     ]);
-    installRequestHooks(http, { trustProxy: env.TRUST_PROXY, serveDirectly: answerBoardRequest });
+    const headers = securityHeaders({ development: env.NODE_ENV === "development" });
+    installRequestHooks(http, {
+      trustProxy: env.TRUST_PROXY,
+      serveDirectly: (req, res) => {
+        // Answers made here skip next.config.js's headers(); Next.js sets the same values again on its own.
+        for (const { key, value } of headers) res.setHeader(key, value);
+        if (req.headers["x-forwarded-proto"] === "https") res.setHeader(STRICT_TRANSPORT_SECURITY.key, STRICT_TRANSPORT_SECURITY.value);
+        return answerBoardRequest(req, res);
+      },
+    });
     // Next.js handles these signals too (closing the server); ours ends live streams first.
     process.once("SIGTERM", beginShutdown);
     process.once("SIGINT", beginShutdown);

@@ -68,7 +68,7 @@ export async function liveScenario(ctx: BenchContext, subscribers: Worker, drive
   });
   await subscribers.request({ command: "close" });
   // The instances release closed streams when they notice the connections went: before memory is counted.
-  const leftOpen = await Promise.all(ctx.apps.map((instance) => untilInstanceHolds(instance, 0)));
+  const leftOpen = await Promise.all(ctx.apps.map((instance) => untilInstanceHolds(instance, 0, ctx.env.METRICS_TOKEN)));
   if (leftOpen.some((held) => held > 0)) ctx.progress.log(`  the instances still count ${leftOpen.join(" + ")} closed streams as open`);
 
   let previous = { held: 0, rss: baselineRss };
@@ -76,7 +76,7 @@ export async function liveScenario(ctx: BenchContext, subscribers: Worker, drive
     ctx.progress.detail(`${count.toLocaleString("en")} streams on one instance`);
     const before = await subscribers.request<OpenResult>({ command: "open", origin: app.url, count: 0 });
     const result = await subscribers.request<OpenResult>({ command: "open", origin: app.url, count: count - before.open });
-    const counted = await untilInstanceHolds(app, result.open);
+    const counted = await untilInstanceHolds(app, result.open, ctx.env.METRICS_TOKEN);
     const rss = await rssMiB(app.pid);
     const kibPerStream = ((rss - baselineRss) * 1024) / Math.max(1, result.open);
     const added = result.open - previous.held;
@@ -120,17 +120,17 @@ function openFailures(result: OpenResult) {
  * `count` open streams, or the deadline; returns its count. Polled: the gauge is read on
  * request, nothing pushes it.
  */
-async function untilInstanceHolds(app: RunningApp, count: number) {
+async function untilInstanceHolds(app: RunningApp, count: number, metricsToken: string) {
   const deadline = performance.now() + STREAM_COUNT_TIMEOUT_MS;
   for (;;) {
-    const held = await liveStreamsHeld(app);
+    const held = await liveStreamsHeld(app, metricsToken);
     if (held === count || performance.now() > deadline) return held;
     await new Promise((resolve) => setTimeout(resolve, METRICS_POLL_MS));
   }
 }
 
-async function liveStreamsHeld(app: RunningApp) {
-  const response = await fetch(`${app.url}/api/metrics`);
+async function liveStreamsHeld(app: RunningApp, metricsToken: string) {
+  const response = await fetch(`${app.url}/api/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
   const text = await response.text();
   const value = /^scoreboard_live_subscribers (\d+)$/m.exec(text)?.[1];
   if (!response.ok || value === undefined) throw new Error(`GET ${app.url}/api/metrics: HTTP ${response.status}, no scoreboard_live_subscribers`);

@@ -4,20 +4,31 @@
  * through Next.js's own HTTP stack), batches and raw HTTP abuse → never a 5xx, never a state
  * change; tampered sessions → UNAUTHORIZED; forged, expired, replayed, cross-user and too-fast
  * action tokens → the spec's reasons; the admin console and every admin.* procedure refused to
- * normal users; rate limits hold at exactly their configured numbers.
+ * normal users; rate limits hold at exactly their configured numbers, failed sign-ins per username
+ * from many client addresses included; sign-in and sign-up never show a database error; errors
+ * reveal nothing (health in fixed words, metrics only to their bearer, NUL in the admin search a 400);
+ * the bounds on one request's work (batch size, body size, superjson metadata, live streams per
+ * client IP) hold; every answer carries the security headers.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { maxHeaderSize } from "node:http";
 
 import fc from "fast-check";
+import superjson from "superjson";
+import { Agent, fetch as undiciFetch } from "undici";
 
+import { MAX_BATCH_CALLS, MAX_BODY_BYTES } from "../../src/lib/request-limits";
 import { ACTION_RULES } from "../../src/server/scoring/rules";
 import { issueActionToken, actionTokenKey } from "../../src/server/scoring/token";
-import { ScoreboardClient } from "../../test/support/client";
+import { grantAdminWithCli } from "../../test/support/admin-cli";
+import { ScoreboardClient, type Credentials } from "../../test/support/client";
+import type { LiveStream } from "../../test/support/live-stream";
+import { postUntilAnswered } from "../../test/support/raw-http";
+import { decodeReply, queryPath } from "../../test/support/wire";
 import { ALLOWED_REASONS, firstLiveEvent, hostile, invalidWire, MUTATIONS, READS, shaped, wire } from "../../test/support/fuzz-inputs";
 import { SESSION_COOKIE, sessionToken } from "../../test/support/session-cookie";
-import { ADMIN_USERNAME, STRICT_LIMITS } from "../apps";
-import { SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
+import { STRICT_LIMITS } from "../apps";
+import { healthAnswerProblem, SIGNAL_TIMEOUT_MS, type Harness, type Scenario } from "../harness";
 import type { CallOutcome } from "../ledger";
 import { waitUntilCompletable, type Player, type StartedAction } from "../load";
 import { CLIENT_TIMEOUT_MS, clientWithToken, insertUsers, type FaultUser } from "../users";
@@ -53,21 +64,28 @@ export const hostileInput: Scenario = {
     const notes: string[] = [];
     const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const context = await setUp(harness, app.url, app.port);
-    const counts = { fuzz: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0 };
+    const counts = { fuzz: 0, bounds: 0, sessions: 0, tokens: 0, admin: 0, rateLimits: 0, headers: 0, disclosure: 0, signIns: 0 };
 
     const before = await stateSnapshot(harness);
     counts.fuzz = await fuzzEveryProcedure(harness, context, seed, failures);
     const after = await stateSnapshot(harness);
     if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`hostile input changed state: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    counts.bounds = await boundedWork(harness, context, failures);
+    const afterBounds = await stateSnapshot(harness);
+    if (JSON.stringify(afterBounds) !== JSON.stringify(after)) failures.push(`refused oversized requests changed state: ${JSON.stringify(after)} → ${JSON.stringify(afterBounds)}`);
 
     counts.sessions = await tamperedSessions(harness, context, failures);
+    counts.sessions += await sessionCookieByItsOwnName(harness, context, failures);
+    counts.headers = await securityHeadersEverywhere(context, failures);
     counts.admin = await adminRefusals(harness, context, failures);
     counts.tokens = await actionTokens(harness, context, failures, notes);
     counts.rateLimits = await rateLimits(harness, context, failures, notes);
+    counts.disclosure = await errorDisclosure(harness, context, failures);
+    counts.signIns = await signIns(harness, context, failures, notes);
 
     return {
-      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s)`,
-      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes`,
+      load: `sequential hostile requests against 1 instance with the default limits (RATE_LIMIT_USER ${STRICT_LIMITS.user.limit}/${STRICT_LIMITS.user.windowMs / 1000}s, RATE_LIMIT_AUTH ${STRICT_LIMITS.auth.limit}/${STRICT_LIMITS.auth.windowMs / 1000}s, RATE_LIMIT_SIGNIN_USER ${STRICT_LIMITS.signInUser.limit}/${STRICT_LIMITS.signInUser.windowMs / 60_000}m, LIVE_STREAMS_PER_IP ${STRICT_LIMITS.liveStreamsPerIp})`,
+      faults: `${counts.fuzz} fuzzed/raw requests (fast-check seed ${seed}: every procedure × anonymous/user/admin, batches, bad JSON, wrong methods, 2 MB bodies, live streams with bad input or a forged last event id), ${counts.bounds} probes of the bounds on one request (batches over ${MAX_BATCH_CALLS} calls, bodies over 64 KiB declared/chunked/unending on tRPC and next-auth, superjson metadata, ${STRICT_LIMITS.liveStreamsPerIp + 1} live streams from one IP), ${counts.sessions} with tampered sessions, ${counts.admin} admin-access probes, ${counts.tokens} with forged/expired/replayed/cross-user/too-fast tokens, ${counts.rateLimits} rate-limit probes, ${counts.headers} answers checked for security headers, ${counts.disclosure} probes of what health, metrics and errors reveal, ${counts.signIns} sign-ins and sign-ups (failed sign-ins per username from many addresses, hostile payloads, a failing insert)`,
       failures,
       notes,
     };
@@ -88,8 +106,10 @@ type Context = {
 };
 
 async function setUp(harness: Harness, base: string, port: number): Promise<Context> {
-  const [player, other] = (await insertUsers(harness.sql, "hostile", 2)) as [FaultUser, FaultUser];
-  const [admin] = (await insertUsers(harness.sql, ADMIN_USERNAME, 1, "admin")) as [FaultUser];
+  const [player, other, inserted] = (await insertUsers(harness.sql, "hostile", 3)) as [FaultUser, FaultUser, FaultUser];
+  // Made an admin the only way there is: the operator's command.
+  await grantAdminWithCli(inserted.username, { DATABASE_URL: harness.cluster.appEnv.DATABASE_URL });
+  const admin: FaultUser = { ...inserted, role: "admin" };
   await harness.players("hostile_warmup", 1, base); // puts the inserted users on the board too
   const secret = harness.cluster.authSecret;
   const signedIn = async (name: string, user: FaultUser): Promise<Caller> => {
@@ -282,6 +302,168 @@ async function hostileLiveStreams(harness: Harness, client: ScoreboardClient, fa
   }
 }
 
+/**
+ * What errors reveal: /api/health in fixed words (the outage scenarios see it with a service
+ * down), /api/metrics only to METRICS_TOKEN's bearer (the suite's instances all have one: see
+ * cluster.ts), and a NUL in the admin search refused as input, not failing in Postgres.
+ */
+async function errorDisclosure(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const health = await healthAnswerProblem(context.base, { httpStatus: 200, down: null });
+  harness.ledger.tally.count(`health ${health ? "bad" : "ok"}`);
+  if (health) failures.push(health);
+
+  const token = harness.cluster.metricsToken;
+  for (const [what, authorization] of [
+    ["no credentials", undefined],
+    ["another bearer", `Bearer ${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`],
+    ["the token as Basic", `Basic ${token}`],
+    ["the bare token", token],
+  ] as const) {
+    const response = await fetch(`${context.base}/api/metrics`, { headers: authorization ? { authorization } : {}, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+    const text = await response.text();
+    harness.ledger.tally.count(`metrics ${response.status}`);
+    if (response.status !== 401 || text.includes("scoreboard_")) failures.push(`GET /api/metrics with ${what}: ${response.status}, expected 401 and no metrics`);
+  }
+  const allowed = await fetch(`${context.base}/api/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+  const metricsText = await allowed.text();
+  harness.ledger.tally.count(`metrics ${allowed.status}`);
+  if (allowed.status !== 200 || !metricsText.includes("scoreboard_")) failures.push(`GET /api/metrics with METRICS_TOKEN's bearer: ${allowed.status}, expected 200 with the metrics`);
+
+  const admin = context.callers[2];
+  for (const input of [{ query: "ab\u0000" }, { query: "\u0000" }, { cursor: "\u0000" }]) {
+    expectRefused(await harness.ledger.call("admin.users NUL", () => admin.client.query("admin.users", input)), { status: 400, reason: "INVALID_INPUT" }, `admin.users ${JSON.stringify(input)} as the admin`, failures);
+  }
+  return harness.ledger.tally.total - before;
+}
+
+/**
+ * Bounded work per request (PRODUCT.md, Invariants): a batch over MAX_BATCH_CALLS is 400
+ * INVALID_INPUT; a body over 64 KiB is 413 on the tRPC and next-auth routes, answered before the
+ * body ends; superjson metadata is 400 INVALID_INPUT without reviving it; live streams above
+ * LIVE_STREAMS_PER_IP from one client are 429 RATE_LIMITED, and a closed one frees its slot.
+ */
+async function boundedWork(harness: Harness, context: Context, failures: string[]) {
+  const before = harness.ledger.tally.total;
+  const [anonymous, user] = context.callers;
+  const json = { "content-type": "application/json" };
+  /** A raw answer, counted, as `status reason` (the tRPC reason, or the JSON `error` of next-auth's refusal). */
+  const outcome = async (label: string, answer: Promise<{ status: number; text: string }>) => {
+    try {
+      const { status, text } = await answer;
+      harness.ledger.tally.count(`${label} ${status}`);
+      if (status >= 500) harness.ledger.tally.serverErrors += 1;
+      let reason: string | undefined;
+      try {
+        const body = JSON.parse(text) as { error?: unknown };
+        if (typeof body.error === "string") reason = body.error;
+        else {
+          const reply = decodeReply(status, text);
+          reason = reply.ok ? "ok" : reply.error.data?.reason;
+        }
+      } catch {
+        reason = "(not JSON)";
+      }
+      return `${status} ${reason}`;
+    } catch (error) {
+      harness.ledger.tally.count(`${label} unanswered`);
+      return `no answer (${(error as Error).message})`;
+    }
+  };
+  const fetched = (client: ScoreboardClient, path: string, init?: RequestInit) =>
+    client.request(path, init).then(async (response) => ({ status: response.status, text: await response.text() }));
+  const check = (what: string, got: string, expected: string) => {
+    if (got !== expected) failures.push(`${what}: ${got}, expected ${expected}`);
+  };
+
+  // Batches: one call over the limit, by GET (the board's own answers included) and by POST.
+  const calls = MAX_BATCH_CALLS + 1;
+  const batchInput = (input: unknown) => JSON.stringify(Object.fromEntries(Array.from({ length: calls }, (_, index) => [index, superjson.serialize(input)])));
+  const batchPath = (path: string) => `/api/trpc/${Array<string>(calls).fill(path).join(",")}?batch=1`;
+  check(`GET batch of ${calls} × leaderboard.top`, await outcome("bounds batch", fetched(anonymous.client, `${batchPath("leaderboard.top")}&input=${encodeURIComponent(batchInput({ limit: 5 }))}`)), "400 INVALID_INPUT");
+  check(`POST batch of ${calls} × score.submit`, await outcome("bounds batch", fetched(user.client, batchPath("score.submit"), { method: "POST", headers: json, body: batchInput({ actionId: randomUUID(), token: "t" }) })), "400 INVALID_INPUT");
+
+  // Bodies over 64 KiB: whole, declared far larger than sent, and chunked without end.
+  const cookie = { cookie: user.cookie };
+  const oversized = JSON.stringify({ json: { displayName: "n".repeat(MAX_BODY_BYTES) } });
+  for (const path of ["account.update", "score.submit"]) {
+    const url = `${context.base}/api/trpc/${path}`;
+    check(`POST ${path} with a ${oversized.length}-byte body`, await outcome("bounds body", fetched(user.client, `/api/trpc/${path}`, { method: "POST", headers: json, body: oversized })), "413 PAYLOAD_TOO_LARGE");
+    check(`POST ${path} declaring 100 MiB`, await outcome("bounds body", postUntilAnswered(url, { headers: { ...json, ...cookie, "content-length": String(100 * 1024 * 1024) } })), "413 PAYLOAD_TOO_LARGE");
+    check(`POST ${path} chunked without end`, await outcome("bounds body", postUntilAnswered(url, { headers: { ...json, ...cookie } })), "413 PAYLOAD_TOO_LARGE");
+  }
+  const form = { "content-type": "application/x-www-form-urlencoded" };
+  const credentials = `${context.base}/api/auth/callback/credentials`;
+  const signUpForm = new URLSearchParams({ username: "bounds_nobody", password: "long enough password", intent: "signup", json: "true", pad: "p".repeat(MAX_BODY_BYTES) });
+  check("POST /api/auth/callback/credentials with a form over 64 KiB", await outcome("bounds body", fetched(anonymous.client, "/api/auth/callback/credentials", { method: "POST", headers: form, body: signUpForm })), "413 PAYLOAD_TOO_LARGE");
+  check("POST /api/auth/callback/credentials chunked without end", await outcome("bounds body", postUntilAnswered(credentials, { headers: form })), "413 PAYLOAD_TOO_LARGE");
+
+  // superjson metadata: a BigInt as large as a body may carry, refused without reviving it; and
+  // metadata that would have made an input valid.
+  const started = performance.now();
+  const bigint = JSON.stringify({ json: { displayName: "9".repeat(MAX_BODY_BYTES - 200) }, meta: { values: { displayName: ["bigint"] }, v: 1 } });
+  check("account.update with a BigInt in superjson metadata", await outcome("bounds meta", fetched(user.client, "/api/trpc/account.update", { method: "POST", headers: json, body: bigint })), "400 INVALID_INPUT");
+  const elapsed = performance.now() - started;
+  if (elapsed > 2_000) failures.push(`account.update with a BigInt in superjson metadata took ${Math.round(elapsed)} ms`);
+  const numberMeta = encodeURIComponent(JSON.stringify({ json: { limit: "5" }, meta: { values: { limit: ["number"] } } }));
+  check("leaderboard.top with superjson metadata", await outcome("bounds meta", fetched(anonymous.client, `/api/trpc/leaderboard.top?input=${numberMeta}`)), "400 INVALID_INPUT");
+
+  await liveStreamLimit(harness, context, failures);
+  return harness.ledger.tally.total - before;
+}
+
+/** LIVE_STREAMS_PER_IP streams from one client are served, one more is 429 RATE_LIMITED; closing one frees a slot. */
+async function liveStreamLimit(harness: Harness, context: Context, failures: string[]) {
+  const limit = STRICT_LIMITS.liveStreamsPerIp;
+  // From the IPv6 loopback: earlier scenarios hold or leave (a killed instance's, until their
+  // lease lapses) slots of 127.0.0.1 on the suite's shared Redis, and the count must start at 0.
+  const client = harness.anonymous(`http://[::1]:${context.port}`);
+  const streams: LiveStream[] = [];
+  const open = async () => {
+    const stream = await client.live({ limit: 5 });
+    streams.push(stream);
+    await stream.until((board) => board, SIGNAL_TIMEOUT_MS);
+    harness.ledger.tally.count("bounds live stream");
+  };
+  /** The answer to one more stream: its status and reason, a stream (200) closed at once. */
+  const oneMore = async () => {
+    const response = await client.request(queryPath("leaderboard.live", { limit: 5 }), { headers: { accept: "text/event-stream" }, signal: AbortSignal.timeout(SIGNAL_TIMEOUT_MS) });
+    harness.ledger.tally.count(`bounds live ${response.status}`);
+    if (response.ok) {
+      await response.body?.cancel();
+      return { status: 200, reason: "a stream", retryAfterMs: undefined };
+    }
+    const reply = decodeReply(response.status, await response.text());
+    return { status: response.status, reason: reply.ok ? "ok" : reply.error.data?.reason, retryAfterMs: reply.ok ? undefined : reply.error.data?.retryAfterMs };
+  };
+  try {
+    for (let index = 0; index < limit; index++) await open();
+    const refused = await oneMore();
+    if (refused.status !== 429 || refused.reason !== "RATE_LIMITED" || !(refused.retryAfterMs! > 0)) {
+      failures.push(`live stream ${limit + 1} from one client: ${refused.status} ${refused.reason} (retryAfterMs ${refused.retryAfterMs}), expected 429 RATE_LIMITED with a retryAfterMs`);
+    }
+    streams.shift()!.close();
+    await retryWhileLimited(open).catch((error: Error) => failures.push(`a live stream after closing one of ${limit}: ${error.message}`));
+  } catch (error) {
+    failures.push(`${limit} live streams from one client: ${(error as Error).message}`);
+  } finally {
+    for (const stream of streams) stream.close();
+  }
+}
+
+/** Retries a stream's opening while it is refused for the limit, for up to 5 s. */
+async function retryWhileLimited(open: () => Promise<void>) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!/HTTP 429/.test((error as Error).message) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** Expects a call to be refused with exactly this status and reason. */
 function expectRefused<T>(outcome: CallOutcome<T>, expected: Expectation, what: string, failures: string[]) {
   const got = outcome.kind === "ok" ? "accepted" : outcome.kind === "unanswered" ? "no answer" : `${outcome.status} ${outcome.reason}`;
@@ -293,12 +475,13 @@ async function tamperedSessions(harness: Harness, context: Context, failures: st
   const before = harness.ledger.tally.total;
   const secret = harness.cluster.authSecret;
   const valid = await sessionToken(context.player, secret);
-  const payload = Buffer.from(JSON.stringify({ sub: context.admin.id, username: ADMIN_USERNAME, role: "admin", exp: 9_999_999_999 })).toString("base64url");
+  const payload = Buffer.from(JSON.stringify({ sub: context.admin.id, username: context.admin.username, role: "admin", exp: 9_999_999_999 })).toString("base64url");
   const tampered: [string, string][] = [
     ["a flipped character", `${valid.slice(0, 40)}${valid[40] === "A" ? "B" : "A"}${valid.slice(41)}`],
     ["a truncated token", valid.slice(0, -10)],
     ["another secret", await sessionToken(context.player, `${secret}-not-the-app's`)],
     ["an expired token", await sessionToken(context.player, secret, {}, -3_600)],
+    ["the app's secret but another deployment environment", await sessionToken(context.player, secret, {}, 3_600, "preview")],
     ["an unsigned (alg none) admin claim", `eyJhbGciOiJub25lIn0.${payload}.`],
     ["garbage", "not-a-jwt"],
   ];
@@ -314,6 +497,59 @@ async function tamperedSessions(harness: Harness, context: Context, failures: st
   const ghost = clientWithToken(context.base, await sessionToken({ id: randomUUID(), username: "ghost_user", role: "user" }, secret));
   expectRefused(await harness.ledger.start(ghost, "(ghost)", "COMPLETE_TASK"), { status: 404, reason: "NOT_FOUND" }, "action.start for a user that does not exist", failures);
   return harness.ledger.tally.total - before;
+}
+
+/** On this http deployment only `next-auth.session-token` (whole, or chunks .0, .1, …) is a session. */
+async function sessionCookieByItsOwnName(harness: Harness, context: Context, failures: string[]) {
+  const valid = await sessionToken(context.player, harness.cluster.authSecret);
+  const half = Math.floor(valid.length / 2);
+  const cases: [string, string, number][] = [
+    ["the session cookie", `${SESSION_COOKIE}=${valid}`, 200],
+    ["the session cookie in two chunks", `${SESSION_COOKIE}.0=${valid.slice(0, half)}; ${SESSION_COOKIE}.1=${valid.slice(half)}`, 200],
+    ["https's cookie name on http", `__Secure-${SESSION_COOKIE}=${valid}`, 401],
+    ["a chunk with a non-numeric suffix", `${SESSION_COOKIE}.0=${valid.slice(0, half)}; ${SESSION_COOKIE}.x=${valid.slice(half)}`, 401],
+    ["a chunk with a zero-padded suffix", `${SESSION_COOKIE}.0=${valid.slice(0, half)}; ${SESSION_COOKIE}.01=${valid.slice(half)}`, 401],
+  ];
+  for (const [what, cookie, status] of cases) {
+    const client = new ScoreboardClient(context.base, { headers: { cookie }, timeoutMs: CLIENT_TIMEOUT_MS });
+    const outcome = await harness.ledger.call("session cookie name", () => client.query("leaderboard.me"));
+    const got = outcome.kind === "ok" ? 200 : outcome.kind === "refused" ? outcome.status : outcome.kind;
+    if (got !== status) failures.push(`leaderboard.me with ${what}: ${got}, expected ${status}`);
+  }
+  return cases.length;
+}
+
+/** Every kind of answer, Next.js's and those made ahead of it, refused or not, carries the security headers. */
+async function securityHeadersEverywhere(context: Context, failures: string[]) {
+  const paths = [
+    "/",
+    "/admin",
+    "/api/health",
+    "/api/auth/session",
+    "/api/trpc/leaderboard.top?input=%7B%22json%22%3A%7B%22limit%22%3A10%7D%7D",
+    "/api/trpc/leaderboard.top?input=not-json",
+    "/api/trpc/leaderboard.me",
+    "/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%22limit%22%3A10%7D%7D",
+    "/api/trpc/no.such.procedure",
+  ];
+  let checked = 0;
+  for (const path of paths) {
+    for (const proto of ["http", "https"]) {
+      const controller = new AbortController();
+      const response = await fetch(`${context.base}${path}`, { headers: { "x-forwarded-proto": proto }, redirect: "manual", signal: controller.signal });
+      controller.abort(); // the live stream would not end on its own
+      checked += 1;
+      const missing = [
+        ["content-security-policy", /frame-ancestors 'none'/],
+        ["x-content-type-options", /^nosniff$/],
+        ["referrer-policy", /./],
+        ...(proto === "https" ? [["strict-transport-security", /^max-age=[1-9]/] as const] : []),
+      ].filter(([name, pattern]) => !(pattern as RegExp).test(response.headers.get(name as string) ?? ""));
+      if (missing.length > 0) failures.push(`${path} over ${proto} (${response.status}) lacks ${missing.map(([name]) => name).join(", ")}`);
+      if (proto === "http" && response.headers.has("strict-transport-security")) failures.push(`${path} over http sends Strict-Transport-Security`);
+    }
+  }
+  return checked;
 }
 
 async function adminRefusals(harness: Harness, context: Context, failures: string[]) {
@@ -379,7 +615,10 @@ async function actionTokens(harness: Harness, context: Context, failures: string
   ];
   for (const [what, tampered] of forged) expectRefused(await ledger.submit(owner.client, owner.userId, tampered), { status: 403, reason: "INVALID_TOKEN" }, `a token with ${what}`, failures);
 
-  const key = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret });
+  const key = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret, environment: "production" });
+  const previewKey = actionTokenKey({ actionTokenSecret: harness.cluster.actionTokenSecret, authSecret: harness.cluster.authSecret, environment: "preview" });
+  const fromPreview = issueActionToken(previewKey, { userId: owner.userId, actionType: "COMPLETE_TASK", actionId: randomUUID(), issuedAt: Date.now() - 60_000 });
+  expectRefused(await ledger.submit(owner.client, owner.userId, fromPreview), { status: 403, reason: "INVALID_TOKEN" }, "a token signed with the app's secrets for another deployment environment", failures);
   const expired = issueActionToken(key, { userId: owner.userId, actionType: "COMPLETE_TASK", actionId: randomUUID(), issuedAt: Date.now() - 6 * 60 * 1000 });
   expectRefused(await ledger.submit(owner.client, owner.userId, expired), { status: 400, reason: "TOKEN_EXPIRED" }, "a correctly signed token issued 6 minutes ago", failures);
   expectRefused(await ledger.start(owner.client, owner.userId, "MAKE_ME_RICH"), { status: 400, reason: "UNKNOWN_ACTION" }, "action.start of an unknown action type", failures);
@@ -487,6 +726,115 @@ async function rateLimits(harness: Harness, context: Context, failures: string[]
     failures.push(`sign-in attempts from one IP (the last two with spoofed X-Forwarded-For): ${attempts.join(", ")}; expected ${auth.limit} refusals of the password, then RATE_LIMITED`);
   }
   return harness.ledger.tally.total - before;
+}
+
+/**
+ * Sign-in and sign-up: failed sign-ins are limited per username whatever the client address
+ * (PRODUCT.md, Invariants), and what next-auth redirects to never carries a database error.
+ */
+async function signIns(harness: Harness, context: Context, failures: string[], notes: string[]) {
+  const before = harness.ledger.tally.total;
+  const { limit, windowMs } = STRICT_LIMITS.signInUser;
+  const password = "the right password";
+
+  // One wrong password from each of `limit` client addresses (far below the per-IP limit), then the
+  // right one from yet another: refused, the account's guesses are used up.
+  const targets = Array.from({ length: CONCLUSIVE_ATTEMPTS }, () => `hostile_target_${randomBytes(4).toString("hex")}`);
+  const answers = await conclusive(harness, context.base, "signInFailures", windowMs, targets, notes, async (username) => {
+    await credentialsFrom(harness, context.base, nextAddress(), { username, password, intent: "signup" });
+    const seen: string[] = [];
+    for (let attempt = 0; attempt < limit; attempt++) {
+      seen.push((await credentialsFrom(harness, context.base, nextAddress(), { username, password: `wrong guess ${attempt}`, intent: "signin" })).outcome);
+    }
+    seen.push((await credentialsFrom(harness, context.base, nextAddress(), { username, password, intent: "signin" })).outcome);
+    return seen;
+  });
+  const expected = [...Array<string>(limit).fill("CredentialsSignin"), "RATE_LIMITED"];
+  if (!answers) failures.push("no series of failed sign-ins for one username was conclusive");
+  else if (JSON.stringify(answers) !== JSON.stringify(expected)) {
+    failures.push(`failed sign-ins for one username, each from another client address, then the right password: ${answers.join(", ")}; expected ${limit} refusals of the password, then RATE_LIMITED`);
+  }
+
+  // Hostile payloads: refused with a fixed code (or accepted), never a 5xx, never SQL. Long, but
+  // under the 64 KiB a request body may have.
+  const hostilePayloads: Credentials[] = [
+    { username: "x".repeat(30_000), password, intent: "signup" },
+    { username: `ok_${randomBytes(3).toString("hex")}`, password: "p".repeat(30_000), intent: "signup" },
+    { username: "nul\u0000name", password, intent: "signup" },
+    { username: "robert'); drop table users; --", password, intent: "signup" },
+    { username: `\u212A${randomBytes(3).toString("hex")}`, password, intent: "signup" }, // the Kelvin sign lower-cases to an ASCII k
+    { username: "\ud800\udfff\u202e", password: "\u0000".repeat(12), intent: "signin" },
+    { username: `gh-${randomBytes(3).toString("hex")}`, password, intent: "signup" },
+    { username: `ok_${randomBytes(3).toString("hex")}`, password, intent: "register" as Credentials["intent"] },
+  ];
+  for (const payload of hostilePayloads) await credentialsFrom(harness, context.base, nextAddress(), payload, failures);
+
+  // A sign-up whose insert fails in the database (a constraint this probe adds for one name prefix):
+  // next-auth would put the error's message, SQL and password hash included, in the URL.
+  await harness.sql`alter table users add constraint hostile_probe_refused check (username !~ '^leak_probe_') not valid`;
+  try {
+    const refused = await credentialsFrom(harness, context.base, nextAddress(), { username: `leak_probe_${randomBytes(3).toString("hex")}`, password, intent: "signup" }, failures);
+    if (refused.outcome !== "UNAVAILABLE") failures.push(`a sign-up whose insert failed in the database: ${refused.outcome.slice(0, 300)}, expected UNAVAILABLE`);
+  } finally {
+    await harness.sql`alter table users drop constraint hostile_probe_refused`;
+  }
+  return harness.ledger.tally.total - before;
+}
+
+/** The codes sign-in and sign-up may answer with (AUTH_ERRORS, and next-auth's own for a wrong password). */
+const SIGN_IN_CODES = new Set(["signed in", "CredentialsSignin", "INVALID_INPUT", "USERNAME_TAKEN", "RATE_LIMITED", "UNAVAILABLE"]);
+/** What a database error's text looks like; none of it may reach a client. */
+const DATABASE_TEXT = /failed query|insert into|select |params:|scrypt\$|postgres|violates|constraint|ECONN/i;
+
+let addressCount = 0;
+/**
+ * A client address of its own for each request: the instance is served directly (no TRUST_PROXY),
+ * so its client IP is the TCP peer, and on Linux every 127.x.y.z is this machine.
+ */
+function nextAddress() {
+  addressCount += 1;
+  return `127.77.${Math.floor(addressCount / 250) % 250}.${(addressCount % 250) + 1}`;
+}
+
+/**
+ * next-auth's credentials flow from `address` (CSRF token and cookie, then the callback), as
+ * ScoreboardClient does it; the outcome is next-auth's error code, or "signed in". With
+ * `failures`, an answer that is a 5xx, carries an unknown code or shows database text is one.
+ */
+async function credentialsFrom(harness: Harness, base: string, address: string, credentials: Credentials, failures?: string[]) {
+  const dispatcher = new Agent({ localAddress: address });
+  try {
+    const signal = AbortSignal.timeout(CLIENT_TIMEOUT_MS);
+    const csrf = await undiciFetch(`${base}/api/auth/csrf`, { dispatcher, signal });
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const cookie = csrf.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+    const response = await undiciFetch(`${base}/api/auth/callback/credentials`, {
+      dispatcher,
+      signal,
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ csrfToken, ...credentials, callbackUrl: base, json: "true" }),
+    });
+    const text = await response.text();
+    const url = ((): string | null => {
+      try {
+        return (JSON.parse(text) as { url?: string }).url ?? null;
+      } catch {
+        return null;
+      }
+    })();
+    const outcome = (url ? new URL(url, base).searchParams.get("error") : null) ?? (response.status === 200 ? "signed in" : `HTTP ${response.status}`);
+    harness.ledger.tally.count(`credentials ${SIGN_IN_CODES.has(outcome) ? outcome : "(other)"}`);
+    if (response.status >= 500) harness.ledger.tally.serverErrors += 1;
+    const what = `${credentials.intent} as ${JSON.stringify(credentials.username.slice(0, 40))}`;
+    if (failures && (response.status >= 500 || !SIGN_IN_CODES.has(outcome) || DATABASE_TEXT.test(`${text} ${outcome} ${response.headers.get("location") ?? ""}`))) {
+      failures.push(`${what}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    }
+    return { status: response.status, outcome };
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { boardMemberUserId } from "../../src/server/redis/board-store";
 import type { Board } from "../../test/support/wire";
-import { SIGNAL_TIMEOUT_MS, untilHealthy, type Harness, type Scenario } from "../harness";
+import { healthAnswerProblem, SIGNAL_TIMEOUT_MS, untilHealthy, type Harness, type Scenario } from "../harness";
 import { sleep, steadyLoad, submitUntilDefinite, waitUntilCompletable } from "../load";
 
 /** How long Postgres stays down: the fault's size, not a wait for anything. */
@@ -44,9 +44,8 @@ export const postgresDown: Scenario = {
       // Stopped (pg_ctl waited for it): these are answered during the outage, before it ends.
       const duringOutage = await Promise.all(ready.map(({ player, action }) => harness.ledger.submit(player.client, player.userId, action)));
       for (const outcome of duringOutage) if (outcome.kind !== "unavailable") failures.push(`a submit during the outage answered ${outcome.kind === "ok" ? "ok" : outcome.kind === "refused" ? outcome.reason : outcome.kind}`);
-      const health = await fetch(`${app.url}/api/health`);
-      const healthBody = (await health.json()) as { down?: string[] };
-      if (health.status !== 503 || !healthBody.down?.includes("db")) failures.push(`/api/health during the outage: ${health.status} ${JSON.stringify(healthBody)}`);
+      const health = await healthAnswerProblem(app.url, { httpStatus: 503, down: "db" });
+      if (health) failures.push(`during the outage, ${health}`);
       do {
         // Whatever Redis shows now must be a score Postgres committed (checked with the invariants).
         harness.ledger.observe(await redisBoard(harness));

@@ -3,7 +3,7 @@
  * same port; the bridge stays up). Submits still commit, the board is read from Postgres
  * throughout, live subscribers get the board again once Redis is back, and Redis converges.
  */
-import { SIGNAL_TIMEOUT_MS, untilHealthy, type Scenario } from "../harness";
+import { healthAnswerProblem, SIGNAL_TIMEOUT_MS, untilHealthy, type Scenario } from "../harness";
 import { sleep, steadyLoad } from "../load";
 
 /** How long Redis stays down: the fault's size, not a wait for anything. */
@@ -23,9 +23,8 @@ export const redisDown: Scenario = {
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "before the outage");
       await harness.cluster.redis.kill();
       const outageEnds = Date.now() + OUTAGE_MS;
-      const health = await fetch(`${app.url}/api/health`);
-      const healthBody = (await health.json()) as { down?: string[] };
-      if (health.status !== 503 || !healthBody.down?.includes("redis")) failures.push(`/api/health with Redis down: ${health.status} ${JSON.stringify(healthBody)}`);
+      const health = await healthAnswerProblem(app.url, { httpStatus: 503, down: "redis" });
+      if (health) failures.push(`with Redis down, ${health}`);
       // Submits still commit, and reads still answer, while Redis is down.
       const duringOutage = load.progress.completed;
       await load.progress.more({ completed: PLAYERS, reads: 4 }, SIGNAL_TIMEOUT_MS, "while Redis was down").catch((error: Error) => failures.push(error.message));

@@ -24,7 +24,7 @@ const MAX_ENTRY_LENGTH = 100;
 const PEER_ADDRESS_STATE = Symbol.for("live-scoreboard.peer-address");
 type PeerAddressState = { header: string; mark: string | null };
 
-export function clientIp(headers: Headers): string | null {
+export function clientIp(headers: Pick<Headers, "get">): string | null {
   const transport = (globalThis as { [PEER_ADDRESS_STATE]?: PeerAddressState })[PEER_ADDRESS_STATE];
   if (transport?.mark && headers.get(transport.header) !== transport.mark) return null;
   const header = headers.get("x-forwarded-for");

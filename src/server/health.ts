@@ -1,12 +1,14 @@
 import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
 
 import type { Database } from "~/server/db";
 
-export type DependencyHealth = { status: "ok"; latencyMs: number } | { status: "down"; latencyMs: number; error: string };
+/** What /api/health says of one dependency: a fixed word and a latency, never the driver's message. */
+export type DependencyHealth = { status: "ok" | "down"; latencyMs: number };
 
 const TIMEOUT_MS = 2_000;
 
-async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<DependencyHealth> {
+async function probe(name: string, check: () => Promise<unknown>, timeoutMs: number, logger: Pick<Logger, "warn">): Promise<DependencyHealth> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   let timer: NodeJS.Timeout | undefined;
@@ -19,7 +21,9 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
     ]);
     return { status: "ok", latencyMs: elapsed() };
   } catch (error) {
-    return { status: "down", latencyMs: elapsed(), error: describeFailure(error) };
+    // The health answer is public: the driver's words (hosts, ports, users) go to the operator's log only.
+    logger.warn({ dependency: name, error: describeFailure(error) }, `health check: ${name} is down`);
+    return { status: "down", latencyMs: elapsed() };
   } finally {
     clearTimeout(timer);
   }
@@ -38,12 +42,17 @@ function describeFailure(error: unknown): string {
   return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/** Checks Postgres and Redis concurrently, each with its own latency. */
-export async function checkHealth(deps: { db: Database; pingRedis: () => Promise<unknown>; timeoutMs?: number }) {
+/**
+ * Checks Postgres and Redis concurrently, each with its own latency. Without Postgres nothing
+ * can be scored ("down"); without Redis the app serves from Postgres ("degraded").
+ */
+export async function checkHealth(deps: { db: Database; pingRedis: () => Promise<unknown>; logger: Pick<Logger, "warn">; timeoutMs?: number }) {
   const timeoutMs = deps.timeoutMs ?? TIMEOUT_MS;
-  const [db, redis] = await Promise.all([probe(() => deps.db.execute(sql`select 1`), timeoutMs), probe(deps.pingRedis, timeoutMs)]);
-  const down = Object.entries({ db, redis })
-    .filter(([, health]) => health.status === "down")
-    .map(([name]) => name);
-  return { status: down.length === 0 ? ("ok" as const) : ("error" as const), down, db, redis };
+  const [db, redis] = await Promise.all([
+    probe("db", () => deps.db.execute(sql`select 1`), timeoutMs, deps.logger),
+    probe("redis", deps.pingRedis, timeoutMs, deps.logger),
+  ]);
+  const down = (["db", "redis"] as const).filter((name) => ({ db, redis })[name].status === "down");
+  const status = down.length === 0 ? ("ok" as const) : db.status === "down" ? ("down" as const) : ("degraded" as const);
+  return { status, down, db, redis };
 }

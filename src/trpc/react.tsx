@@ -1,18 +1,12 @@
 "use client";
 
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
-import {
-  httpBatchLink,
-  httpSubscriptionLink,
-  loggerLink,
-  splitLink,
-} from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
-import SuperJSON from "superjson";
 
 import type { AppRouter } from "~/server/api/root";
+import { appLinks } from "./links";
 import { createQueryClient } from "./query-client";
 
 let browserQueryClient: QueryClient | undefined;
@@ -31,28 +25,7 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 export function TRPCReactProvider(props: { children: React.ReactNode }) {
   const queryClient = getQueryClient();
-  const [trpcClient] = useState(() =>
-    api.createClient({
-      links: [
-        loggerLink({
-          enabled: (op) =>
-            process.env.NODE_ENV === "development" || (op.direction === "down" && op.result instanceof Error),
-        }),
-        splitLink({
-          condition: (op) => op.type === "subscription",
-          true: httpSubscriptionLink({ url: `${getBaseUrl()}/api/trpc`, transformer: SuperJSON }),
-          // Not httpBatchStreamLink: no procedure here streams its answer, and a streamed (JSON
-          // lines) answer passes through several web-stream stages on the server for nothing —
-          // top reads ~150/s streamed vs ~230/s as one JSON body at 64 clients (npm run bench).
-          false: httpBatchLink({
-            url: `${getBaseUrl()}/api/trpc`,
-            transformer: SuperJSON,
-            headers: () => ({ "x-trpc-source": "nextjs-react" }),
-          }),
-        }),
-      ],
-    }),
-  );
+  const [trpcClient] = useState(() => api.createClient({ links: appLinks(getBaseUrl()) }));
 
   return (
     <QueryClientProvider client={queryClient}>

@@ -30,6 +30,8 @@ export type TestEnv = {
   UPSTASH_REDIS_REST_TOKEN: string;
   REDIS_KEY_PREFIX: string;
   AUTH_SECRET: string;
+  /** A production app answers /api/metrics only to this bearer (404 without one). */
+  METRICS_TOKEN: string;
 };
 
 /** A run's shared part: the migrated template and the bridge. Serialisable, so it can cross processes. */
@@ -97,6 +99,7 @@ export async function createTestEnv(run: TestRun, label: string): Promise<{ env:
       UPSTASH_REDIS_REST_TOKEN: run.bridgeToken,
       REDIS_KEY_PREFIX: keyPrefix,
       AUTH_SECRET: randomBytes(32).toString("base64url"),
+      METRICS_TOKEN: randomBytes(24).toString("base64url"),
     },
     async stop() {
       await deleteKeys(keyPrefix);

@@ -2,8 +2,8 @@ import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
 import { expect } from "vitest";
 
-import { env } from "~/env.js";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
+import { grantAdmin } from "~/server/auth/roles";
 import { db } from "~/server/db";
 import { users } from "~/server/db/schema";
 
@@ -14,11 +14,11 @@ export function sessionFor(user: SessionUser): Session {
   return { user, expires: new Date(Date.now() + 60 * 60 * 1000).toISOString() };
 }
 
-/** The configured admin (ADMIN_USERNAMES=root_admin for vitest): the first call in a test file creates it, later calls read it. */
+/** The test file's admin, granted as an operator grants one: the first call in a test file creates it, later calls read it. */
 export async function rootAdmin(): Promise<SessionUser> {
-  const result = await signUp(db, env.ADMIN_USERNAMES, { username: "root_admin", password: TEST_PASSWORD });
-  if (result.ok) return result.user;
-  expect(result.reason).toBe("USERNAME_TAKEN");
+  const result = await signUp(db, { username: "root_admin", password: TEST_PASSWORD });
+  if (!result.ok) expect(result.reason).toBe("USERNAME_TAKEN");
+  expect(await grantAdmin(db, "root_admin", "vitest")).toMatchObject({ ok: true, user: { role: "admin" } });
   const [row] = await db.select().from(users).where(eq(users.username, "root_admin"));
   if (!row) throw new Error("root_admin is taken but not found");
   return { id: row.id, username: row.username, name: row.displayName, role: row.role };

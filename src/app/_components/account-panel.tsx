@@ -6,12 +6,13 @@ import { useState, useTransition } from "react";
 
 type Intent = "signin" | "signup";
 
-/** next-auth reports failures as short codes; people get sentences. */
+/** next-auth reports failures as short codes (AUTH_ERRORS in ~/server/auth/credentials); people get sentences. */
 const SIGN_IN_ERRORS: Record<string, string> = {
   CredentialsSignin: "Wrong username or password.",
   USERNAME_TAKEN: "That username is taken. Choose another, or sign in if it is yours.",
   INVALID_INPUT: "Usernames are 3–32 letters, digits or underscores; passwords are 8–128 characters.",
-  RATE_LIMITED: "Too many attempts. Wait a minute and try again.",
+  RATE_LIMITED: "Too many attempts. Wait a while and try again.",
+  UNAVAILABLE: "Signing in is briefly unavailable. Try again in a moment.",
 };
 
 export function AccountPanel({ user }: { user: { name: string; username: string } | null }) {

@@ -1,6 +1,5 @@
 import { notFound, redirect } from "next/navigation";
 
-import { env } from "~/env.js";
 import { getServerAuthSession } from "~/server/auth";
 import { isActiveAdmin } from "~/server/auth/accounts";
 import { db } from "~/server/db";
@@ -14,7 +13,7 @@ export const metadata = { title: "Admin · Live Scoreboard" };
 export default async function AdminPage() {
   const session = await getServerAuthSession();
   if (!session) redirect("/");
-  if (!(await isActiveAdmin(db, env.ADMIN_USERNAMES, session.user.id))) notFound();
+  if (!(await isActiveAdmin(db, session.user.id))) notFound();
   return (
     <main className="page">
       <header className="page-header">

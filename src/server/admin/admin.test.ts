@@ -11,10 +11,10 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { env } from "~/env.js";
 import { appRouter, createCaller } from "~/server/api/root";
 import type { Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
+import { grantAdmin } from "~/server/auth/roles";
 import { db } from "~/server/db";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
 import { rateLimits } from "~/server/redis/rate-limit";
@@ -183,8 +183,8 @@ describe("access to admin procedures", () => {
 
   it("a banned admin loses the console at once (NOT_ADMIN), whatever its session says", async () => {
     const username = `adm_ban_${hex()}`;
-    env.ADMIN_USERNAMES.add(username);
     const other = await createUser({ username });
+    await grantAdmin(db, username, "vitest");
     const otherAdmin = { ...other, role: "admin" as const };
     expect(await callerFor(otherAdmin).admin.flags({ limit: 1 })).toHaveProperty("items");
     await callerFor(admin).admin.setBanned({ userId: other.id, banned: true, reason: "rogue admin" });

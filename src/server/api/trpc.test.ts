@@ -5,8 +5,8 @@ import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { env } from "~/env.js";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
+import { grantAdmin } from "~/server/auth/roles";
 import { createDatabase, db } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
 import { createBoardChangeFeed } from "~/server/redis/board-changes";
@@ -53,7 +53,7 @@ function context(session: Session | null = null, database: Context["db"] = db): 
 }
 
 async function signUpUser(username = uniqueName()): Promise<SessionUser> {
-  const result = await signUp(db, env.ADMIN_USERNAMES, { username, password: PASSWORD });
+  const result = await signUp(db, { username, password: PASSWORD });
   if (!result.ok) throw new Error(`sign-up of ${username} failed: ${result.reason}`);
   return result.user;
 }
@@ -125,7 +125,7 @@ describe("adminProcedure", () => {
     );
   });
 
-  it("lets root_admin (in ADMIN_USERNAMES) through", async () => {
+  it("lets root_admin (granted the role) through", async () => {
     const admin = await rootAdmin();
     expect(await createAdminCaller(context(sessionFor(admin))).ping()).toBe("pong");
   });
@@ -133,9 +133,8 @@ describe("adminProcedure", () => {
   it("refuses a banned admin with NOT_ADMIN", async () => {
     // An admin of this test alone, so banning it cannot disturb the tests using root_admin.
     const username = uniqueName("adm");
-    env.ADMIN_USERNAMES.add(username);
-    const admin = await signUpUser(username);
-    expect(admin.role).toBe("admin");
+    const admin = { ...(await signUpUser(username)), role: "admin" as const };
+    await grantAdmin(db, username, "vitest");
     const caller = createAdminCaller(context(sessionFor(admin)));
     expect(await caller.ping()).toBe("pong");
 

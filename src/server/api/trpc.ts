@@ -2,9 +2,9 @@
  * The tRPC plumbing, read top-down: context → initialisation (transformer, error shape) →
  * the procedure builders every router uses.
  */
-import { initTRPC } from "@trpc/server";
+import { getErrorShape, initTRPC, transformTRPCResponse, type TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { Session } from "next-auth";
-import superjson from "superjson";
 
 import { env } from "~/env.js";
 import { getServerAuthSession } from "~/server/auth";
@@ -19,6 +19,7 @@ import { logger, metrics } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
 import { AppError, fieldErrorsOf, reasonOf } from "./errors";
 import { SSE_SETTINGS } from "./sse-settings";
+import { transformer } from "./transformer";
 
 export type Context = {
   db: Database;
@@ -43,7 +44,7 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<Con
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   sse: SSE_SETTINGS,
   errorFormatter({ shape, error }) {
     const reason = reasonOf(error);
@@ -62,6 +63,15 @@ const t = initTRPC.context<Context>().create({
     };
   },
 });
+
+/**
+ * The answer tRPC would give for `error`, for refusals made before tRPC runs (an oversized body,
+ * a live stream over its client's limit): the same formatter, reason and status.
+ */
+export function errorAnswer(error: TRPCError): { status: number; body: string } {
+  const shape = getErrorShape({ config: t._config, error, type: "unknown", path: undefined, input: undefined, ctx: undefined });
+  return { status: getHTTPStatusCodeFromError(error), body: JSON.stringify(transformTRPCResponse(t._config, { error: shape })) };
+}
 
 export const createCallerFactory = t.createCallerFactory;
 export const createTRPCRouter = t.router;
@@ -98,6 +108,6 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
 
 /** Administrators only; role and ban state come from the database, not the session (see isActiveAdmin). */
 export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
-  if (!(await isActiveAdmin(ctx.db, env.ADMIN_USERNAMES, ctx.user.id))) throw new AppError("NOT_ADMIN");
+  if (!(await isActiveAdmin(ctx.db, ctx.user.id))) throw new AppError("NOT_ADMIN");
   return next();
 });

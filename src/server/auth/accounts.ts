@@ -5,6 +5,7 @@ import type { Database } from "~/server/db";
 import { isUniqueViolation } from "~/server/db/errors";
 import { scores, users, type User } from "~/server/db/schema";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./password";
+import { sanitizeDisplayName } from "./profile";
 
 export const usernameSchema = z
   .string()
@@ -18,6 +19,13 @@ export const credentialsSchema = z.object({
   intent: z.enum(["signup", "signin"]),
 });
 
+/**
+ * Accounts made through GitHub are named `gh-<login>`: credentials names cannot contain '-', so
+ * the two namespaces never meet (users_username_format in the schema allows exactly these two).
+ */
+const GITHUB_PREFIX = "gh-";
+const USERNAME_MAX = 32;
+
 export type Credentials = z.infer<typeof credentialsSchema>;
 export type Role = User["role"];
 
@@ -26,35 +34,18 @@ export type SessionUser = { id: string; username: string; name: string; role: Ro
 
 export type AccountResult = { ok: true; user: SessionUser } | { ok: false; reason: "USERNAME_TAKEN" | "INVALID_CREDENTIALS" };
 
-/** ADMIN_USERNAMES is the authority on roles; the users table mirrors it at each sign-in. */
-export function roleFor(username: string, adminUsernames: ReadonlySet<string>): Role {
-  return adminUsernames.has(username.toLowerCase()) ? "admin" : "user";
-}
-
 function toSessionUser(user: Pick<User, "id" | "username" | "displayName" | "role">): SessionUser {
   return { id: user.id, username: user.username, name: user.displayName, role: user.role };
 }
 
-export async function signUp(
-  db: Database,
-  adminUsernames: ReadonlySet<string>,
-  { username, password }: Pick<Credentials, "username" | "password">,
-): Promise<AccountResult> {
+/** A new account has role `user`, whatever its name: only an operator grants more (./roles.ts). */
+export async function signUp(db: Database, { username, password }: Pick<Credentials, "username" | "password">): Promise<AccountResult> {
   const passwordHash = await hashPassword(password);
-  const user = await createUser(db, {
-    username,
-    displayName: username,
-    passwordHash,
-    role: roleFor(username, adminUsernames),
-  });
+  const user = await createUser(db, { username, displayName: username, passwordHash });
   return user ? { ok: true, user: toSessionUser(user) } : { ok: false, reason: "USERNAME_TAKEN" };
 }
 
-export async function signIn(
-  db: Database,
-  adminUsernames: ReadonlySet<string>,
-  { username, password }: Pick<Credentials, "username" | "password">,
-): Promise<AccountResult> {
+export async function signIn(db: Database, { username, password }: Pick<Credentials, "username" | "password">): Promise<AccountResult> {
   const [user] = await db
     .select()
     .from(users)
@@ -62,33 +53,38 @@ export async function signIn(
   // Verify even when there is no such user, so response time does not reveal which names exist.
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid) return { ok: false, reason: "INVALID_CREDENTIALS" };
-  return { ok: true, user: toSessionUser(await syncRole(db, user, adminUsernames)) };
+  return { ok: true, user: toSessionUser(user) };
 }
 
 /**
- * Whether the user may administer now: named in ADMIN_USERNAMES and not banned. Read from the
- * database on every use — a session cookie may be 30 days old and must not keep lost powers.
+ * Whether the user may administer now: role admin in the database and not banned. Read on every
+ * use — a session cookie may be 30 days old and must not keep lost powers.
  */
-export async function isActiveAdmin(db: Database, adminUsernames: ReadonlySet<string>, userId: string) {
-  const [row] = await db.select({ username: users.username, banned: users.banned }).from(users).where(eq(users.id, userId));
-  return row !== undefined && !row.banned && roleFor(row.username, adminUsernames) === "admin";
+export async function isActiveAdmin(db: Database, userId: string) {
+  const [row] = await db.select({ role: users.role, banned: users.banned }).from(users).where(eq(users.id, userId));
+  return row !== undefined && !row.banned && row.role === "admin";
+}
+
+/**
+ * The usernames to try for a GitHub account, in order: `gh-<login>` (lower case, cut to fit),
+ * then `gh-<login, shorter>_<GitHub id>`. GitHub logins have no '_', so the second form is
+ * unique to the account even when two logins share their first 29 characters.
+ */
+export function githubUsernames(login: string, githubId: string): string[] {
+  const base = login.toLowerCase().replace(/[^a-z0-9-]/g, "");
+  const withId = `${base.slice(0, USERNAME_MAX - GITHUB_PREFIX.length - githubId.length - 1)}_${githubId}`;
+  return [...(base ? [base.slice(0, USERNAME_MAX - GITHUB_PREFIX.length)] : []), withId].map((name) => GITHUB_PREFIX + name);
 }
 
 /** Finds or creates the account behind a GitHub login. */
-export async function upsertGithubUser(
-  db: Database,
-  adminUsernames: ReadonlySet<string>,
-  profile: { githubId: string; login: string; name?: string | null },
-): Promise<SessionUser> {
+export async function upsertGithubUser(db: Database, profile: { githubId: string; login: string; name?: string | null }): Promise<SessionUser> {
   const [existing] = await db.select().from(users).where(eq(users.githubId, profile.githubId));
-  if (existing) return toSessionUser(await syncRole(db, existing, adminUsernames));
+  if (existing) return toSessionUser(existing);
 
-  // GitHub logins allow '-' and upper case; ours do not. A clash gets the GitHub id appended.
-  const base = profile.login.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 20).padEnd(3, "_");
-  const displayName = (profile.name ?? profile.login).slice(0, 64);
-  for (const username of [base, `${base}_${profile.githubId}`.slice(0, 32)]) {
-    const role = roleFor(username, adminUsernames);
-    const created = await createUser(db, { username, displayName, githubId: profile.githubId, role });
+  for (const username of githubUsernames(profile.login, profile.githubId)) {
+    // The profile's name is whatever its owner typed: held to the same rules as names typed here.
+    const displayName = sanitizeDisplayName(profile.name ?? profile.login, username);
+    const created = await createUser(db, { username, displayName, githubId: profile.githubId });
     if (created) return toSessionUser(created);
   }
   throw new Error(`could not derive a free username for GitHub user ${profile.githubId}`);
@@ -107,11 +103,4 @@ async function createUser(db: Database, values: typeof users.$inferInsert): Prom
     if (isUniqueViolation(error)) return null;
     throw error;
   }
-}
-
-async function syncRole(db: Database, user: User, adminUsernames: ReadonlySet<string>): Promise<User> {
-  const role = roleFor(user.username, adminUsernames);
-  if (role === user.role) return user;
-  await db.update(users).set({ role }).where(eq(users.id, user.id));
-  return { ...user, role };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { eq } from "drizzle-orm";
+import fc from "fast-check";
 import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -21,7 +22,7 @@ import { adjustScore } from "~/server/scoring/score-service";
 import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
 import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
-import { displayNameSchema } from "./profile";
+import { displayNameSchema, sanitizeDisplayName } from "./profile";
 
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
@@ -198,5 +199,37 @@ describe("displayNameSchema", () => {
   it("refuses an unpaired surrogate (it would be stored mangled) but keeps real emoji", () => {
     expect(displayNameSchema.safeParse("!\ud800!").success).toBe(false);
     expect(displayNameSchema.safeParse("Ace 😀").success).toBe(true);
+  });
+});
+
+describe("sanitizeDisplayName (names from GitHub profiles)", () => {
+  it.each([
+    ["a plain name", "Ada Lovelace", "Ada Lovelace"],
+    ["bidi overrides and isolates", "\u202Eevil\u202C \u2066name\u2069", "evil name"],
+    ["zero-width characters and a BOM", "Z\u200Be\u200Cr\u200Do\u2060\uFEFF", "Zero"],
+    ["control characters and line separators", "tab\tbell\u0007nl\n\u2028end", "tabbellnlend"],
+    ["a lone surrogate", "half\ud800moon", "halfmoon"],
+    ["spaces around", "   spaced   ", "spaced"],
+    ["33 ASCII characters", "a".repeat(33), "a".repeat(32)],
+    ["emoji past the limit: cut between them, never inside one", "😀".repeat(20), "😀".repeat(16)],
+    ["an emoji across the limit", `${"a".repeat(31)}😀`, "a".repeat(31)],
+    ["a combining mark at the limit", `${"a".repeat(31)}e\u0301`, "a".repeat(31)],
+    ["a cut that leaves a trailing space", `${"a".repeat(31)} b`, "a".repeat(31)],
+    ["nothing visible", "\u200B\u202E \u2066", "gh-fallback"],
+    ["empty", "", "gh-fallback"],
+  ])("%s", (_, raw, expected) => {
+    expect(sanitizeDisplayName(raw, "gh-fallback")).toBe(expected);
+  });
+
+  it("always yields a name displayNameSchema accepts, with no unpaired surrogate", () => {
+    const codeUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), maxLength: 80 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 80 }), codeUnits), (raw) => {
+        const name = sanitizeDisplayName(raw, "gh-fallback");
+        expect(displayNameSchema.safeParse(name)).toMatchObject({ success: true, data: name });
+        expect(name).not.toMatch(/\p{Cs}/u);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

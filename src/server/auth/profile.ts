@@ -5,6 +5,10 @@ import type { Database } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
 import type { Leaderboard } from "~/server/scoring/leaderboard";
 
+const DISPLAY_NAME_MAX = 32;
+/** Control and invisible formatting characters (bidi, zero-width), unpaired surrogates, line and paragraph separators. */
+const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
 /**
  * Display names are shown to everyone: 1–32 characters after trimming, no control or
  * invisible formatting characters (which could hide or reorder text) and no unpaired
@@ -14,8 +18,26 @@ export const displayNameSchema = z
   .string()
   .trim()
   .min(1, "must not be empty")
-  .max(32, "must be at most 32 characters")
-  .refine((name) => !/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(name), "must not contain control characters");
+  .max(DISPLAY_NAME_MAX, `must be at most ${DISPLAY_NAME_MAX} characters`)
+  .refine((name) => !HIDDEN_CHARACTER.test(name), "must not contain control characters");
+
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/**
+ * A display name from elsewhere (a GitHub profile), made to pass displayNameSchema: control,
+ * bidi and zero-width characters and lone surrogates removed, trimmed, cut to its length limit
+ * between whole characters (grapheme clusters, so never inside a surrogate pair or before a
+ * combining mark); `fallback` when nothing is left.
+ */
+export function sanitizeDisplayName(raw: string, fallback: string): string {
+  let name = "";
+  for (const { segment } of graphemes.segment(raw.replace(new RegExp(HIDDEN_CHARACTER, "gu"), "").trim())) {
+    if (name.length + segment.length > DISPLAY_NAME_MAX) break;
+    name += segment;
+  }
+  const parsed = displayNameSchema.safeParse(name);
+  return parsed.success ? parsed.data : fallback;
+}
 
 export const profileInput = z
   .object({ displayName: displayNameSchema.optional(), hidden: z.boolean().optional() })

@@ -26,13 +26,16 @@ export const users = pgTable(
   "users",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    /** Stored lower-case; sign-in matches case-insensitively. */
+    /**
+     * Stored lower-case; sign-in matches case-insensitively. Accounts made through GitHub are
+     * named `gh-…`: a '-' no credentials name may have, so neither can take the other's name.
+     */
     username: text("username").notNull(),
     displayName: text("display_name").notNull(),
     /** Null for accounts that only sign in through OAuth. */
     passwordHash: text("password_hash"),
     githubId: text("github_id"),
-    /** Mirrors ADMIN_USERNAMES as of the user's last sign-in. */
+    /** The authority on roles: changed only by an operator (`npm run admin`), each change in role_changes. */
     role: userRole("role").notNull().default("user"),
     banned: boolean("banned").notNull().default(false),
     hidden: boolean("hidden").notNull().default(false),
@@ -41,7 +44,7 @@ export const users = pgTable(
   (table) => [
     uniqueIndex("users_username_lower_key").on(sql`lower(${table.username})`),
     uniqueIndex("users_github_id_key").on(table.githubId),
-    check("users_username_format", sql`${table.username} ~ '^[a-z0-9_]{3,32}$'`),
+    check("users_username_format", sql`${table.username} ~ '^([a-z0-9_]{3,32}|gh-[a-z0-9_-]{1,29})$'`),
   ],
 );
 
@@ -117,6 +120,23 @@ export const moderationActions = pgTable(
     createdAt: timestamptz("created_at").notNull().defaultNow(),
   },
   (table) => [index("moderation_actions_user_idx").on(table.userId, table.createdAt.desc())],
+);
+
+/** Every grant and revocation of a role, with the operator who made it (append-only, like the audit trail). */
+export const roleChanges = pgTable(
+  "role_changes",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    change: text("change", { enum: ["grant", "revoke"] }).notNull(),
+    role: userRole("role").notNull(),
+    /** Who ran `npm run admin`: `--by`, ADMIN_ACTOR or the operating-system user. */
+    actor: text("actor").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [index("role_changes_user_idx").on(table.userId, table.createdAt.desc())],
 );
 
 /**

@@ -31,6 +31,8 @@ export type RedisKeys = {
   board: BoardKeys;
   /** Prefix of the rate limiters' keys; each limit adds its own part. */
   rateLimit: string;
+  /** Prefix of the live-stream slots: one sorted set per client, `<prefix>:<client>` (see ./stream-slots.ts). */
+  liveStreams: string;
 };
 
 /** Every key under `prefix`: REDIS_KEY_PREFIX for the app, a prefix of their own for tests and benchmarks. */
@@ -38,6 +40,7 @@ export function redisKeys(prefix: string): RedisKeys {
   return {
     board: boardKeys(`${prefix}board:${BOARD_SCHEME}`),
     rateLimit: `${prefix}ratelimit`,
+    liveStreams: `${prefix}live-streams`,
   };
 }
 

@@ -9,7 +9,16 @@ import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { redis } from "./client";
 import { redisKeys } from "./keys";
-import { createRateLimits, ipBucket, parseRateLimit, rateLimits as appRateLimits, type RateLimitEvent, type RateLimits } from "./rate-limit";
+import {
+  createMemoryLimiter,
+  createRateLimits,
+  ipBucket,
+  parseRateLimit,
+  rateLimits as appRateLimits,
+  windowMs,
+  type RateLimitEvent,
+  type RateLimits,
+} from "./rate-limit";
 import { caught } from "../../../test/support/app-errors";
 import { stopClockAtWindowStart } from "../../../test/support/clock";
 import { freePort } from "../../../test/support/ports";
@@ -25,6 +34,7 @@ function limits(overrides: Partial<Parameters<typeof createRateLimits>[0]> = {})
     prefix: redisKeys(`${env.REDIS_KEY_PREFIX}limits_${randomBytes(6).toString("hex")}:`).rateLimit,
     user: "3/1h",
     auth: "2/1h",
+    signInUser: "2/1h",
     disabled: false,
     onEvent: (event) => events.push(event),
     ...overrides,
@@ -37,14 +47,14 @@ afterEach(() => {
 });
 
 /** The error a check that must refuse throws: one of ours, with the spec's reason. */
-async function refusal(promise: Promise<void>): Promise<AppError> {
+async function refusal(promise: Promise<unknown>): Promise<AppError> {
   const error = await caught(promise);
   expect(error).toBeInstanceOf(AppError);
   return error as AppError;
 }
 
 /** A refusal while the clock stands at the start of the window: retryAfterMs is the whole window. */
-async function expectRefused(promise: Promise<void>) {
+async function expectRefused(promise: Promise<unknown>) {
   const error = await refusal(promise);
   expect({ reason: error.reason, code: error.code }).toEqual({ reason: "RATE_LIMITED", code: "TOO_MANY_REQUESTS" });
   const { retryAfterMs } = error.details;
@@ -76,10 +86,21 @@ describe("parseRateLimit", () => {
   );
 
   it("refuses bad specs when the limits are built, unless disabled", () => {
-    expect(() => createRateLimits({ redis, prefix: "x", user: "nope", auth: "1/1s", disabled: false })).toThrow(
+    expect(() => createRateLimits({ redis, prefix: "x", user: "nope", auth: "1/1s", signInUser: "1/1s", disabled: false })).toThrow(
       /Invalid rate limit "nope"/,
     );
-    expect(() => createRateLimits({ redis, prefix: "x", user: "nope", auth: "1/1s", disabled: true })).not.toThrow();
+    expect(() => createRateLimits({ redis, prefix: "x", user: "nope", auth: "1/1s", signInUser: "1/1s", disabled: true })).not.toThrow();
+  });
+});
+
+describe("windowMs", () => {
+  it.each([
+    ["500 ms", 500],
+    ["10 s", 10_000],
+    ["15 m", 900_000],
+    ["2 h", 7_200_000],
+  ] as const)("%s → %d", (window, ms) => {
+    expect(windowMs(window)).toBe(ms);
   });
 });
 
@@ -148,33 +169,85 @@ describe("createRateLimits against Redis", () => {
       prefix: "unused",
       user: "1/1h",
       auth: "1/1h",
+      signInUser: "1/1h",
       disabled: true,
     });
     for (let i = 0; i < 50; i++) {
-      await Promise.all([rateLimits.actionStart("u"), rateLimits.scoreSubmit("u"), rateLimits.auth("198.51.100.1")]);
+      await Promise.all([rateLimits.actionStart("u"), rateLimits.scoreSubmit("u"), rateLimits.auth("198.51.100.1"), rateLimits.signInAttempt("u")]);
     }
   });
 });
 
+/** Redis at a port where nothing listens: every call fails at once. */
+async function deadRedis() {
+  return new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: "t", retry: false, enableTelemetry: false });
+}
+
+describe("failed sign-ins per username", () => {
+  it("refuses a username after the limit of failures, whatever the IP, before its password is checked; other names are unaffected", async () => {
+    const { rateLimits, events } = limits();
+    stopClockAtWindowStart(WINDOW_MS);
+    // Two failures (attempts never marked as succeeded)...
+    await rateLimits.signInAttempt("grace");
+    await rateLimits.signInAttempt("grace");
+    // ...and the third attempt is refused, with the whole window to wait.
+    await expectRefused(rateLimits.signInAttempt("grace"));
+    await rateLimits.signInAttempt("heidi");
+    expect(events).toEqual([{ limit: "signInFailures", outcome: "refused", retryAfterMs: WINDOW_MS }]);
+    // Independent of the per-IP limit.
+    await times(2, () => rateLimits.auth("203.0.113.70"));
+  });
+
+  it("counts only failures: a successful sign-in gives its attempt back", async () => {
+    const { rateLimits } = limits();
+    stopClockAtWindowStart(WINDOW_MS);
+    for (let i = 0; i < 5; i++) await (await rateLimits.signInAttempt("ivan")).succeeded();
+    await rateLimits.signInAttempt("ivan");
+    await (await rateLimits.signInAttempt("ivan")).succeeded();
+    await rateLimits.signInAttempt("ivan");
+    await expectRefused(rateLimits.signInAttempt("ivan"));
+  });
+
+  it("lets no more than the limit through when attempts arrive at once", async () => {
+    const { rateLimits } = limits();
+    stopClockAtWindowStart(WINDOW_MS);
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => rateLimits.signInAttempt("judy")));
+    expect(outcomes.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(2);
+  });
+});
+
 describe("when Redis is down", () => {
-  it("fails open on the connection error, without waiting for the timeout, and reports it", async () => {
-    const dead = new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: "t", retry: false, enableTelemetry: false });
-    const { rateLimits, events } = limits({ redis: dead, user: "1/1h", auth: "1/1h" });
+  it("fails open for the per-user limits on the connection error, without waiting for the timeout, and reports it", async () => {
+    const { rateLimits, events } = limits({ redis: await deadRedis(), user: "1/1h" });
     await times(3, () => rateLimits.scoreSubmit("erin"));
     await rateLimits.actionStart("erin");
-    await rateLimits.auth("192.0.2.1");
     const failedOpen = (limit: string) => ({ limit, outcome: "failed_open", cause: "redis_error" });
-    expect(events).toEqual([
-      failedOpen("scoreSubmit"),
-      failedOpen("scoreSubmit"),
-      failedOpen("scoreSubmit"),
-      failedOpen("actionStart"),
-      failedOpen("auth"),
-    ]);
+    expect(events).toEqual([failedOpen("scoreSubmit"), failedOpen("scoreSubmit"), failedOpen("scoreSubmit"), failedOpen("actionStart")]);
     expect(JSON.stringify(events)).not.toContain("erin");
   });
 
-  it("fails open after the timeout when Redis does not answer", async () => {
+  it("limits sign-ins per IP in this instance's memory instead: refused after the limit, never open", async () => {
+    const { rateLimits, events } = limits({ redis: await deadRedis(), auth: "3/1h" });
+    stopClockAtWindowStart(WINDOW_MS);
+    await times(3, () => rateLimits.auth("192.0.2.1"));
+    await expectRefused(rateLimits.auth("192.0.2.1"));
+    await expectRefused(rateLimits.auth("192.0.2.1"));
+    await times(3, () => rateLimits.auth("192.0.2.2"));
+    const inMemory = { limit: "auth", outcome: "in_memory", cause: "redis_error" };
+    expect(events.filter((event) => event.outcome !== "refused")).toEqual(Array(8).fill(inMemory));
+    expect(JSON.stringify(events)).not.toContain("192.0.2");
+  });
+
+  it("limits failed sign-ins per username in memory too, giving back the attempts that succeeded", async () => {
+    const { rateLimits } = limits({ redis: await deadRedis(), signInUser: "2/1h" });
+    stopClockAtWindowStart(WINDOW_MS);
+    await (await rateLimits.signInAttempt("kim")).succeeded();
+    await rateLimits.signInAttempt("kim");
+    await rateLimits.signInAttempt("kim");
+    await expectRefused(rateLimits.signInAttempt("kim"));
+  });
+
+  it("counts in memory when Redis does not answer within the timeout", async () => {
     // A listener that accepts connections and never answers.
     const sockets: Socket[] = [];
     const silent = createServer((socket) => void sockets.push(socket)).listen(0, "127.0.0.1");
@@ -182,14 +255,67 @@ describe("when Redis is down", () => {
     const { port } = silent.address() as { port: number };
     try {
       const stuck = new Redis({ url: `http://127.0.0.1:${port}`, token: "t", retry: false, enableTelemetry: false });
-      const { rateLimits, events } = limits({ redis: stuck, timeoutMs: 100 });
+      const { rateLimits, events } = limits({ redis: stuck, timeoutMs: 100, auth: "1/1h" });
       // Resolving at all is the timeout's doing: this Redis never answers.
       await rateLimits.scoreSubmit("frank");
-      expect(events).toEqual([{ limit: "scoreSubmit", outcome: "failed_open", cause: "timeout" }]);
+      await rateLimits.auth("192.0.2.9");
+      const refused = await refusal(rateLimits.auth("192.0.2.9"));
+      expect(refused.reason).toBe("RATE_LIMITED");
+      expect(events.slice(0, 3)).toEqual([
+        { limit: "scoreSubmit", outcome: "failed_open", cause: "timeout" },
+        { limit: "auth", outcome: "in_memory", cause: "timeout" },
+        { limit: "auth", outcome: "in_memory", cause: "timeout" },
+      ]);
     } finally {
       for (const socket of sockets) socket.destroy();
       silent.close();
     }
+  });
+});
+
+describe("createMemoryLimiter", () => {
+  it("allows the limit per key per fixed window, then refuses until the window ends", () => {
+    const clock = stopClockAtWindowStart(60_000);
+    const limiter = createMemoryLimiter({ limit: 2, windowMs: 60_000 });
+    const start = Date.now();
+    expect(limiter.limit("a")).toEqual({ success: true, reset: start + 60_000 });
+    expect(limiter.limit("a").success).toBe(true);
+    expect(limiter.limit("a")).toEqual({ success: false, reset: start + 60_000 });
+    expect(limiter.limit("b").success).toBe(true);
+    clock.advance(59_999);
+    expect(limiter.limit("a").success).toBe(false);
+    clock.advance(1);
+    expect(limiter.limit("a")).toEqual({ success: true, reset: start + 120_000 });
+  });
+
+  it("gives back a counted call only inside its window", () => {
+    const clock = stopClockAtWindowStart(60_000);
+    const limiter = createMemoryLimiter({ limit: 1, windowMs: 60_000 });
+    limiter.limit("a");
+    limiter.refund("a");
+    expect(limiter.limit("a").success).toBe(true);
+    expect(limiter.limit("a").success).toBe(false);
+    limiter.refund("nobody");
+    clock.advance(60_000);
+    limiter.refund("a");
+    expect(limiter.limit("a").success).toBe(true);
+    expect(limiter.limit("a").success).toBe(false);
+  });
+
+  it("holds at most maxKeys: ended windows go first, then the oldest open one", () => {
+    const clock = stopClockAtWindowStart(60_000);
+    const limiter = createMemoryLimiter({ limit: 1, windowMs: 60_000, maxKeys: 2 });
+    limiter.limit("old");
+    clock.advance(30_000);
+    limiter.limit("a");
+    clock.advance(30_000);
+    // "old" has ended: it makes room for "b", and "a" keeps its count.
+    limiter.limit("b");
+    expect(limiter.limit("a").success).toBe(false);
+    // Both open and the limiter full: the oldest ("a") is dropped for "c", and forgets its count.
+    limiter.limit("c");
+    expect(limiter.limit("b").success).toBe(false);
+    expect(limiter.limit("a").success).toBe(true);
   });
 });
 
@@ -215,5 +341,13 @@ describe("rateLimits (the app's instance)", () => {
     const error = await refusal(instance.auth("198.51.100.7"));
     expect(error.reason).toBe("RATE_LIMITED");
     expect(error.details.retryAfterMs).toBe(60_000);
+  });
+
+  it("limits failed sign-ins per username by RATE_LIMIT_SIGNIN_USER (default 10/15m)", async () => {
+    stopClockAtWindowStart(15 * 60_000);
+    await times(10, async () => void (await appRateLimits.signInAttempt("app_instance_user")));
+    const error = await refusal(appRateLimits.signInAttempt("app_instance_user"));
+    expect(error.reason).toBe("RATE_LIMITED");
+    expect(error.details.retryAfterMs).toBe(15 * 60_000);
   });
 });

@@ -49,7 +49,11 @@ const services = processWide("scoring", () => {
   const scoreDeps: ScoreDeps = {
     db,
     leaderboard,
-    tokenKey: actionTokenKey({ actionTokenSecret: env.ACTION_TOKEN_SECRET, authSecret: env.AUTH_SECRET }),
+    tokenKey: actionTokenKey({
+      actionTokenSecret: env.ACTION_TOKEN_SECRET,
+      authSecret: env.AUTH_SECRET,
+      environment: env.DEPLOYMENT_ENVIRONMENT,
+    }),
     now: Date.now,
     onSubmitted: (actionType, outcome) => metrics.scoreActions.inc({ action_type: actionType, outcome }),
   };

@@ -506,7 +506,7 @@ describe("live board: one watcher per process, fan-out across instances", () => 
 // ---------------------------------------------------------------------------
 
 /** Limits that never refuse: `leaderboard.live` uses none, the context needs some. */
-const noLimits = createRateLimits({ redis: new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN }), prefix: "unused", user: "20/10s", auth: "10/60s", disabled: true });
+const noLimits = createRateLimits({ redis: new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN }), prefix: "unused", user: "20/10s", auth: "10/60s", signInUser: "10/15m", disabled: true });
 
 /** One item of leaderboard.live: tRPC v11's tracked(id, data), the tuple [id, data, symbol]. */
 function envelope(value: unknown): { id: string; data: Board } {

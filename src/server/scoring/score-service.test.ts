@@ -291,7 +291,7 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 /** Limits that never refuse (RATE_LIMIT_DISABLED), for tests about something else. */
-const noLimits = createRateLimits({ redis, prefix: "unused", user: "20/10s", auth: "10/60s", disabled: true });
+const noLimits = createRateLimits({ redis, prefix: "unused", user: "20/10s", auth: "10/60s", signInUser: "10/15m", disabled: true });
 
 function routerContext(session: Session | null, scoring: ScoreDeps, rateLimits: RateLimits = noLimits, headers = new Headers()): Context {
   return { db: scoring.db, session, headers, scoring, rateLimits, live: liveBoard };
@@ -314,7 +314,7 @@ describe("score service: refusals", () => {
   it("refuses a forged token (signed with another key) with INVALID_TOKEN and changes nothing", async () => {
     const { deps, clock } = isolatedBoard();
     const user = await createUser();
-    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url") });
+    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" });
     const forged = issueActionToken(otherKey, { userId: user.id, actionType: "DAILY_BONUS", actionId: randomUUID(), issuedAt: clock.now() });
     pastMinimum(clock);
     expect(refused(await submit(deps, user, forged))).toBe("INVALID_TOKEN");
@@ -836,7 +836,7 @@ describe("through the router (createCaller and HTTP)", () => {
 
   it("rate-limits action.start per user (2 per 60 s here, longer than the test): the third is RATE_LIMITED with retryAfterMs, by caller and over HTTP", async () => {
     const { scoring, player, other } = await routerSetup();
-    const limits = createRateLimits({ redis, prefix: redisKeys(`${env.REDIS_KEY_PREFIX}iso_${hex()}:`).rateLimit, user: "2/60s", auth: "10/60s", disabled: false });
+    const limits = createRateLimits({ redis, prefix: redisKeys(`${env.REDIS_KEY_PREFIX}iso_${hex()}:`).rateLimit, user: "2/60s", auth: "10/60s", signInUser: "10/15m", disabled: false });
 
     const caller = createCaller(routerContext(sessionFor(player), scoring, limits));
     await caller.action.start({ actionType: "COMPLETE_TASK" });

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ACTION_RULES, ACTION_TOKEN_TTL_MS, type ActionType } from "./rules";
 import { actionTokenKey, issueActionToken, verifyActionToken, type ActionClaims } from "./token";
 
-const key = actionTokenKey({ authSecret: randomBytes(32).toString("base64url") });
+const key = actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" });
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
 function claims(overrides: Partial<ActionClaims> = {}): ActionClaims {
@@ -90,7 +90,7 @@ describe("issueActionToken / verifyActionToken", () => {
 
   it("refuses a token signed with a different key, even with claims that match exactly", () => {
     const c = claims();
-    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url") });
+    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" });
     const { token } = issueActionToken(otherKey, c);
     expect(verifyActionToken(key, token, c, readyAt(c))).toEqual({ ok: false, reason: "INVALID_TOKEN" });
     // …and the same claims signed with the right key are fine.
@@ -175,7 +175,7 @@ describe("timing", () => {
 
   it("checks the signature before the clock: an expired or early forgery is INVALID_TOKEN, not a timing reason", () => {
     const c = claims({ actionType: "WIN_MATCH" });
-    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url") });
+    const otherKey = actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" });
     const { token } = issueActionToken(otherKey, c);
     expect(verifyActionToken(key, token, c, T0)).toEqual({ ok: false, reason: "INVALID_TOKEN" });
     expect(verifyActionToken(key, token, c, T0 + ACTION_TOKEN_TTL_MS)).toEqual({ ok: false, reason: "INVALID_TOKEN" });
@@ -194,20 +194,20 @@ describe("actionTokenKey", () => {
   const actionTokenSecret = randomBytes(32).toString("base64url");
 
   it("derives a key from AUTH_SECRET that is not the secret itself, stable for one secret and different for another", () => {
-    const derived = actionTokenKey({ authSecret });
+    const derived = actionTokenKey({ authSecret, environment: "production" });
     expect(derived.length).toBe(32);
     expect(derived.equals(Buffer.from(authSecret))).toBe(false);
-    expect(derived.equals(actionTokenKey({ authSecret }))).toBe(true);
-    expect(derived.equals(actionTokenKey({ authSecret: randomBytes(32).toString("base64url") }))).toBe(false);
+    expect(derived.equals(actionTokenKey({ authSecret, environment: "production" }))).toBe(true);
+    expect(derived.equals(actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" }))).toBe(false);
   });
 
   it("uses ACTION_TOKEN_SECRET when set: a different key from the AUTH_SECRET-derived one, so tokens do not cross", () => {
-    const derived = actionTokenKey({ authSecret });
-    const separate = actionTokenKey({ authSecret, actionTokenSecret });
+    const derived = actionTokenKey({ authSecret, environment: "production" });
+    const separate = actionTokenKey({ authSecret, actionTokenSecret, environment: "production" });
     expect(separate.equals(derived)).toBe(false);
     // An unset (undefined or empty) ACTION_TOKEN_SECRET falls back to the derived key.
-    expect(actionTokenKey({ authSecret, actionTokenSecret: undefined }).equals(derived)).toBe(true);
-    expect(actionTokenKey({ authSecret, actionTokenSecret: "" }).equals(derived)).toBe(true);
+    expect(actionTokenKey({ authSecret, actionTokenSecret: undefined, environment: "production" }).equals(derived)).toBe(true);
+    expect(actionTokenKey({ authSecret, actionTokenSecret: "", environment: "production" }).equals(derived)).toBe(true);
 
     const c = claims();
     const fromDerived = issueActionToken(derived, c).token;
@@ -215,5 +215,19 @@ describe("actionTokenKey", () => {
     expect(verifyActionToken(separate, fromDerived, c, readyAt(c))).toEqual({ ok: false, reason: "INVALID_TOKEN" });
     expect(verifyActionToken(derived, fromSeparate, c, readyAt(c))).toEqual({ ok: false, reason: "INVALID_TOKEN" });
     expect(verifyActionToken(separate, fromSeparate, c, readyAt(c)).ok).toBe(true);
+  });
+});
+
+describe("actionTokenKey across deployment environments", () => {
+  it("gives each environment its own key from one secret, so a preview's token is refused by production", () => {
+    const authSecret = randomBytes(32).toString("base64url");
+    const production = actionTokenKey({ authSecret, environment: "production" });
+    const preview = actionTokenKey({ authSecret, environment: "preview" });
+    expect(preview.equals(production)).toBe(false);
+
+    const c = claims();
+    const fromPreview = issueActionToken(preview, c).token;
+    expect(verifyActionToken(production, fromPreview, c, readyAt(c))).toEqual({ ok: false, reason: "INVALID_TOKEN" });
+    expect(verifyActionToken(preview, fromPreview, c, readyAt(c)).ok).toBe(true);
   });
 });

@@ -4,8 +4,9 @@
  * signature is HMAC-SHA256 over everything before it, base64url. Nothing in a token is
  * secret; its only power is that nobody without the key can make or alter one.
  */
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 
+import { deploymentKey, type DeploymentEnvironment } from "~/server/deployment-keys";
 import { ACTION_RULES, ACTION_TOKEN_TTL_MS, isActionType, type ActionType } from "./rules";
 
 const VERSION = "v1";
@@ -26,10 +27,9 @@ export type TokenCheck =
   | { ok: true; claims: ActionClaims }
   | { ok: false; reason: "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOO_FAST" };
 
-/** The signing key: ACTION_TOKEN_SECRET, or one derived from AUTH_SECRET so the two never coincide. */
-export function actionTokenKey(secrets: { actionTokenSecret?: string; authSecret: string }): Buffer {
-  if (secrets.actionTokenSecret) return Buffer.from(secrets.actionTokenSecret);
-  return Buffer.from(hkdfSync("sha256", secrets.authSecret, "live-scoreboard", "action-token v1", 32));
+/** The signing key, from ACTION_TOKEN_SECRET (else AUTH_SECRET) and the deployment environment. */
+export function actionTokenKey(secrets: { actionTokenSecret?: string; authSecret: string; environment: DeploymentEnvironment }): Buffer {
+  return deploymentKey(secrets.actionTokenSecret || secrets.authSecret, "action-token", secrets.environment);
 }
 
 function sign(key: Buffer, body: string) {

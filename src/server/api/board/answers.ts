@@ -11,6 +11,7 @@ import superjson from "superjson";
 import type { Board } from "~/server/board/types";
 import { sliceBoard } from "~/server/scoring/live-board";
 import { liveInput, topInput } from "../routers/inputs";
+import { deserializeInput } from "../transformer";
 
 /** Shared caches may serve an answer for a second and revalidate in the background for a few more. */
 export const PUBLIC_BOARD_CACHE_CONTROL = "public, s-maxage=1, stale-while-revalidate=5";
@@ -19,7 +20,10 @@ export type TopRequest = { limit: number; batch: boolean };
 export type LiveRequest = { limit: number; lastEventId: string | null };
 export type TopAnswer = { status: 200 | 304; headers: Record<string, string>; body: string | null };
 
-/** A `leaderboard.top` GET the procedure's schema accepts, alone or as a batch of one (the browser's httpBatchLink). */
+/**
+ * A `leaderboard.top` GET the procedure's schema accepts, alone or as a batch of one (the
+ * browser's httpBatchLink). Never more than one call: batches of several go to tRPC, which bounds them.
+ */
 export function parseTopRequest(url: URL): TopRequest | null {
   const batch = url.searchParams.get("batch") === "1";
   const input = decodeInput(url.searchParams.get("input"), batch);
@@ -86,9 +90,9 @@ function decodeInput(raw: string | null, batch: boolean): unknown {
     if (envelope === INVALID) return INVALID;
     if (batch && isObject(parsed) && Object.keys(parsed).some((key) => key !== "0")) return INVALID;
     if (envelope === undefined) return undefined;
-    // Inputs never carry superjson metadata (no procedure takes a Date, Map or BigInt).
-    if (!isObject(envelope) || "meta" in envelope) return INVALID;
-    return envelope.json;
+    if (!isObject(envelope)) return INVALID;
+    // Metadata is held to what tRPC's transformer accepts (undefined values only).
+    return "meta" in envelope ? deserializeInput(envelope) : envelope.json;
   } catch {
     return INVALID;
   }

@@ -4,16 +4,17 @@
  * the answers made once per board. A tRPC upgrade that changes its wire format fails here instead
  * of breaking browsers.
  */
-import { initTRPC, tracked } from "@trpc/server";
+import { getTRPCErrorFromUnknown, initTRPC, tracked } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import superjson from "superjson";
+import superjson, { type SuperJSONResult } from "superjson";
 import { describe, expect, it } from "vitest";
 
 import type { Board } from "~/server/board/types";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { appRouter } from "../root";
 import { SSE_SETTINGS } from "../sse-settings";
-import type { Context } from "../trpc";
+import { AppError } from "../errors";
+import { errorAnswer, type Context } from "../trpc";
 import { createLiveFanOut } from "./fan-out";
 import { createTopAnswers } from "./answers";
 import { createBoardHttp } from "./http";
@@ -51,10 +52,39 @@ function trpcAnswer(path: string, init?: RequestInit) {
   return fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://localhost/api/trpc/${path}`, init), router: appRouter, createContext: () => ctx });
 }
 
-function boardHttp() {
+/** Stream slots that admit `limit` streams at once, counting releases. */
+function slotsFor(limit = Infinity) {
+  const slots = {
+    open: 0,
+    released: 0,
+    claimStream: async () => {
+      if (slots.open >= limit) throw new AppError("RATE_LIMITED", "Too many live streams.", { retryAfterMs: 1_000 });
+      slots.open += 1;
+      let released = false;
+      return {
+        release() {
+          if (released) return;
+          released = true;
+          slots.open -= 1;
+          slots.released += 1;
+        },
+      };
+    },
+  };
+  return slots;
+}
+
+function boardHttp(slots = slotsFor(), maxDurationMs = 60_000) {
   const live = fixedLiveBoard();
-  const fanOut = createLiveFanOut({ live, client: SSE_SETTINGS.client, maxDurationMs: 60_000, pingIntervalMs: 60_000 });
-  return createBoardHttp({ live, answerTop: createTopAnswers(), fanOut, onServed: () => {} });
+  const fanOut = createLiveFanOut({ live, client: SSE_SETTINGS.client, maxDurationMs, pingIntervalMs: 60_000 });
+  return createBoardHttp({
+    live,
+    answerTop: createTopAnswers(),
+    fanOut,
+    onServed: () => {},
+    claimStream: slots.claimStream,
+    refuse: async (error) => errorAnswer(getTRPCErrorFromUnknown(error)),
+  });
 }
 
 const input = (value: unknown) => encodeURIComponent(JSON.stringify({ json: value }));
@@ -138,6 +168,29 @@ describe("leaderboard.live from pre-encoded frames", () => {
     expect(ours!.headers.get("cache-control")).toBe(expected.headers.get("cache-control"));
     const ourText = await readUntil(ours!.body!, (text) => events(text) >= 2);
     expect(ourText).toBe(expectedText);
+  });
+
+  it("refuses a stream over its client's limit with tRPC's 429 RATE_LIMITED, and frees a slot however a stream ends", async () => {
+    const slots = slotsFor(1);
+    const http = boardHttp(slots, 200);
+    const request = () => http.handle(new Request(`http://localhost/api/trpc/leaderboard.live?input=${input({ limit: 2 })}`));
+    const first = await request();
+    expect(first!.headers.get("content-type")).toBe("text/event-stream");
+
+    const refused = await request();
+    expect(refused!.status).toBe(429);
+    expect(refused!.headers.get("content-type")).toBe("application/json");
+    const body = JSON.parse(await refused!.text()) as { error: SuperJSONResult };
+    expect(superjson.deserialize(body.error)).toMatchObject({ data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, reason: "RATE_LIMITED", retryAfterMs: 1_000 } });
+
+    // Cancelled by its client.
+    await first!.body!.cancel();
+    expect(slots.released).toBe(1);
+    // Ended by its lifetime (the client resumes).
+    const second = await request();
+    await readUntil(second!.body!, () => false);
+    expect(slots.released).toBe(2);
+    expect(slots.open).toBe(0);
   });
 
   it("frames connected, tracked and ping events as tRPC's producer does", async () => {

@@ -160,8 +160,11 @@ export function createLiveFanOut(options: FanOutOptions) {
       };
     },
 
-    /** A stream for a route handler's Response: the same fan-out, as a web ReadableStream. */
-    openWebStream(limit: number, lastEventId: string | null): ReadableStream<Uint8Array> {
+    /**
+     * A stream for a route handler's Response: the same fan-out, as a web ReadableStream.
+     * `onClose` runs once it is over, however it ends.
+     */
+    openWebStream(limit: number, lastEventId: string | null, onClose: () => void = () => {}): ReadableStream<Uint8Array> {
       let attached: AttachedStream | undefined;
       return new ReadableStream<Uint8Array>(
         {
@@ -173,12 +176,21 @@ export function createLiveFanOut(options: FanOutOptions) {
                 controller.enqueue(frame);
                 return true;
               },
-              end: () => controller.close(),
-              abort: (reason) => controller.error(reason),
+              end: () => {
+                controller.close();
+                onClose();
+              },
+              abort: (reason) => {
+                controller.error(reason);
+                onClose();
+              },
             });
           },
           pull: () => attached?.drained(),
-          cancel: () => attached?.detach(),
+          cancel: () => {
+            attached?.detach();
+            onClose();
+          },
         },
         { highWaterMark: 1 },
       );

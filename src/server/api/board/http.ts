@@ -8,20 +8,30 @@
  * input, batches of several calls, other methods) goes to tRPC, which answers with the spec's
  * errors. board-http.test.ts holds these answers against tRPC's byte for byte.
  */
+import type { StreamSlot } from "~/server/redis/stream-slots";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
 import type { LiveFanOut } from "./fan-out";
 import { SSE_HEADERS } from "./sse-frames";
 
+/** A refusal in tRPC's error shape. */
+export type ErrorAnswer = { status: number; body: string };
+
 const ENDPOINT = "/api/trpc/";
 
-export function createBoardHttp(deps: {
+export type BoardHttpDeps = {
   live: Pick<LiveBoard, "current">;
   answerTop: ReturnType<typeof createTopAnswers>;
   fanOut: Pick<LiveFanOut, "openWebStream">;
   /** Counts each answered call, as tRPC's procedures are counted. */
   onServed: (path: "leaderboard.top" | "leaderboard.live") => void;
-}) {
+  /** A slot for a new stream of the client these headers name; throws RATE_LIMITED over the client's limit. */
+  claimStream: (headers: Pick<Headers, "get">) => Promise<StreamSlot>;
+  /** The answer tRPC would give for an error. */
+  refuse: (error: unknown) => Promise<ErrorAnswer>;
+};
+
+export function createBoardHttp(deps: BoardHttpDeps) {
   return {
     /** The answer when this is a request served here, else null (hand it to tRPC). */
     async handle(req: Request): Promise<Response | null> {
@@ -41,7 +51,14 @@ export function createBoardHttp(deps: {
       if (path === "leaderboard.live") {
         const request = parseLiveRequest(url, req.headers.get("last-event-id"));
         if (!request) return null;
-        const stream = deps.fanOut.openWebStream(request.limit, request.lastEventId);
+        let slot: StreamSlot;
+        try {
+          slot = await deps.claimStream(req.headers);
+        } catch (error) {
+          const { status, body } = await deps.refuse(error);
+          return new Response(body, { status, headers: { "content-type": "application/json" } });
+        }
+        const stream = deps.fanOut.openWebStream(request.limit, request.lastEventId, slot.release);
         deps.onServed("leaderboard.live");
         return new Response(stream, { headers: SSE_HEADERS });
       }

@@ -1,8 +1,12 @@
 /** The board's answers and live streams, wired to this process's live board. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+import { getTRPCErrorFromUnknown } from "@trpc/server";
+
+import { clientIp } from "~/server/client-ip";
 import { metrics } from "~/server/observability";
 import { processWide } from "~/server/process-wide";
+import { liveStreamSlots } from "~/server/redis/stream-slots";
 import { liveBoard } from "~/server/scoring";
 import { shutdownSignal } from "~/server/shutdown";
 import { SSE_SETTINGS } from "../sse-settings";
@@ -30,9 +34,21 @@ const { fanOut, answerTop } = processWide("board-answers", () => {
   return { fanOut: created, answerTop: createTopAnswers() };
 });
 
+/** At most LIVE_STREAMS_PER_IP open streams per client, across instances. */
+const claimStream = (headers: Pick<Headers, "get">) => liveStreamSlots.claim(clientIp(headers));
+
+/**
+ * tRPC's answer for a refusal. Loaded when first needed: the instrumentation hook loads this
+ * module, and refusals are rare enough not to bring tRPC's router setup into it up front.
+ */
+async function refuse(error: unknown) {
+  const { errorAnswer } = await import("../trpc");
+  return errorAnswer(getTRPCErrorFromUnknown(error));
+}
+
 /** GET leaderboard.top and leaderboard.live in the route handler. */
-export const boardHttp = createBoardHttp({ live: liveBoard, answerTop, fanOut, onServed: served });
+export const boardHttp = createBoardHttp({ live: liveBoard, answerTop, fanOut, onServed: served, claimStream, refuse });
 
 /** GET leaderboard.top and leaderboard.live straight on Node's response, for the instrumentation hook. */
 export const answerBoardRequest = (req: IncomingMessage, res: ServerResponse) =>
-  answerOnNode({ live: liveBoard, answerTop, fanOut, onServed: served }, req, res);
+  answerOnNode({ live: liveBoard, answerTop, fanOut, onServed: served, claimStream, refuse }, req, res);

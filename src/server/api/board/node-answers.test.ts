@@ -7,11 +7,15 @@ import { EventEmitter, once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { getTRPCErrorFromUnknown } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
 
 import type { Board } from "~/server/board/types";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { ScoreboardClient } from "../../../../test/support/client";
+import { decodeReply } from "../../../../test/support/wire";
+import { AppError } from "../errors";
+import { errorAnswer } from "../trpc";
 import { createLiveFanOut } from "./fan-out";
 import { createTopAnswers } from "./answers";
 import { answerOnNode, type NodeAnswerDeps } from "./node-answers";
@@ -44,8 +48,34 @@ function handDrivenLiveBoard(initial: Board) {
   };
 }
 
-function depsFor(live: Pick<LiveBoard, "listen" | "peek">): NodeAnswerDeps & { fanOut: ReturnType<typeof createLiveFanOut> } {
-  return { live, answerTop: createTopAnswers(), fanOut: createLiveFanOut({ live, ...settings }), onServed: () => {} };
+/** Stream slots that admit `limit` streams at once; `open` counts the slots held. */
+function slotsFor(limit = Infinity) {
+  const slots = {
+    open: 0,
+    claimStream: async () => {
+      if (slots.open >= limit) throw new AppError("RATE_LIMITED", "Too many live streams.", { retryAfterMs: 1_000 });
+      slots.open += 1;
+      let released = false;
+      return {
+        release() {
+          if (!released) slots.open -= 1;
+          released = true;
+        },
+      };
+    },
+  };
+  return slots;
+}
+
+function depsFor(live: Pick<LiveBoard, "listen" | "peek">, slots = slotsFor()): NodeAnswerDeps & { fanOut: ReturnType<typeof createLiveFanOut> } {
+  return {
+    live,
+    answerTop: createTopAnswers(),
+    fanOut: createLiveFanOut({ live, ...settings }),
+    onServed: () => {},
+    claimStream: slots.claimStream,
+    refuse: async (error) => errorAnswer(getTRPCErrorFromUnknown(error)),
+  };
 }
 
 const settings = { client: { reconnectAfterInactivityMs: 40_000 }, maxDurationMs: 60_000, pingIntervalMs: 60_000 };
@@ -137,7 +167,27 @@ describe("live streams on Node's response", () => {
     await expect.poll(() => deps.fanOut.streamCount).toBe(0);
   });
 
-  it("writes nothing more to a client whose socket is full until it drains, then only the newest board", () => {
+  it("refuses a stream over its client's limit with tRPC's 429 RATE_LIMITED, and frees the slot when a stream closes", async () => {
+    const slots = slotsFor(1);
+    const deps = depsFor(handDrivenLiveBoard(boardOf(1, 10)).live, slots);
+    const client = new ScoreboardClient(await serverWith(deps));
+    const stream = await client.live({ limit: 1 });
+    await stream.until(() => true, 5_000);
+
+    const refused = await client.request("/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%7D%7D", { headers: { accept: "text/event-stream" } });
+    expect(refused.status).toBe(429);
+    const reply = decodeReply(refused.status, await refused.text());
+    expect(reply.ok ? null : reply.error.data).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "RATE_LIMITED", retryAfterMs: 1_000 });
+    expect(deps.fanOut.streamCount).toBe(1);
+
+    stream.close();
+    await expect.poll(() => slots.open).toBe(0);
+    const again = await client.live({ limit: 1 });
+    await again.until(() => true, 5_000);
+    again.close();
+  });
+
+  it("writes nothing more to a client whose socket is full until it drains, then only the newest board", async () => {
     const source = handDrivenLiveBoard(boardOf(1, 10));
     const deps = depsFor(source.live);
     // A response whose socket takes the first frames and then reports it is full.
@@ -155,13 +205,15 @@ describe("live streams on Node's response", () => {
     });
     const req = { method: "GET", url: "/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%7D%7D", headers: {} } as IncomingMessage;
     expect(answerOnNode(deps, req, res as unknown as ServerResponse)).toBe(true);
-    source.change(boardOf(2, 20)); // connected + board 2 fill the socket
-    expect(written.map((text) => /id: (\d+)/.exec(text)?.[1] ?? text.split("\n")[0])).toEqual(["event: connected", "2"]);
+    // Attached once its slot is claimed: connected + board 1 fill the socket.
+    await expect.poll(() => written.length).toBe(2);
+    expect(written.map((text) => /id: (\d+)/.exec(text)?.[1] ?? text.split("\n")[0])).toEqual(["event: connected", "1"]);
+    source.change(boardOf(2, 20));
     source.change(boardOf(3, 30));
     source.change(boardOf(4, 40));
     expect(written).toHaveLength(2);
     room = 10;
     res.emit("drain");
-    expect(written.map((text) => /id: (\d+)/.exec(text)?.[1] ?? text.split("\n")[0])).toEqual(["event: connected", "2", "4"]);
+    expect(written.map((text) => /id: (\d+)/.exec(text)?.[1] ?? text.split("\n")[0])).toEqual(["event: connected", "1", "4"]);
   });
 });

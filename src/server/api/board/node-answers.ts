@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
 import type { LiveFanOut } from "./fan-out";
+import type { BoardHttpDeps } from "./http";
 import { SSE_HEADERS } from "./sse-frames";
 
 const TOP_PATH = "/api/trpc/leaderboard.top";
@@ -27,7 +28,7 @@ export type NodeAnswerDeps = {
   answerTop: ReturnType<typeof createTopAnswers>;
   fanOut: Pick<LiveFanOut, "attach">;
   onServed: (path: "leaderboard.top" | "leaderboard.live") => void;
-};
+} & Pick<BoardHttpDeps, "claimStream" | "refuse">;
 
 /** Answers the request if it is one of the board's; false leaves it to Next.js. */
 export function answerOnNode(deps: NodeAnswerDeps, req: IncomingMessage, res: ServerResponse): boolean {
@@ -57,23 +58,49 @@ function openLiveStream(deps: NodeAnswerDeps, req: IncomingMessage, res: ServerR
   const request = parseLiveRequest(new URL(req.url!, "http://localhost"), typeof header === "string" ? header : null);
   if (!request) return false;
 
-  res.writeHead(200, SSE_HEADERS);
-  // Node buffers what the socket cannot take yet; past its high-water mark the client is behind.
-  let saturated = false;
-  const stream = deps.fanOut.attach(request.limit, request.lastEventId, {
-    write(frame) {
-      if (saturated) return false;
-      saturated = !res.write(frame);
-      return true;
+  let clientLeft = false;
+  res.once("close", () => (clientLeft = true));
+  deps.claimStream(nodeHeaders(req)).then(
+    (slot) => {
+      if (clientLeft) return slot.release();
+      res.writeHead(200, SSE_HEADERS);
+      // Node buffers what the socket cannot take yet; past its high-water mark the client is behind.
+      let saturated = false;
+      const stream = deps.fanOut.attach(request.limit, request.lastEventId, {
+        write(frame) {
+          if (saturated) return false;
+          saturated = !res.write(frame);
+          return true;
+        },
+        end: () => res.end(),
+        abort: () => res.destroy(),
+      });
+      res.on("drain", () => {
+        saturated = false;
+        stream.drained();
+      });
+      res.on("close", () => {
+        stream.detach();
+        slot.release();
+      });
+      deps.onServed("leaderboard.live");
     },
-    end: () => res.end(),
-    abort: () => res.destroy(),
-  });
-  res.on("drain", () => {
-    saturated = false;
-    stream.drained();
-  });
-  res.on("close", () => stream.detach());
-  deps.onServed("leaderboard.live");
+    async (error: unknown) => {
+      const { status, body } = await deps.refuse(error);
+      res.writeHead(status, { "content-type": "application/json" }).end(body);
+    },
+  )
+    // Nothing here may take the process down: the client gets a dropped connection and retries.
+    .catch(() => res.destroy());
   return true;
+}
+
+/** A Node request's headers as `Headers.get` reads them (Node joins repeated ones with ", "). */
+function nodeHeaders(req: IncomingMessage): Pick<Headers, "get"> {
+  return {
+    get(name) {
+      const value = req.headers[name.toLowerCase()];
+      return typeof value === "string" ? value : null;
+    },
+  };
 }

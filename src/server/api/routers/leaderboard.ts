@@ -2,6 +2,8 @@ import { tracked } from "@trpc/server";
 
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
+import { clientIp } from "~/server/client-ip";
+import { liveStreamSlots } from "~/server/redis/stream-slots";
 import { sliceBoard } from "~/server/scoring/live-board";
 import { liveInput, topInput } from "./inputs";
 
@@ -18,19 +20,31 @@ export const leaderboardRouter = createTRPCRouter({
    * already has it), then each change of its top `limit`. Event ids are board versions.
    */
   live: publicProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
-    // The client already holds the board of this version (it rendered it, or it reconnects).
-    let clientHas = input.lastEventId ?? null;
-    let lastSent: string | null = null;
-    for await (const board of ctx.live.watch(signal ?? new AbortController().signal)) {
-      const view = sliceBoard(board, input.limit);
-      const content = JSON.stringify(view.entries);
-      const id = String(view.version);
-      if (id === clientHas) lastSent = content;
-      clientHas = null;
-      // Changes below this subscriber's top `limit` move the version but not its view.
-      if (content === lastSent) continue;
-      lastSent = content;
-      yield tracked(id, view);
+    // A stream that reaches tRPC over HTTP counts against its client's limit like any other. The
+    // claim runs while the watch starts, so that no change is missed while Redis answers.
+    const claimed = liveStreamSlots.claim(clientIp(ctx.headers)).then(
+      (slot) => ({ slot }),
+      (refusal: unknown) => ({ refusal }),
+    );
+    try {
+      // The client already holds the board of this version (it rendered it, or it reconnects).
+      let clientHas = input.lastEventId ?? null;
+      let lastSent: string | null = null;
+      for await (const board of ctx.live.watch(signal ?? new AbortController().signal)) {
+        const claim = await claimed;
+        if ("refusal" in claim) throw claim.refusal;
+        const view = sliceBoard(board, input.limit);
+        const content = JSON.stringify(view.entries);
+        const id = String(view.version);
+        if (id === clientHas) lastSent = content;
+        clientHas = null;
+        // Changes below this subscriber's top `limit` move the version but not its view.
+        if (content === lastSent) continue;
+        lastSent = content;
+        yield tracked(id, view);
+      }
+    } finally {
+      void claimed.then((claim) => "slot" in claim && claim.slot.release());
     }
   }),
 

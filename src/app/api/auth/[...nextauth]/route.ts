@@ -2,13 +2,16 @@ import NextAuth from "next-auth";
 
 import { authOptions } from "~/server/auth/config";
 import { runInRequest } from "~/server/observability/request-context";
+import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/request-body";
 
 export const runtime = "nodejs";
 
 const nextAuth = NextAuth(authOptions) as (req: Request, context: unknown) => Promise<Response>;
 
-function handler(req: Request, context: unknown) {
-  return runInRequest(req.headers, () => nextAuth(req, context));
+async function handler(req: Request, context: unknown) {
+  const bounded = await withBoundedBody(req);
+  if (!bounded) return Response.json({ error: "PAYLOAD_TOO_LARGE", message: BODY_TOO_LARGE_MESSAGE }, { status: 413 });
+  return runInRequest(req.headers, () => nextAuth(bounded, context));
 }
 
 export { handler as GET, handler as POST };

@@ -22,7 +22,7 @@ const NO_OP_RESULT = { userId: "00000000-0000-4000-8000-000000000000", score: 0,
 
 async function createContext() {
   const token = (await cookies()).get(SESSION_COOKIE)?.value;
-  const claims = token ? await decode({ token, secret: process.env.AUTH_SECRET ?? "" }).catch(() => null) : null;
+  const claims = token ? await decode({ token, secret: process.env.SESSION_SECRET ?? "" }).catch(() => null) : null;
   return { userId: claims?.sub ?? null };
 }
 
