@@ -12,7 +12,6 @@ import { redisKeys } from "./keys";
 import {
   createMemoryLimiter,
   createRateLimits,
-  ipBucket,
   parseRateLimit,
   rateLimits as appRateLimits,
   windowMs,
@@ -316,19 +315,6 @@ describe("createMemoryLimiter", () => {
     limiter.limit("c");
     expect(limiter.limit("b").success).toBe(false);
     expect(limiter.limit("a").success).toBe(true);
-  });
-});
-
-describe("ipBucket", () => {
-  it.each([
-    ["203.0.113.7", "203.0.113.7"],
-    ["::ffff:203.0.113.7", "203.0.113.7"],
-    ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
-    ["2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
-    ["::1", "0:0:0:0::/64"],
-    ["unknown", "unknown"],
-  ])("%s → %s", (ip, bucket) => {
-    expect(ipBucket(ip)).toBe(bucket);
   });
 });
 

@@ -13,14 +13,12 @@
  * Each such case is reported through `onEvent` (the app's instance counts it and logs a throttled
  * warning naming the limit and the kind of failure, never an identifier or a token).
  */
-import { isIP } from "node:net";
-
 import { Ratelimit, type Duration } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
 
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
-import { ipv6Groups, normalizeIp } from "~/server/client-ip";
+import { ipBucket } from "~/server/client-ip";
 import { logger, metrics } from "~/server/observability";
 import { appKeys, redis } from "./client";
 
@@ -208,20 +206,6 @@ export function createMemoryLimiter(options: { limit: number; windowMs: number; 
       if (window && window.resetAt > Date.now() && window.count > 0) window.count -= 1;
     },
   };
-}
-
-/**
- * The auth limit's key for an address: IPv4 as is, IPv6 by its /64 (one subscriber's network;
- * counting single IPv6 addresses would hand every client 2^64 keys). Anything else as given.
- */
-export function ipBucket(ip: string): string {
-  const address = normalizeIp(ip);
-  const groups = address && isIP(address) === 6 ? ipv6Groups(address) : null;
-  if (!address || !groups) return address ?? ip;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.toString(16))
-    .join(":")}::/64`;
 }
 
 let lastWarningAt = 0;

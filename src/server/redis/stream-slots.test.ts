@@ -12,9 +12,9 @@ import { describe, expect, it } from "vitest";
 
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
+import { ipBucket } from "~/server/client-ip";
 import { redis } from "./client";
 import { redisKeys } from "./keys";
-import { ipBucket } from "./rate-limit";
 import { createStreamSlots, type StreamSlotEvent, type StreamSlotsDeps } from "./stream-slots";
 import { caught } from "../../../test/support/app-errors";
 import { freePort } from "../../../test/support/ports";

@@ -19,10 +19,10 @@ import type { Redis } from "@upstash/redis";
 
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
+import { ipBucket } from "~/server/client-ip";
 import { logger, metrics } from "~/server/observability";
 import { processWide } from "~/server/process-wide";
 import { appKeys, redis } from "./client";
-import { ipBucket } from "./rate-limit";
 
 // KEYS[1]: one client's slots. ARGV: now, the new lease's end, the limit, the slot id, the lease (ms).
 // Returns -1 when the slot was added, else the ms until the client's earliest lease ends.
