@@ -2,20 +2,20 @@
  * The layers of src/, top to bottom; a module imports its own layer and the layers below it:
  *
  *   app      src/app, src/trpc, src/instrumentation.ts: may import anything below
- *   api      tRPC context, procedures, the board's HTTP answers
- *   root     the composition root: the process's services wired to db, Redis and env
- *   domain   scoring, auth, admin: functions over the dependencies they are handed
+ *   api      tRPC context, procedures, the board's HTTP answers, bounded request bodies
+ *   root     the composition root (src/server/composition-root.ts): the process's services wired to db, Redis and env
+ *   domain   scoring, auth, admin, health: functions over the dependencies they are handed
  *   infra    Postgres, Redis, logs and metrics
  *   shared   env, the board's types and small helpers: they import nothing of ours above them
  *
  * `npm run lint:layers` checks them, with no import cycles (type-only imports count).
  * @type {import("dependency-cruiser").IConfiguration}
  */
-const api = ["^src/server/api/"];
-const root = ["^src/server/scoring/index\\.ts$"];
-const domain = ["^src/server/scoring/(?!index\\.ts$)", "^src/server/(auth|admin)/", "^src/server/health\\.ts$"];
+const api = ["^src/server/api/", "^src/server/request-body\\.ts$"];
+const root = ["^src/server/composition-root\\.ts$"];
+const domain = ["^src/server/(scoring|auth|admin)/", "^src/server/health\\.ts$"];
 const infra = ["^src/server/(db|redis|observability)/"];
-const shared = ["^src/env\\.js$", "^src/lib/", "^src/server/board/", "^src/server/(process-wide|client-ip|shutdown)\\.ts$"];
+const shared = ["^src/env\\.js$", "^src/lib/", "^src/server/board/", "^src/server/(process-wide|client-ip|shutdown|deployment-keys)\\.ts$"];
 
 /** A rule: modules of `layer` import nothing under src/ but `allowed`. */
 function importsOnly(name, comment, layer, allowed) {

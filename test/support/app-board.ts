@@ -1,11 +1,12 @@
 import { expect } from "vitest";
 
+import { services } from "~/server/composition-root";
 import { createBoardStore } from "~/server/redis/board-store";
-import { appKeys, redis } from "~/server/redis/client";
-import { scoreDeps } from "~/server/scoring";
+
+const { keys, redis, scoreDeps } = services;
 
 /** The app's Redis board, read directly under the app's own keys, to show Redis agrees with Postgres. */
-export const appBoardStore = createBoardStore(redis, appKeys.board);
+export const appBoardStore = createBoardStore(redis, keys.board);
 
 /** Builds the app's Redis board from the test file's database, so leaderboard reads after it are Redis's answers. */
 export async function buildAppBoard() {

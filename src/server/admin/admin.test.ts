@@ -12,18 +12,18 @@ import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { appRouter, createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
 import { grantAdmin } from "~/server/auth/roles";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { readStandingFromDatabase } from "~/server/scoring/board-queries";
 import { startAction, submitAction, type ScoreDeps } from "~/server/scoring/score-service";
 import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
 import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
+
+const { db, scoreDeps } = services;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -31,7 +31,7 @@ import { rootAdmin, sessionFor } from "../../../test/support/users";
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
 function context(session: Session | null = null, options: { headers?: Headers; scoring?: ScoreDeps } = {}): Context {
-  return { db, session, headers: options.headers ?? new Headers(), scoring: options.scoring ?? scoreDeps, rateLimits, live: liveBoard };
+  return { ...contextServices(), session, headers: options.headers ?? new Headers(), scoring: options.scoring ?? scoreDeps };
 }
 
 const callerFor = (user: SessionUser | null, headers?: Headers) => createCaller(context(user ? sessionFor(user) : null, { headers }));

@@ -11,12 +11,10 @@ import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { appRouter, createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board-queries";
 import { adjustScore } from "~/server/scoring/score-service";
 import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
@@ -24,10 +22,12 @@ import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
 import { displayNameSchema, sanitizeDisplayName } from "./profile";
 
+const { db, scoreDeps } = services;
+
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
 function context(session: Session | null): Context {
-  return { db, session, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
+  return { ...contextServices(), session, headers: new Headers() };
 }
 
 const callerFor = (user: SessionUser | null) => createCaller(context(user ? sessionFor(user) : null));

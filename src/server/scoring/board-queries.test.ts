@@ -7,9 +7,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import { readStandingFromDatabase, readTopFromDatabase } from "./board-queries";
+
+const { db } = services;
 
 const T0 = new Date("2024-01-01T00:00:00.000Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

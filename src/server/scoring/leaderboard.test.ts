@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import type { BoardStore } from "~/server/redis/board-store";
 import { createLeaderboard } from "./leaderboard";
+
+const { db } = services;
 
 /** A user with a score row, as sign-up creates. */
 async function createUser() {

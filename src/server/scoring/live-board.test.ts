@@ -18,19 +18,20 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 
 import { env } from "~/env.js";
 import { createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import type { Board, BoardChangeFeed } from "~/server/board/types";
 import { createBoardChangeFeed } from "~/server/redis/board-changes";
 import { createBoardStore } from "~/server/redis/board-store";
 import { redisKeys, type BoardKeys } from "~/server/redis/keys";
 import { createRateLimits } from "~/server/redis/rate-limit";
-import { scoreDeps } from "~/server/scoring";
 import { createLeaderboard } from "./leaderboard";
 import { createLiveBoard, LIVE_BOARD_SIZE, type LiveBoard } from "./live-board";
 import { startAction, submitAction, type ScoreDeps } from "./score-service";
+
+const { db, scoreDeps } = services;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -531,7 +532,7 @@ describe("leaderboard.live through the router (createCaller)", () => {
     await score(a, fourth!);
     const controller = new AbortController();
     onTestFinished(() => controller.abort());
-    const ctx: Context = { db, session: null, headers: new Headers(), scoring: a.deps, rateLimits: noLimits, live: a.live };
+    const ctx: Context = { ...contextServices(), session: null, headers: new Headers(), scoring: a.deps, rateLimits: noLimits, live: a.live };
     const caller = createCaller(ctx, { signal: controller.signal });
     const witness = collect(a.live);
     await until(() => witness.boards.length >= 1, "the witness's first snapshot");

@@ -18,15 +18,14 @@ import { startUpstashBridge } from "../../../scripts/upstash-bridge";
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { appRouter, createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
-import { createDatabase, db } from "~/server/db";
+import { services } from "~/server/composition-root";
+import { createDatabase } from "~/server/db";
 import { scoreActions, scores, users } from "~/server/db/schema";
 import { boardMember, boardMemberUserId, createBoardStore, type BoardStore } from "~/server/redis/board-store";
-import { redis } from "~/server/redis/client";
 import { redisKeys, type BoardKeys } from "~/server/redis/keys";
 import { createRateLimits, type RateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { readStandingFromDatabase, readTopFromDatabase } from "./board-queries";
 import { createLeaderboard, type Leaderboard } from "./leaderboard";
 import { ACTION_RULES, type ActionType } from "./rules";
@@ -34,6 +33,8 @@ import { startAction, submitAction, type Outcome, type ScoreDeps, type ScoreFail
 import { actionTokenKey, issueActionToken, type IssuedAction } from "./token";
 import { expectAppError } from "../../../test/support/app-errors";
 import { sessionFor } from "../../../test/support/users";
+
+const { db, redis, scoreDeps } = services;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -294,7 +295,7 @@ function shuffle<T>(items: T[]): T[] {
 const noLimits = createRateLimits({ redis, prefix: "unused", user: "20/10s", auth: "10/60s", signInUser: "10/15m", disabled: true });
 
 function routerContext(session: Session | null, scoring: ScoreDeps, rateLimits: RateLimits = noLimits, headers = new Headers()): Context {
-  return { db: scoring.db, session, headers, scoring, rateLimits, live: liveBoard };
+  return { ...contextServices(), db: scoring.db, session, headers, scoring, rateLimits };
 }
 
 

@@ -48,7 +48,8 @@ function fixedLiveBoard(): LiveBoard {
 }
 
 function trpcAnswer(path: string, init?: RequestInit) {
-  const ctx = { live: fixedLiveBoard(), session: null, headers: new Headers() } as unknown as Context;
+  const streamSlots = { claim: async () => ({ allowed: true, slot: { release() {} } }) };
+  const ctx = { live: fixedLiveBoard(), streamSlots, session: null, headers: new Headers() } as unknown as Context;
   return fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://localhost/api/trpc/${path}`, init), router: appRouter, createContext: () => ctx });
 }
 
