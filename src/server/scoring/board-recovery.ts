@@ -48,8 +48,8 @@ export function createBoardRecovery(deps: BoardRecoveryDeps) {
         if (writes.length > 0) await store.apply(writes);
         if (writes.length < REBUILD_BATCH) break;
         after = writes.at(-1)!.userId;
-        // A million users take minutes: keep the lock, or stop when it is gone (a flush), since
-        // finishRebuild would then refuse to mark the board ready anyway.
+        // A large board outlasts one lock period: keep the lock, or stop when it is gone (a
+        // flush), since finishRebuild would then refuse to mark the board ready anyway.
         if (!(await store.renewRebuildLock(lock, REBUILD_LOCK_MS))) return;
       }
       completed = true;
