@@ -12,7 +12,7 @@
  * `npm run lint:layers` checks them, with no import cycles (type-only imports count); `npm test` runs it first.
  * @type {import("dependency-cruiser").IConfiguration}
  */
-const api = ["^src/server/api/", "^src/server/request-body\\.ts$"];
+const api = ["^src/server/api/"];
 const root = ["^src/server/composition-root\\.ts$"];
 const domain = ["^src/server/(scoring|auth|admin)/", "^src/server/health\\.ts$"];
 const infra = ["^src/server/(db|redis|observability)/"];

@@ -49,7 +49,7 @@ const schema = z
     GITHUB_SECRET: z.string().optional(),
     /** Retired (roles live in the database): refused, so that nobody believes it still makes admins. */
     ADMIN_USERNAMES: z
-      .never({ error: "is retired: grant the admin role with `npm run admin -- grant <username>` (README, Admins) and remove it" })
+      .never({ error: "is retired: grant the admin role with `npm run admin -- grant <username>` (README, Operations) and remove it" })
       .optional(),
     TRUST_PROXY: flag.default(false),
     /** Seconds a tRPC invocation (and so a live stream) may run; see src/lib/function-duration.js. */

@@ -2,7 +2,7 @@ import NextAuth from "next-auth";
 
 import { services } from "~/server/composition-root";
 import { runInRequest } from "~/server/observability/request-context";
-import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/request-body";
+import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/api/request-body";
 
 export const runtime = "nodejs";
 

@@ -7,7 +7,7 @@ import { appRouter } from "~/server/api/root";
 import { createTRPCContext, errorAnswer } from "~/server/api/trpc";
 import { logger } from "~/server/observability";
 import { runInRequest } from "~/server/observability/request-context";
-import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/request-body";
+import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/api/request-body";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
