@@ -33,6 +33,7 @@ import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
 import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
+import { statementVsTransactionScenario } from "./scenarios/statement-vs-transaction";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
 import { topReadsScenario } from "./scenarios/top";
 import { benchUsers, seedUsers } from "./seed";
@@ -58,6 +59,10 @@ const steps: Step[] = [
   { name: "top reads, small board", expectedSeconds: loadStep },
   { name: "submit", expectedSeconds: options.clientCounts.length * loadStep },
   { name: "database anchor", expectedSeconds: options.clientCounts.length * loadStep },
+  {
+    name: "statement vs transaction",
+    expectedSeconds: options.scoreWriteClients.length * options.scoreWriteRounds * 2 * (options.scoreWriteSeconds + 1) + 2,
+  },
   { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
   { name: "live latency, low load", expectedSeconds: options.lowLoadSubmits / options.lowLoadSubmitRate },
   {
@@ -137,6 +142,8 @@ try {
   progress.begin("database anchor");
   await databaseAnchorScenario(ctx);
   notePgbenchRatios(ctx);
+  progress.begin("statement vs transaction");
+  await statementVsTransactionScenario(ctx);
   progress.begin("redis anchors");
   await redisAnchorScenario(ctx);
   const drivers = createDrivers(
