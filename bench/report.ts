@@ -14,6 +14,7 @@ import { describeErrors, isMeasured, type ResultRow } from "./scenarios/context"
 import { FRAMEWORK_ANCHOR } from "./scenarios/anchors";
 import { DATABASE_ANCHOR } from "./scenarios/database";
 import { LIVE_ONE_INSTANCE, LIVE_TWO_INSTANCES, STREAM_MEMORY } from "./scenarios/live";
+import { SCORE_WRITE } from "./scenarios/statement-vs-transaction";
 import { SUBMIT } from "./scenarios/submit";
 import { TOP_READS } from "./scenarios/top";
 import type { TargetResult } from "./targets";
@@ -71,6 +72,8 @@ const SCENARIO_NOTES: Record<string, string> = {
     "`leaderboard.top` (limit 10) as the page asks for it, with 1,000 users on the board and then with the large board (bulk-loaded; the app rebuilds its Redis board from Postgres first). Compared with the bare route handler, and the large board with the small one.",
   [SUBMIT]:
     "`score.submit` as the browser sends it (a batch of one, superjson, a session cookie), for actions started earlier, round robin over 1,000 signed-in users so that the per-user rate limit (on, at its default) is not what is measured. Compared with the no-op mutation at the same connection count; the note compares it with pgbench at the same client count.",
+  [SCORE_WRITE]:
+    "A submit's database write straight against Postgres (a pool set up like the app's): the app's single prepared statement against a typed Drizzle transaction doing the same work (`bench/transaction-baseline.ts`: lock the row, check, insert the audit row, update), at 1, 16 and 64 in flight, in alternating rounds; each row is the median round, every round in its note. Afterwards every touched user's score must equal the sum of their audit rows.",
   [DATABASE_ANCHOR]:
     "`pgbench -M prepared` running the score service's own statement, rendered by Drizzle from `src/server/scoring/score-service.ts`, against the same database, writing to hidden users nothing else touches. It runs at most at the client count that leaves room for the app's pools under `max_connections`; the note says when that is fewer.",
   "redis anchor (redis-benchmark)":
