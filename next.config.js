@@ -1,23 +1,16 @@
-import { readFileSync } from "node:fs";
-
 import { PHASE_PRODUCTION_BUILD } from "next/constants.js";
 
-import { assertRouteMaxDuration, TRPC_ROUTE_FILE } from "./src/lib/function-duration.js";
 import { securityHeaders, STRICT_TRANSPORT_SECURITY } from "./src/lib/security-headers.js";
 
 /**
  * Importing the env module validates configuration up front, so a bad deploy fails at
- * build or start with a message naming the variable, not at the first request. The build
- * also checks that the tRPC route's maxDuration literal matches TRPC_MAX_DURATION.
+ * build or start with a message naming the variable, not at the first request.
  * @param {string} phase
  * @returns {Promise<import("next").NextConfig>}
  */
 export default async function nextConfig(phase) {
   if (phase === PHASE_PRODUCTION_BUILD) process.env.NEXT_PHASE ??= phase;
   const { env } = await import("./src/env.js");
-  if (phase === PHASE_PRODUCTION_BUILD) {
-    assertRouteMaxDuration(env.TRPC_MAX_DURATION, readFileSync(new URL(TRPC_ROUTE_FILE, import.meta.url), "utf8"));
-  }
   return {
     reactStrictMode: true,
     poweredByHeader: false,

@@ -12,10 +12,15 @@ export type BenchOptions = {
   largeBoardUsers: number;
   /** Users the live driver bumps; they hold the top of the board (see scenarios/drivers.ts). */
   liveDrivers: number;
-  /** Hidden users that only pgbench writes to, so its writes never touch the app's users. */
+  /** Hidden users that only the database scenarios (pgbench, statement vs transaction) write to, never the app. */
   anchorUsers: number;
   /** Connection counts for submits, the no-op mutation anchor and the database anchor. */
   clientCounts: number[];
+  /** Submitters in flight for the score write compared two ways (scenarios/statement-vs-transaction.ts). */
+  scoreWriteClients: number[];
+  /** Measured seconds per implementation and round, and the rounds (each runs both). */
+  scoreWriteSeconds: number;
+  scoreWriteRounds: number;
   /** Connections for top reads and the bare route anchor. */
   topClients: number;
   /** Measured seconds per load step, after `warmupSeconds` of unmeasured load (whole seconds: wrk counts no less). */
@@ -51,6 +56,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     liveSubmitRate: 20,
     manyStreamsSubmitRate: 5,
     lowLoadSubmitRate: 5,
+    scoreWriteClients: [1, 16, 64],
   };
   if (quick) {
     return {
@@ -58,6 +64,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       largeBoardUsers: 20_000,
       anchorUsers: 2_000,
       clientCounts: [16, 64],
+      scoreWriteSeconds: 1,
+      scoreWriteRounds: 1,
       stepSeconds: 1,
       warmupSeconds: 1,
       lowLoadSubmits: 20,
@@ -74,6 +82,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     largeBoardUsers: 1_000_000,
     anchorUsers: 20_000,
     clientCounts: [16, 64, 256],
+    scoreWriteSeconds: 5,
+    scoreWriteRounds: 3,
     stepSeconds: 10,
     warmupSeconds: 2,
     lowLoadSubmits: 100,

@@ -6,7 +6,8 @@
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 
-import { APPLY, boardKeysUnder, boardMember, createRedisBoard } from "../src/server/redis/board";
+import { APPLY, applyArgs, applyKeys, createBoardStore } from "../src/server/redis/board-store";
+import { redisKeys } from "../src/server/redis/keys";
 import { Samples, type LatencySummary } from "./stats";
 import { serveRequests } from "./worker";
 
@@ -14,7 +15,8 @@ export type RedisCompareJob = {
   bridgeUrl: string;
   bridgeToken: string;
   redisUrl: string;
-  keysBase: string;
+  /** The keys' prefix: a board of the worker's own. */
+  keyPrefix: string;
   concurrency: number;
   calls: number;
 };
@@ -32,12 +34,12 @@ export type RedisCompareResult = { bridge: LoadResult; direct: LoadResult };
 
 /** `calls` board writes at `concurrency` in flight, as the app sends them (via the bridge) and straight to Redis. */
 async function runRedisCompare(job: RedisCompareJob): Promise<RedisCompareResult> {
-  const keys = boardKeysUnder(job.keysBase);
+  const keys = redisKeys(job.keyPrefix).board;
   const upstash = new UpstashRedis({ url: job.bridgeUrl, token: job.bridgeToken, enableTelemetry: false, automaticDeserialization: false });
-  const board = createRedisBoard(upstash, keys);
+  const store = createBoardStore(upstash, keys);
   const direct = new IORedis(job.redisUrl);
   const sha = (await direct.script("LOAD", APPLY)) as string;
-  const keyList = [keys.board, keys.entries, keys.names, keys.version, keys.changes, keys.ready];
+  const keyList = applyKeys(keys);
   let version = 0;
   const write = () => {
     version += 1;
@@ -45,11 +47,10 @@ async function runRedisCompare(job: RedisCompareJob): Promise<RedisCompareResult
   };
   try {
     const viaBridge = await closedLoop(job, async () => {
-      await board.apply([write()]);
+      await store.apply([write()]);
     });
     const straight = await closedLoop(job, async () => {
-      const w = write();
-      await direct.evalsha(sha, keyList.length, ...keyList, w.userId, String(w.version), String(w.score), boardMember(w.reachedMicros, w.userId), w.displayName);
+      await direct.evalsha(sha, keyList.length, ...keyList, ...applyArgs([write()]));
     });
     return { bridge: viaBridge, direct: straight };
   } finally {

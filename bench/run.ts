@@ -6,8 +6,9 @@
  * Starts the production build twice on services of its own (test/support/services.ts: a fresh
  * database, the bridge, a Redis key prefix) and the framework's anchor app (bench/anchor-app.ts),
  * seeds users, runs the scenarios in bench/scenarios and writes
- * bench/results/<timestamp>.{json,md,svg}, the targets first. Everything it started is stopped
- * and everything it wrote to Postgres and Redis is dropped, on failure and on Ctrl-C too.
+ * bench/results/<timestamp>.{json,md,svg}, the targets first; a full run that finishes also
+ * writes bench/RESULTS.md (bench/report.ts). Everything it started is stopped and everything it
+ * wrote to Postgres and Redis is dropped, on failure and on Ctrl-C too.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -24,14 +25,15 @@ import { anchorAppBuilt, buildAnchorApp, startAnchorApp } from "./anchor-app";
 import { parseOptions } from "./options";
 import { Cleanups, raiseFileLimit, RESULTS_DIR, startApp } from "./harness";
 import { Progress, type Step } from "./progress";
-import { writeReport } from "./report";
+import { PUBLISHED_RESULTS, writeReport, type Machine } from "./report";
 import { frameworkAnchorScenario } from "./scenarios/anchors";
 import type { BenchContext, ResultRow, RunningApp } from "./scenarios/context";
 import { DATABASE_ANCHOR, databaseAnchorScenario, databaseAnchorVariant } from "./scenarios/database";
 import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
-import { redisAnchorScenario } from "./scenarios/redis";
+import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
+import { statementVsTransactionScenario } from "./scenarios/statement-vs-transaction";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
 import { topReadsScenario } from "./scenarios/top";
 import { benchUsers, seedUsers } from "./seed";
@@ -57,6 +59,10 @@ const steps: Step[] = [
   { name: "top reads, small board", expectedSeconds: loadStep },
   { name: "submit", expectedSeconds: options.clientCounts.length * loadStep },
   { name: "database anchor", expectedSeconds: options.clientCounts.length * loadStep },
+  {
+    name: "statement vs transaction",
+    expectedSeconds: options.scoreWriteClients.length * options.scoreWriteRounds * 2 * (options.scoreWriteSeconds + 1) + 2,
+  },
   { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
   { name: "live latency, low load", expectedSeconds: options.lowLoadSubmits / options.lowLoadSubmitRate },
   {
@@ -109,7 +115,7 @@ try {
   cleanups.add(() => redisCompare.stop());
   const subscriberWorker = startWorker(path.resolve("bench/subscribers.ts"));
   cleanups.add(() => subscriberWorker.stop());
-  cleanups.add(() => deleteKeys(`${services.env.REDIS_KEY_PREFIX}anchor:`));
+  cleanups.add(() => deleteKeys(anchorKeyPrefix(services.env)));
 
   const ctx: BenchContext = {
     options,
@@ -136,6 +142,8 @@ try {
   progress.begin("database anchor");
   await databaseAnchorScenario(ctx);
   notePgbenchRatios(ctx);
+  progress.begin("statement vs transaction");
+  await statementVsTransactionScenario(ctx);
   progress.begin("redis anchors");
   await redisAnchorScenario(ctx);
   const drivers = createDrivers(
@@ -170,10 +178,14 @@ console.error(`bench ${exitCode === 0 ? "done" : "FAILED"} in ${((Date.now() - s
 process.exit(exitCode);
 
 function writeResults() {
-  const files = { json: `${RESULTS_DIR}/${stamp}.json`, markdown: `${RESULTS_DIR}/${stamp}.md`, svg: `${RESULTS_DIR}/${stamp}.svg` };
-  writeReport(
-    files,
-    {
+  const files = {
+    json: `${RESULTS_DIR}/${stamp}.json`,
+    markdown: `${RESULTS_DIR}/${stamp}.md`,
+    svg: `${RESULTS_DIR}/${stamp}.svg`,
+    published: PUBLISHED_RESULTS,
+  };
+  const written = writeReport(files, {
+    info: {
       startedAt: startedAt.toISOString(),
       wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
       quick: options.quick,
@@ -184,10 +196,10 @@ function writeResults() {
       openFileLimit: fileLimit,
       ...(failure === null ? {} : { incomplete: failure }),
     },
-    evaluateTargets(results, options),
-    results,
-  );
-  console.error(`results: ${path.relative(process.cwd(), files.markdown)} (.json, .svg beside it)`);
+    targets: evaluateTargets(results, options),
+    rows: results,
+  });
+  console.error(`results: ${written.map((file) => path.relative(process.cwd(), file)).join(", ")} (.json, .svg beside the first)`);
 }
 
 /** A submit row's anchor is the framework's no-op mutation; its note adds the database's own limit at the same client count. */
@@ -206,9 +218,9 @@ async function runToEnd(command: string, args: string[], env: Record<string, str
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
 }
 
-function machine() {
+function machine(): Machine {
   const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+  return { cores: cpus.length, cpu: cpus[0]?.model.trim() ?? "unknown CPU", memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}` };
 }
 
 async function versions(sql: postgres.Sql, redis: IORedis) {

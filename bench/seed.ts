@@ -12,7 +12,7 @@ import { SESSION_COOKIE, sessionToken } from "../test/support/session-cookie";
 export type BenchUser = { id: string; cookie: string };
 
 /** board: the users the submit scenario drives; drivers: the live scenario's top of the board;
- * anchor: hidden users only pgbench writes to; filler: the large board. */
+ * anchor: hidden users only the database scenarios write to; filler: the large board. */
 export type UserKind = "board" | "driver" | "anchor" | "filler";
 
 const ID_PREFIX: Record<UserKind, string> = { board: "b0000000", driver: "d0000000", anchor: "a0000000", filler: "f0000000" };

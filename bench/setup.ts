@@ -9,9 +9,9 @@ import { randomBytes } from "node:crypto";
 import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
+import { redisKeys } from "../src/server/redis/keys";
 import { ScoreboardClient } from "../test/support/client";
 import type { TestEnv } from "../test/support/services";
-import { boardKeys } from "./board-keys";
 import type { BenchUser } from "./seed";
 
 const SIGN_UPS = 3;
@@ -42,7 +42,7 @@ export async function checkRealPaths(origin: string, mintedUser: BenchUser) {
  * board's version stays the same, and a flush is what changes it.)
  */
 export async function buildBoard(origin: string, env: TestEnv, redis: IORedis, options: { clear: boolean }) {
-  const keys = boardKeys(env);
+  const keys = redisKeys(env.REDIS_KEY_PREFIX).board;
   if (options.clear) await redis.del(...Object.values(keys));
   const client = new ScoreboardClient(origin);
   const deadline = Date.now() + BOARD_BUILD_TIMEOUT_MS;

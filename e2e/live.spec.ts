@@ -113,7 +113,7 @@ test("a page on a second app instance shows a submit made on the first", async (
     await expect.poll(subscribers, { message: "the second instance serves the page's stream" }).toBe(1);
 
     // No wait for the second instance's pub/sub subscription to be in place: a change published
-    // before it is would be picked up by its version poll (src/server/scoring/live.ts).
+    // before it is would be picked up by its version poll (src/server/scoring/live-board.ts).
     const result = await dailyBonus(mover);
     await expect(scoreCell(page, mover.id)).toHaveText(String(result.score));
     await expectNotReloaded(page);

@@ -2,7 +2,7 @@
 import { Redis as IORedis } from "ioredis";
 import postgres from "postgres";
 
-import { boardKeysUnder, type BoardKeys } from "../src/server/redis/board";
+import { redisKeys, type BoardKeys } from "../src/server/redis/keys";
 import { ScoreboardClient } from "../test/support/client";
 import type { Board } from "../test/support/wire";
 import type { AppInstances } from "./apps";
@@ -61,7 +61,7 @@ export function createHarness(cluster: FaultCluster, apps: AppInstances): Harnes
   const sql = postgres(cluster.postgres.databaseUrl, { max: 4, onnotice: () => {} });
   const redis = new IORedis(cluster.redis.url, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {}); // it is down on purpose in some scenarios; ioredis reconnects
-  const keys = boardKeysUnder(`${cluster.keyPrefix}board`);
+  const keys = redisKeys(cluster.keyPrefix).board;
   const anonymous = (base: string) => new ScoreboardClient(base, { timeoutMs: CLIENT_TIMEOUT_MS });
   const ledger = new Ledger();
   /** Every player created so far, by id. */

@@ -15,7 +15,8 @@
 import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
-import { boardMember, type BoardKeys } from "../src/server/redis/board";
+import { boardMember } from "../src/server/redis/board-store";
+import type { BoardKeys } from "../src/server/redis/keys";
 import { ACTION_RULES, isActionType } from "../src/server/scoring/rules";
 import type { Ledger } from "./ledger";
 
@@ -143,23 +144,23 @@ export async function compareRedis(deps: { sql: postgres.Sql; redis: IORedis; ke
       from users u join scores s on s.user_id = u.id`,
     sql<{ version: string | null }[]>`select max(version)::text as version from scores`,
   ]);
-  const [ready, version, entries, board] = await Promise.all([
+  const [ready, version, applied, ranking] = await Promise.all([
     redis.exists(keys.ready),
     redis.get(keys.version),
-    redis.hgetall(keys.entries),
-    redis.zrange(keys.board, 0, -1, "WITHSCORES"),
+    redis.hgetall(keys.applied),
+    redis.zrange(keys.ranking, 0, -1, "WITHSCORES"),
   ]);
   const drift: string[] = [];
   if (ready !== 1) drift.push("the board is not marked ready");
   if ((version ?? "0") !== (latest?.version ?? "0")) drift.push(`board version ${version ?? "(none)"}, Postgres max(version) ${latest?.version ?? "(none)"}`);
   const scoreOf = new Map<string, string>();
-  for (let i = 0; i < board.length; i += 2) scoreOf.set(board[i]!, board[i + 1]!);
+  for (let i = 0; i < ranking.length; i += 2) scoreOf.set(ranking[i]!, ranking[i + 1]!);
   let visible = 0;
   for (const user of users) {
     const onBoard = !user.hidden && !user.banned;
     const member = onBoard ? boardMember(user.reached_micros, user.id) : "";
     const expected = `${user.version}|${member}`;
-    if (entries[user.id] !== expected) drift.push(`${user.id}: Redis entry ${entries[user.id] ?? "(none)"}, Postgres ${expected}`);
+    if (applied[user.id] !== expected) drift.push(`${user.id}: Redis applied ${applied[user.id] ?? "(none)"}, Postgres ${expected}`);
     if (!onBoard) continue;
     visible += 1;
     const score = scoreOf.get(member);

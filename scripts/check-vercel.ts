@@ -8,8 +8,6 @@
  * `.invalid` hosts, so the env checks that refuse local services pass, and SKIP_DB_MIGRATIONS=1
  * stops vercel-build's migration step from reaching for that database (the step itself is
  * tested in scripts/migrate.test.ts). Then it asserts on the Build Output in `.vercel/output`.
- *
- * Set TRPC_MAX_DURATION to check another function duration (the route's literal must match).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { DEFAULT_TRPC_MAX_DURATION } from "../src/lib/function-duration.js";
+import { SSE_SETTINGS, STREAM_CLOSE_MARGIN_MS } from "../src/server/api/sse-settings";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const VERCEL_DIR = path.join(ROOT, ".vercel");
@@ -46,7 +44,6 @@ mkdirSync(VERCEL_DIR, { recursive: true });
 writeFileSync(projectFile, `${JSON.stringify(PROJECT, null, 2)}\n`);
 
 const home = mkdtempSync(path.join(tmpdir(), "check-vercel-"));
-const maxDuration = Number(process.env.TRPC_MAX_DURATION ?? DEFAULT_TRPC_MAX_DURATION);
 // Nothing from this shell's own configuration leaks into the deploy being simulated.
 const inherited = Object.fromEntries(
   Object.entries(process.env).filter(
@@ -67,7 +64,6 @@ const env: Record<string, string | undefined> = {
   KV_REST_API_URL: "https://check-vercel.upstash.invalid",
   KV_REST_API_TOKEN: "check-vercel-token",
   AUTH_SECRET: randomBytes(32).toString("base64url"),
-  TRPC_MAX_DURATION: String(maxDuration),
   SKIP_DB_MIGRATIONS: "1",
 };
 
@@ -94,7 +90,12 @@ const expectedRuntime = `nodejs${NODE_VERSION}`;
 check(trpc !== null, "a function for /api/trpc/[trpc]");
 if (trpc) {
   check(trpc.runtime === expectedRuntime, `/api/trpc/[trpc] runs on ${trpc.runtime} (want ${expectedRuntime})`);
-  check(trpc.maxDuration === maxDuration, `/api/trpc/[trpc] maxDuration ${trpc.maxDuration} s (want ${maxDuration})`);
+  // The deployed limit, from the route's literal: live streams must end before it, with room to close.
+  const streamSeconds = SSE_SETTINGS.maxDurationMs / 1000;
+  check(
+    typeof trpc.maxDuration === "number" && trpc.maxDuration * 1000 - SSE_SETTINGS.maxDurationMs >= STREAM_CLOSE_MARGIN_MS,
+    `/api/trpc/[trpc] maxDuration ${trpc.maxDuration} s outlasts live streams (${streamSeconds} s) by at least ${STREAM_CLOSE_MARGIN_MS / 1000} s`,
+  );
   check(trpc.supportsResponseStreaming === true, "/api/trpc/[trpc] supports response streaming (SSE)");
 }
 

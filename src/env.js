@@ -3,7 +3,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
-import { DEFAULT_TRPC_MAX_DURATION, MAX_DURATION_RANGE } from "./lib/function-duration.js";
 import { LOCAL_REDIS_REST_URL } from "./lib/local-bridge-url.js";
 import { isLocalOnlyUrl, isLoopbackUrl } from "./lib/loopback.js";
 
@@ -49,16 +48,9 @@ const schema = z
     GITHUB_SECRET: z.string().optional(),
     /** Retired (roles live in the database): refused, so that nobody believes it still makes admins. */
     ADMIN_USERNAMES: z
-      .never({ error: "is retired: grant the admin role with `npm run admin -- grant <username>` (README, Admins) and remove it" })
+      .never({ error: "is retired: grant the admin role with `npm run admin -- grant <username>` (README, Operations) and remove it" })
       .optional(),
     TRUST_PROXY: flag.default(false),
-    /** Seconds a tRPC invocation (and so a live stream) may run; see src/lib/function-duration.js. */
-    TRPC_MAX_DURATION: z.coerce
-      .number()
-      .int()
-      .min(MAX_DURATION_RANGE.min)
-      .max(MAX_DURATION_RANGE.max)
-      .default(DEFAULT_TRPC_MAX_DURATION),
     /** A production server may use services on this machine (npm start sets it; ignored on Vercel). */
     ALLOW_LOCAL_SERVICES: flag.default(false),
     RATE_LIMIT_USER: rateLimit.default("20/10s"),

@@ -90,13 +90,6 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ DATABASE_POOLER: "statement" })).toThrow(/DATABASE_POOLER: must be transaction, session or none/);
   });
 
-  it("defaults the tRPC function duration to 300 s and keeps it within Vercel's range", () => {
-    expect(parseEnv({}).TRPC_MAX_DURATION).toBe(300);
-    expect(parseEnv({ TRPC_MAX_DURATION: "60" }).TRPC_MAX_DURATION).toBe(60);
-    expect(() => parseEnv({ TRPC_MAX_DURATION: "900" })).toThrow(/TRPC_MAX_DURATION:/);
-    expect(() => parseEnv({ TRPC_MAX_DURATION: "5" })).toThrow(/TRPC_MAX_DURATION:/);
-  });
-
   it("defaults LIVE_STREAMS_PER_IP to 20 and takes only a positive whole number", () => {
     expect(parseEnv({}).LIVE_STREAMS_PER_IP).toBe(20);
     expect(parseEnv({ LIVE_STREAMS_PER_IP: "3" }).LIVE_STREAMS_PER_IP).toBe(3);

@@ -3,7 +3,7 @@
  * (changeStatement in src/server/scoring/score-service.ts, rendered by Drizzle's dialect, so the
  * anchor follows the product's SQL as it changes) against the same database, prepared as
  * postgres.js prepares it, at the same client counts. Its writes go to hidden anchor users that
- * nothing else touches, so they never disturb the other scenarios.
+ * only the database scenarios touch, so they never disturb the others.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";

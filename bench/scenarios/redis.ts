@@ -1,6 +1,6 @@
 /**
  * Scenario 3 — the Redis anchors, on the same redis-server:
- * - redis-benchmark running the board's write script (APPLY in src/server/redis/board.ts, the
+ * - redis-benchmark running the board's write script (APPLY in src/server/redis/board-store.ts, the
  *   whole post-commit Redis work of a submit) on keys of its own, at the submit client counts;
  *   and ZREVRANGE 0 9 on the real board, the closest single command to a top read;
  * - the bridge's overhead: the same write through @upstash/redis and the bridge (as the app
@@ -9,8 +9,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
-import { APPLY, boardKeysUnder } from "../../src/server/redis/board";
-import { boardKeys } from "../board-keys";
+import { APPLY, applyKeys } from "../../src/server/redis/board-store";
+import { redisKeys } from "../../src/server/redis/keys";
+import type { TestEnv } from "../../test/support/services";
 import type { LoadResult, RedisCompareResult, RedisCompareJob } from "../redis-compare";
 import { report, type BenchContext } from "./context";
 
@@ -21,10 +22,10 @@ const RANDOM_KEYSPACE = 100_000_000;
 export async function redisAnchorScenario(ctx: BenchContext) {
   const redisUrl = new URL(ctx.env.REDIS_URL);
   const host = ["-h", redisUrl.hostname, "-p", redisUrl.port || "6379"];
-  const anchorKeys = boardKeysUnder(`${ctx.env.REDIS_KEY_PREFIX}anchor:board`);
+  const keyList = applyKeys(redisKeys(anchorKeyPrefix(ctx.env)).board);
   const sha = (await ctx.redis.script("LOAD", APPLY)) as string;
   const applyCommand = [
-    ...["EVALSHA", sha, "6", anchorKeys.board, anchorKeys.entries, anchorKeys.names, anchorKeys.version, anchorKeys.changes, anchorKeys.ready],
+    ...["EVALSHA", sha, String(keyList.length), ...keyList],
     ...["user:__rand_int__", "__rand_int__", "100", "0000000000000000:__rand_int__", "anchor"],
   ];
   for (const clients of ctx.options.clientCounts) {
@@ -32,7 +33,7 @@ export async function redisAnchorScenario(ctx: BenchContext) {
     report(ctx, { scenario: "redis anchor (redis-benchmark)", variant: `board write (APPLY), ${clients} clients`, clients, ...(await redisBenchmark(host, clients, ctx.options.redisBenchmarkRequests, applyCommand)) });
   }
   ctx.progress.detail("redis-benchmark ZREVRANGE");
-  const topCommand = ["ZREVRANGE", boardKeys(ctx.env).board, "0", "9", "WITHSCORES"];
+  const topCommand = ["ZREVRANGE", redisKeys(ctx.env.REDIS_KEY_PREFIX).board.ranking, "0", "9", "WITHSCORES"];
   report(ctx, { scenario: "redis anchor (redis-benchmark)", variant: `top 10 (ZREVRANGE), ${ctx.options.topClients} clients`, clients: ctx.options.topClients, ...(await redisBenchmark(host, ctx.options.topClients, ctx.options.redisBenchmarkRequests, topCommand)) });
 
   for (const concurrency of [1, 64]) {
@@ -41,7 +42,7 @@ export async function redisAnchorScenario(ctx: BenchContext) {
       bridgeUrl: ctx.env.UPSTASH_REDIS_REST_URL,
       bridgeToken: ctx.env.UPSTASH_REDIS_REST_TOKEN,
       redisUrl: ctx.env.REDIS_URL,
-      keysBase: `${ctx.env.REDIS_KEY_PREFIX}anchor:compare`,
+      keyPrefix: `${anchorKeyPrefix(ctx.env)}compare:`,
       concurrency,
       calls: ctx.options.bridgeCalls,
     };
@@ -56,6 +57,11 @@ export async function redisAnchorScenario(ctx: BenchContext) {
       ratio: bridge.throughput / direct.throughput,
     });
   }
+}
+
+/** The anchors' boards live under this prefix, apart from the app's (the run deletes it at the end). */
+export function anchorKeyPrefix(env: Pick<TestEnv, "REDIS_KEY_PREFIX">) {
+  return `${env.REDIS_KEY_PREFIX}anchor:`;
 }
 
 /** One redis-benchmark run; its CSV gives requests per second and latency percentiles. */

@@ -5,7 +5,7 @@
  * score Postgres did not commit, and once the cluster is back everything works again without
  * restarting the app.
  */
-import { boardMemberUserId } from "../../src/server/redis/board";
+import { boardMemberUserId } from "../../src/server/redis/board-store";
 import type { Board } from "../../test/support/wire";
 import { healthAnswerProblem, SIGNAL_TIMEOUT_MS, untilHealthy, type Harness, type Scenario } from "../harness";
 import { sleep, steadyLoad, submitUntilDefinite, waitUntilCompletable } from "../load";
@@ -100,7 +100,7 @@ function submitsUnavailable(harness: Harness) {
 
 /** The Redis board's entries as they stand, read directly (members decoded with the app's own helper). */
 async function redisBoard(harness: Harness): Promise<Pick<Board, "entries">> {
-  const flat = await harness.redis.zrevrange(harness.keys.board, 0, -1, "WITHSCORES");
+  const flat = await harness.redis.zrevrange(harness.keys.ranking, 0, -1, "WITHSCORES");
   const entries = [];
   for (let i = 0; i < flat.length; i += 2) entries.push({ rank: i / 2 + 1, userId: boardMemberUserId(flat[i]!), displayName: "", score: Number(flat[i + 1]) });
   return { entries };

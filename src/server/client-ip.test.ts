@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { clientIp, ipv6Groups, normalizeIp } from "./client-ip";
+import { clientIp, ipBucket, normalizeIp } from "./client-ip";
 
 const forwardedFor = (value: string) => new Headers({ "X-Forwarded-For": value });
 
@@ -65,19 +65,34 @@ describe("clientIp", () => {
   });
 });
 
-describe("normalizeIp and ipv6Groups", () => {
-  it("normalises spellings of one address to one string", () => {
-    expect(normalizeIp("::ffff:10.1.2.3")).toBe("10.1.2.3");
-    expect(normalizeIp("2001:DB8::1")).toBe("2001:db8::1");
-    expect(normalizeIp("not an ip")).toBeNull();
+describe("normalizeIp", () => {
+  it.each([
+    ["::ffff:10.1.2.3", "10.1.2.3"],
+    ["::FFFF:a01:203", "10.1.2.3"],
+    ["2001:DB8::1", "2001:db8::1"],
+    ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["fe80::1%eth0", "fe80::1%eth0"],
+  ])("%s → %s: one spelling per address", (address, normalised) => {
+    expect(normalizeIp(address)).toBe(normalised);
   });
 
-  it("expands IPv6 into eight groups", () => {
-    expect(ipv6Groups("2001:db8::1")).toEqual([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
-    expect(ipv6Groups("::")).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
-    expect(ipv6Groups("1:2:3:4:5:6:7:8")).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(ipv6Groups("::ffff:1.2.3.4")).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
-    expect(ipv6Groups("fe80::1%eth0")).toEqual([0xfe80, 0, 0, 0, 0, 0, 0, 1]);
-    expect(ipv6Groups("1.2.3.4")).toBeNull();
+  it.each(["not an ip", "", "127.1", "0x7f.0.0.1", "017.0.0.1", "1::2::3", "::ffff:999.1.1.1", "2001:db8::1/64", "fe80::1%"])("%j → null", (address) => {
+    expect(normalizeIp(address)).toBeNull();
+  });
+});
+
+describe("ipBucket", () => {
+  it.each([
+    ["203.0.113.7", "203.0.113.7"],
+    ["::ffff:203.0.113.7", "203.0.113.7"],
+    ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["unknown", "unknown"],
+    ["127.1", "127.1"],
+  ])("%s → %s", (ip, bucket) => {
+    expect(ipBucket(ip)).toBe(bucket);
   });
 });

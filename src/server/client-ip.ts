@@ -11,11 +11,13 @@
  *   reached the server before the hook ran) gets null here rather than the client's value.
  *   Where the hook is not installed (TRUST_PROXY=1, unit tests) the header is taken as is.
  *
- * Returns a normalised address (IPv4 dotted quad, IPv6 in lower case; IPv4-mapped IPv6 such as
- * `::ffff:127.0.0.1` as IPv4) or null when the header is missing or its first entry is not an
- * IP address.
+ * Returns a normalised address (IPv4 dotted quad, IPv6 as RFC 5952 writes it; IPv4-mapped IPv6
+ * such as `::ffff:127.0.0.1` as IPv4) or null when the header is missing or its first entry is
+ * not an IP address.
  */
 import { isIP } from "node:net";
+
+import ipaddr from "ipaddr.js";
 
 /** Longer than any IPv6 address with brackets, port and zone; anything longer is garbage. */
 const MAX_ENTRY_LENGTH = 100;
@@ -44,37 +46,28 @@ function stripPort(entry: string): string {
   return entry;
 }
 
-/** A valid address in one canonical spelling per client kind, or null. */
-export function normalizeIp(address: string): string | null {
-  const version = isIP(address);
-  if (version === 4) return address;
-  if (version !== 6) return null;
-  const lower = address.toLowerCase();
-  const groups = ipv6Groups(lower);
-  const mapped = groups && groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff;
-  if (groups && mapped) {
-    const [high = 0, low = 0] = groups.slice(6);
-    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
-  }
-  return lower;
+/**
+ * An address in one of node's standard spellings (ipaddr.js alone also takes "127.1" and hex
+ * parts), IPv4-mapped IPv6 as the IPv4 address it carries; null for anything else.
+ */
+function parseIp(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  return isIP(address) ? ipaddr.process(address) : null;
 }
 
-/** The eight 16-bit groups of a valid IPv6 address (zone id ignored), or null. */
-export function ipv6Groups(address: string): number[] | null {
-  if (isIP(address) !== 6) return null;
-  const [bare = ""] = address.split("%");
-  const parse = (part: string) =>
-    part === ""
-      ? []
-      : part.split(":").flatMap((group) => {
-          if (!group.includes(".")) return [Number.parseInt(group, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = group.split(".").map(Number);
-          return [(a << 8) | b, (c << 8) | d];
-        });
-  const halves = bare.split("::");
-  const left = parse(halves[0] ?? "");
-  if (halves.length === 1) return left.length === 8 ? left : null;
-  const right = parse(halves[1] ?? "");
-  const zeros = 8 - left.length - right.length;
-  return zeros < 0 ? null : [...left, ...Array<number>(zeros).fill(0), ...right];
+/** A valid address in one canonical spelling per client (IPv6 as RFC 5952 writes it), or null. */
+export function normalizeIp(address: string): string | null {
+  return parseIp(address)?.toString() ?? null;
+}
+
+/**
+ * The key per-IP limits count a client under: IPv4 as is, IPv6 by its /64 (one subscriber's
+ * network; counting single IPv6 addresses would hand every client 2^64 keys). Anything else as given.
+ */
+export function ipBucket(ip: string): string {
+  const address = parseIp(ip);
+  if (!(address instanceof ipaddr.IPv6)) return address?.toString() ?? ip;
+  return `${address.parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(":")}::/64`;
 }

@@ -4,10 +4,12 @@ import { Redis } from "@upstash/redis";
 import type { Logger } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { createDatabase, db } from "~/server/db";
-import { redis } from "~/server/redis/client";
+import { services } from "~/server/composition-root";
+import { createDatabase } from "~/server/db";
 import { checkHealth } from "./health";
 import { freePort } from "../../test/support/ports";
+
+const { db, redis } = services;
 
 const DEAD_DB_PASSWORD = `pw${randomBytes(8).toString("hex")}`;
 /** Nothing listens on port 1: connections are refused at once. */

@@ -3,12 +3,9 @@
  * accepting connections and waits for open requests; live streams would hold it (and their
  * clients) for minutes, so they end at once and their clients reconnect to another instance.
  */
-const SHUTDOWN = Symbol.for("live-scoreboard.shutdown");
-const registry = globalThis as typeof globalThis & { [SHUTDOWN]?: AbortController };
+import { processWide } from "./process-wide";
 
-function controller() {
-  return (registry[SHUTDOWN] ??= new AbortController());
-}
+const controller = () => processWide("shutdown", () => new AbortController());
 
 export function shutdownSignal(): AbortSignal {
   return controller().signal;

@@ -8,14 +8,12 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { MAX_BATCH_CALLS } from "~/lib/request-limits";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import { appRouter, type AppRouter } from "~/server/api/root";
-import { db } from "~/server/db";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { appLinks } from "./links";
 
-const ctx: Context = { db, session: null, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
+
+const ctx: Context = { ...contextServices(), session: null, headers: new Headers() };
 
 /** A client on the app's links whose requests reach the router; `batches` holds each request's number of calls. */
 function client() {

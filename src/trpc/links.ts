@@ -14,8 +14,7 @@ export function appLinks(baseUrl: string): TRPCLink<AppRouter>[] {
       condition: (op) => op.type === "subscription",
       true: httpSubscriptionLink({ url: `${baseUrl}/api/trpc`, transformer: SuperJSON }),
       // Not httpBatchStreamLink: no procedure here streams its answer, and a streamed (JSON
-      // lines) answer passes through several web-stream stages on the server for nothing —
-      // top reads ~150/s streamed vs ~230/s as one JSON body at 64 clients (npm run bench).
+      // lines) answer passes through several web-stream stages on the server for nothing.
       false: httpBatchLink({
         url: `${baseUrl}/api/trpc`,
         transformer: SuperJSON,

@@ -4,8 +4,10 @@ import { expect } from "vitest";
 
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { grantAdmin } from "~/server/auth/roles";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { users } from "~/server/db/schema";
+
+const { db } = services;
 
 export const TEST_PASSWORD = "s3cret-passw0rd";
 

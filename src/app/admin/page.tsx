@@ -2,7 +2,7 @@ import { notFound, redirect } from "next/navigation";
 
 import { getServerAuthSession } from "~/server/auth";
 import { isActiveAdmin } from "~/server/auth/accounts";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { AdminConsole } from "./admin-console";
 
 export const dynamic = "force-dynamic";
@@ -13,7 +13,7 @@ export const metadata = { title: "Admin · Live Scoreboard" };
 export default async function AdminPage() {
   const session = await getServerAuthSession();
   if (!session) redirect("/");
-  if (!(await isActiveAdmin(db, session.user.id))) notFound();
+  if (!(await isActiveAdmin(services.db, session.user.id))) notFound();
   return (
     <main className="page">
       <header className="page-header">

@@ -12,18 +12,18 @@ import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { appRouter, createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
 import { grantAdmin } from "~/server/auth/roles";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
-import { readStandingFromDatabase } from "~/server/scoring/board";
+import { readStandingFromDatabase } from "~/server/scoring/board-queries";
 import { startAction, submitAction, type ScoreDeps } from "~/server/scoring/score-service";
-import { appRedisBoard, buildAppBoard } from "../../../test/support/app-board";
+import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
 import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
+
+const { db, scoreDeps } = services;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -31,7 +31,7 @@ import { rootAdmin, sessionFor } from "../../../test/support/users";
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
 function context(session: Session | null = null, options: { headers?: Headers; scoring?: ScoreDeps } = {}): Context {
-  return { db, session, headers: options.headers ?? new Headers(), scoring: options.scoring ?? scoreDeps, rateLimits, live: liveBoard };
+  return { ...contextServices(), session, headers: options.headers ?? new Headers(), scoring: options.scoring ?? scoreDeps };
 }
 
 const callerFor = (user: SessionUser | null, headers?: Headers) => createCaller(context(user ? sessionFor(user) : null, { headers }));
@@ -232,7 +232,7 @@ describe("admin.adjustScore", () => {
     const fromDatabase = await readStandingFromDatabase(db, target.id);
     expect(standing).toEqual({ userId: target.id, displayName: target.name, score: 250, rank: expect.any(Number), hidden: false });
     expect(fromDatabase!.rank).toBe(standing!.rank);
-    expect(await appRedisBoard.rank(target.id)).toBe(standing!.rank);
+    expect(await appBoardStore.rank(target.id)).toBe(standing!.rank);
     expect(result.rank).toBe(standing!.rank);
     expect(standing!.rank!, "precondition: the user is within the top 100").toBeLessThanOrEqual(100);
     const board = await scoreDeps.leaderboard.top(100);
@@ -242,7 +242,7 @@ describe("admin.adjustScore", () => {
       displayName: target.name,
       score: 250,
     });
-    const redisTop = await appRedisBoard.top(100);
+    const redisTop = await appBoardStore.top(100);
     expect(redisTop?.entries.find((entry) => entry.userId === target.id)).toMatchObject({ score: 250, rank: standing!.rank });
   });
 
@@ -344,8 +344,8 @@ describe("admin.setBanned", () => {
     const anonymous = callerFor(null);
     expect((await anonymous.leaderboard.top({ limit: 100 })).entries.map((entry) => entry.userId)).not.toContain(target.id);
     expect((await scoreDeps.leaderboard.top(100)).entries.map((entry) => entry.userId)).not.toContain(target.id);
-    expect((await appRedisBoard.top(100))?.entries.map((entry) => entry.userId)).not.toContain(target.id);
-    expect(await appRedisBoard.rank(target.id)).toBeNull();
+    expect((await appBoardStore.top(100))?.entries.map((entry) => entry.userId)).not.toContain(target.id);
+    expect(await appBoardStore.rank(target.id)).toBeNull();
     expect(await targetCaller.leaderboard.me()).toMatchObject({ score: 1_000_000, rank: null });
     expect((await readStandingFromDatabase(db, target.id))!.rank).toBeNull();
 
@@ -378,7 +378,7 @@ describe("admin.setBanned", () => {
       displayName: target.name,
       score: 1_000_000,
     });
-    expect(await appRedisBoard.rank(target.id)).toBe(rank);
+    expect(await appBoardStore.rank(target.id)).toBe(rank);
     expect(await targetCaller.leaderboard.me()).toMatchObject({ score: 1_000_000, rank, hidden: false });
     const started = await targetCaller.action.start({ actionType: "COMPLETE_TASK" });
     expect(started.actionType).toBe("COMPLETE_TASK");
@@ -401,7 +401,7 @@ describe("admin.setBanned", () => {
     // Soft, so one run shows every symptom: the rank answered, the public board, Redis's own rank.
     expect.soft(adjusted.rank, "a banned user has no rank").toBeNull();
     expect.soft((await scoreDeps.leaderboard.top(100)).entries.map((entry) => entry.userId), "banned user back on leaderboard.top").not.toContain(target.id);
-    expect.soft(await appRedisBoard.rank(target.id), "banned user ranked in Redis").toBeNull();
+    expect.soft(await appBoardStore.rank(target.id), "banned user ranked in Redis").toBeNull();
     expect((await readStandingFromDatabase(db, target.id))!.rank).toBeNull();
   });
 

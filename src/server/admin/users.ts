@@ -2,7 +2,7 @@ import { and, asc, eq, gt, ilike, or, sql } from "drizzle-orm";
 
 import type { Database } from "~/server/db";
 import { moderationActions, scores, users } from "~/server/db/schema";
-import type { Leaderboard } from "~/server/scoring/board";
+import type { Leaderboard } from "~/server/scoring/leaderboard";
 
 export type AdminUserRow = {
   userId: string;

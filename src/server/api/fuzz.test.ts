@@ -23,13 +23,11 @@ import type { Session } from "next-auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { signUp, type SessionUser } from "~/server/auth/accounts";
-import { db } from "~/server/db";
-import { redis, redisKey } from "~/server/redis/client";
+import { services } from "~/server/composition-root";
 import { createRateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { reasonOf } from "./errors";
 import { appRouter, createCaller } from "./root";
-import type { Context } from "./trpc";
+import { contextServices, type Context } from "./trpc";
 import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/support/users";
 import { callTrpc, type Reply } from "../../../test/support/trpc-http";
 import {
@@ -45,22 +43,17 @@ import {
   READS,
 } from "../../../test/support/fuzz-inputs";
 
+const { db } = services;
+
 // ---------------------------------------------------------------------------------------------
 // Context and HTTP plumbing
 // ---------------------------------------------------------------------------------------------
 
 /** No rate limit may turn a fuzz run into RATE_LIMITED noise (and none touches Redis). */
-const noRateLimits = createRateLimits({ redis, prefix: redisKey("fuzz-ratelimit"), user: "20/10s", auth: "10/60s", signInUser: "10/15m", disabled: true });
+const noRateLimits = createRateLimits({ redis: services.redis, prefix: services.keys.rateLimit, user: "20/10s", auth: "10/60s", signInUser: "10/15m", disabled: true });
 
 function context(session: Session | null): Context {
-  return {
-    db,
-    session,
-    headers: new Headers({ "user-agent": "fuzz-test" }),
-    scoring: scoreDeps,
-    rateLimits: noRateLimits,
-    live: liveBoard,
-  };
+  return { ...contextServices(), session, headers: new Headers({ "user-agent": "fuzz-test" }), rateLimits: noRateLimits };
 }
 
 /** Sends an already serialised envelope (`{"json":…,"meta"?:…}` text) the way the client would. */

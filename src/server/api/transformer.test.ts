@@ -6,13 +6,11 @@
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 
-import { db } from "~/server/db";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { expectAppError } from "../../../test/support/app-errors";
 import { callTrpc } from "../../../test/support/trpc-http";
 import { deserializeInput } from "./transformer";
-import type { Context } from "./trpc";
+import { contextServices, type Context } from "./trpc";
+
 
 const refuse = (payload: unknown) => expectAppError(Promise.resolve().then(() => deserializeInput(payload)), "INVALID_INPUT", "BAD_REQUEST");
 
@@ -55,7 +53,7 @@ describe("deserializeInput", () => {
 });
 
 describe("through tRPC's HTTP handler", () => {
-  const ctx: Context = { db, session: null, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
+  const ctx: Context = { ...contextServices(), session: null, headers: new Headers() };
   const top = (envelope: unknown) => callTrpc(`leaderboard.top?input=${encodeURIComponent(JSON.stringify(envelope))}`, ctx);
 
   it("answers an input with superjson metadata with 400 INVALID_INPUT, also where superjson would have made it valid", async () => {

@@ -7,19 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { grantAdmin } from "~/server/auth/roles";
-import { createDatabase, db } from "~/server/db";
+import { services } from "~/server/composition-root";
+import { createDatabase } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import { boardKeysUnder, createRedisBoard, createRemoteChanges } from "~/server/redis/board";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
-import { createLeaderboard } from "~/server/scoring/board";
-import { createLiveBoard, LIVE_BOARD_SIZE } from "~/server/scoring/live";
+import { createBoardChangeFeed } from "~/server/redis/board-changes";
+import { createBoardStore } from "~/server/redis/board-store";
+import { redisKeys } from "~/server/redis/keys";
+import { createLeaderboard } from "~/server/scoring/leaderboard";
+import { createLiveBoard, LIVE_BOARD_SIZE } from "~/server/scoring/live-board";
 import { caught, expectAppError } from "../../../test/support/app-errors";
 import { reasonOf } from "./errors";
 import { createCaller } from "./root";
-import { adminProcedure, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
+import { adminProcedure, contextServices, createCallerFactory, createTRPCRouter, type Context } from "./trpc";
 import { TEST_PASSWORD, rootAdmin, sessionFor } from "../../../test/support/users";
 import { callTrpc } from "../../../test/support/trpc-http";
+
+const { db, scoreDeps } = services;
 
 const PASSWORD = TEST_PASSWORD;
 const uniqueName = (prefix = "t") => `${prefix}_${randomBytes(6).toString("hex")}`;
@@ -39,15 +42,15 @@ const deadRedis = new Redis({ url: "http://127.0.0.1:47", token: "dead", retry: 
 
 /** The app's services, or — for a dead database — services whose Redis is dead too, so reads reach the database. */
 function context(session: Session | null = null, database: Context["db"] = db): Context {
-  if (database === db) return { db, session, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
-  const keys = boardKeysUnder("dead");
-  const leaderboard = createLeaderboard({ db: database, redisBoard: createRedisBoard(deadRedis, keys), onRedisError: () => {} });
+  if (database === db) return { ...contextServices(), session, headers: new Headers() };
+  const keys = redisKeys("dead:").board;
+  const leaderboard = createLeaderboard({ db: database, store: createBoardStore(deadRedis, keys), onRedisError: () => {} });
   const live = createLiveBoard({
     readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
-    remote: createRemoteChanges(deadRedis, keys, () => {}),
+    changeFeed: createBoardChangeFeed(deadRedis, keys, () => {}),
     onError: () => {},
   });
-  return { db: database, session, headers: new Headers(), scoring: { ...scoreDeps, db: database, leaderboard }, rateLimits, live };
+  return { ...contextServices(), db: database, session, headers: new Headers(), scoring: { ...scoreDeps, db: database, leaderboard }, live };
 }
 
 async function signUpUser(username = uniqueName()): Promise<SessionUser> {

@@ -9,11 +9,12 @@ import type { Session } from "next-auth";
 import { env } from "~/env.js";
 import { getServerAuthSession } from "~/server/auth";
 import { isActiveAdmin } from "~/server/auth/accounts";
-import { db, type Database } from "~/server/db";
+import { services } from "~/server/composition-root";
+import type { Database } from "~/server/db";
 import { isDatabaseUnavailable } from "~/server/db/errors";
-import { rateLimits, type RateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { RateLimits } from "~/server/redis/rate-limit";
+import type { StreamSlots } from "~/server/redis/stream-slots";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import type { ScoreDeps } from "~/server/scoring/score-service";
 import { logger, metrics } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
@@ -29,7 +30,13 @@ export type Context = {
   scoring: ScoreDeps;
   rateLimits: RateLimits;
   live: LiveBoard;
+  streamSlots: StreamSlots;
 };
+
+/** This process's services as a context carries them (see ~/server/composition-root). */
+export function contextServices(): Omit<Context, "session" | "headers"> {
+  return { db: services.db, scoring: services.scoreDeps, rateLimits: services.rateLimits, live: services.liveBoard, streamSlots: services.liveStreamSlots };
+}
 
 /**
  * Built per request by the route handler and per render by the server-side caller.
@@ -40,7 +47,7 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<Con
   const session = await getServerAuthSession();
   // Every log line of a signed-in request names the user, public procedures included.
   if (session) setRequestUser(session.user.id);
-  return { db, session, headers: opts.headers, scoring: scoreDeps, rateLimits, live: liveBoard };
+  return { ...contextServices(), session, headers: opts.headers };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -111,3 +118,20 @@ export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
   if (!(await isActiveAdmin(ctx.db, ctx.user.id))) throw new AppError("NOT_ADMIN");
   return next();
 });
+
+const USER_LIMIT_MESSAGES = {
+  actionStart: "Too many actions started. Wait a moment and try again.",
+  scoreSubmit: "Too many score submissions. Wait a moment and try again.",
+} as const;
+
+/**
+ * Counts the call against the signed-in user's `limit` (RATE_LIMIT_USER): over it, 429
+ * RATE_LIMITED with `retryAfterMs`. Used after `.input()`, so bad input is refused uncounted.
+ */
+export const perUserLimit = (limit: keyof typeof USER_LIMIT_MESSAGES) =>
+  t.middleware(async ({ ctx, next }) => {
+    if (!ctx.session?.user.id) throw new AppError("UNAUTHENTICATED");
+    const outcome = await ctx.rateLimits[limit](ctx.session.user.id);
+    if (!outcome.allowed) throw new AppError("RATE_LIMITED", USER_LIMIT_MESSAGES[limit], { retryAfterMs: outcome.retryAfterMs });
+    return next();
+  });

@@ -3,11 +3,13 @@ import { randomBytes, randomInt } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import { credentialsSchema, githubUsernames, signIn, signUp, upsertGithubUser, type SessionUser } from "./accounts";
 import { displayNameSchema } from "./profile";
 import { grantAdmin, revokeAdmin } from "./roles";
+
+const { db } = services;
 
 const PASSWORD = "s3cret-passw0rd";
 

@@ -11,14 +11,17 @@ import { Redis } from "@upstash/redis";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createDatabase, db } from "~/server/db";
+import { env } from "~/env.js";
+import { services } from "~/server/composition-root";
+import { createDatabase } from "~/server/db";
 import { createLogger } from "~/server/observability/logger";
-import { redis, redisKey } from "~/server/redis/client";
+import { redisKeys } from "~/server/redis/keys";
 import { createRateLimits } from "~/server/redis/rate-limit";
-import { leaderboard } from "~/server/scoring";
 import { freePort } from "../../../test/support/ports";
 import { TEST_PASSWORD } from "../../../test/support/users";
 import { AUTH_ERRORS, authorizeCredentials, type CredentialsDeps } from "./credentials";
+
+const { db, redis, leaderboard } = services;
 
 const hex = () => randomBytes(5).toString("hex");
 
@@ -48,8 +51,8 @@ function capturedLogger() {
 function deps(overrides: Partial<CredentialsDeps> & { signInUser?: string; redis?: Redis } = {}) {
   const { signInUser = "3/1h", redis: limitsRedis = redis, ...rest } = overrides;
   const log = capturedLogger();
-  const rateLimits = createRateLimits({ redis: limitsRedis, prefix: redisKey("test", hex()), user: "20/10s", auth: "1000/1h", signInUser, disabled: false });
-  return { deps: { db, rateLimits, leaderboard, logger: log.logger, ...rest }, log };
+  const rateLimits = createRateLimits({ redis: limitsRedis, prefix: redisKeys(`${env.REDIS_KEY_PREFIX}signin_${hex()}:`).rateLimit, user: "20/10s", auth: "1000/1h", signInUser, disabled: false });
+  return { deps: { db, rateLimits, logger: log.logger, onSignedUp: (userId: string) => leaderboard.refresh([userId]), ...rest }, log };
 }
 
 const headersFrom = (ip: string) => new Headers({ "x-forwarded-for": ip });

@@ -10,14 +10,12 @@
  */
 import type { Logger } from "pino";
 
-import { AppError } from "~/server/api/errors";
 import { clientIp } from "~/server/client-ip";
 import type { Database } from "~/server/db";
 import { errorCodeOf } from "~/server/db/errors";
 import { describeError } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
 import type { RateLimits } from "~/server/redis/rate-limit";
-import type { Leaderboard } from "~/server/scoring/board";
 import { credentialsSchema, signIn, signUp, type AccountResult, type SessionUser } from "./accounts";
 
 export const AUTH_ERRORS = {
@@ -27,7 +25,13 @@ export const AUTH_ERRORS = {
   unavailable: "UNAVAILABLE",
 } as const;
 
-export type CredentialsDeps = { db: Database; rateLimits: RateLimits; leaderboard: Pick<Leaderboard, "refresh">; logger: Logger };
+export type CredentialsDeps = {
+  db: Database;
+  rateLimits: RateLimits;
+  logger: Logger;
+  /** A new account exists (credentials sign-up). */
+  onSignedUp(userId: string): Promise<void>;
+};
 
 /** A refusal the client may see: its message is one of AUTH_ERRORS. */
 class SignInRefused extends Error {}
@@ -44,7 +48,8 @@ export async function authorizeCredentials(deps: CredentialsDeps, raw: unknown, 
 
 async function authorize(deps: CredentialsDeps, raw: unknown, headers: Headers): Promise<SessionUser | null> {
   // Per client IP (see ~/server/client-ip), both intents, before any password work.
-  await refuseWhenLimited(deps.rateLimits.auth(clientIp(headers) ?? "unknown"));
+  const perIp = await deps.rateLimits.auth(clientIp(headers) ?? "unknown");
+  if (!perIp.allowed) throw new SignInRefused(AUTH_ERRORS.rateLimited);
   const parsed = credentialsSchema.safeParse(raw);
   if (!parsed.success) throw new SignInRefused(AUTH_ERRORS.invalidInput);
   const { intent, ...credentials } = parsed.data;
@@ -54,7 +59,8 @@ async function authorize(deps: CredentialsDeps, raw: unknown, headers: Headers):
     result = await signUp(deps.db, credentials);
   } else {
     // Per username, whatever the IP: guessing one account's password from many addresses is slowed too.
-    const attempt = await refuseWhenLimited(deps.rateLimits.signInAttempt(credentials.username));
+    const attempt = await deps.rateLimits.signInAttempt(credentials.username);
+    if (!attempt.allowed) throw new SignInRefused(AUTH_ERRORS.rateLimited);
     result = await signIn(deps.db, credentials);
     if (result.ok) await attempt.succeeded();
   }
@@ -62,19 +68,11 @@ async function authorize(deps: CredentialsDeps, raw: unknown, headers: Headers):
   deps.logger.info({ intent, outcome: result.ok ? "ok" : result.reason }, "credentials sign-in");
   if (result.ok) {
     // A new player is on the board at once, at 0.
-    if (intent === "signup") await deps.leaderboard.refresh([result.user.id]);
+    if (intent === "signup") await deps.onSignedUp(result.user.id);
     return result.user;
   }
   if (result.reason === "USERNAME_TAKEN") throw new SignInRefused(AUTH_ERRORS.usernameTaken);
   return null;
-}
-
-async function refuseWhenLimited<T>(check: Promise<T>): Promise<T> {
-  try {
-    return await check;
-  } catch (error) {
-    throw error instanceof AppError && error.reason === "RATE_LIMITED" ? new SignInRefused(AUTH_ERRORS.rateLimited) : error;
-  }
 }
 
 /** An unexpected error as the log may hold it: its code and the first line of each message down the cause chain (a statement's parameters follow on later lines). */

@@ -3,10 +3,8 @@ import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
 import { cache } from "react";
 
-import { SESSION_SECRET, authOptions, sessionUserOf } from "./config";
+import { SESSION_MAX_AGE_S, SESSION_SECRET, sessionUserOf } from "./config";
 import { SESSION_COOKIE_NAME, sessionTokenFromCookies } from "./session-cookie";
-
-const SESSION_MAX_AGE_MS = (authOptions.session?.maxAge ?? 30 * 24 * 60 * 60) * 1000;
 
 /**
  * The session of the current request (route handler or server component), read once per request.
@@ -23,5 +21,5 @@ export const getServerAuthSession = cache(async (): Promise<Session | null> => {
   if (!token) return null;
   const claims = await decode({ token, secret: SESSION_SECRET }).catch(() => null);
   if (!claims) return null;
-  return { user: sessionUserOf(claims), expires: new Date(Date.now() + SESSION_MAX_AGE_MS).toISOString() };
+  return { user: sessionUserOf(claims), expires: new Date(Date.now() + SESSION_MAX_AGE_S * 1000).toISOString() };
 });

@@ -1,6 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
-// OWASP's scrypt floor (N=2^15, r=8, p=1) at ~60 ms here. The parameters travel in the
+// OWASP's scrypt floor (N=2^15, r=8, p=1): costly to guess against, quick enough for a sign-in. The parameters travel in the
 // hash, so raising them later leaves existing hashes verifiable.
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
 const KEY_LENGTH = 32;

@@ -11,23 +11,23 @@ import type { Session } from "next-auth";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { appRouter, createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
-import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board";
+import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board-queries";
 import { adjustScore } from "~/server/scoring/score-service";
-import { appRedisBoard, buildAppBoard } from "../../../test/support/app-board";
+import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
 import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
 import { displayNameSchema, sanitizeDisplayName } from "./profile";
 
+const { db, scoreDeps } = services;
+
 const hex = (bytes = 5) => randomBytes(bytes).toString("hex");
 
 function context(session: Session | null): Context {
-  return { db, session, headers: new Headers(), scoring: scoreDeps, rateLimits, live: liveBoard };
+  return { ...contextServices(), session, headers: new Headers() };
 }
 
 const callerFor = (user: SessionUser | null) => createCaller(context(user ? sessionFor(user) : null));
@@ -88,7 +88,7 @@ describe("account.update: display name", () => {
     expect(await storedProfile(player.id)).toEqual({ displayName: newName, hidden: false });
 
     expect(await boardEntry(player.id)).toMatchObject({ displayName: newName, score: 40_000 });
-    expect((await appRedisBoard.top(100))?.entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
+    expect((await appBoardStore.top(100))?.entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
     expect((await readTopFromDatabase(db, 100)).entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
     expect(await callerFor(player).leaderboard.me()).toMatchObject({ displayName: newName, score: 40_000, hidden: false });
   });
@@ -162,8 +162,8 @@ describe("account.update: hidden", () => {
     const hidden = await caller.account.update({ hidden: true });
     expect(hidden).toEqual({ userId: player.id, username: player.username, displayName: player.name, hidden: true });
     expect(await boardEntry(player.id)).toBeUndefined();
-    expect((await appRedisBoard.top(100))?.entries.map((entry) => entry.userId)).not.toContain(player.id);
-    expect(await appRedisBoard.rank(player.id)).toBeNull();
+    expect((await appBoardStore.top(100))?.entries.map((entry) => entry.userId)).not.toContain(player.id);
+    expect(await appBoardStore.rank(player.id)).toBeNull();
     expect((await readTopFromDatabase(db, 100)).entries.map((entry) => entry.userId)).not.toContain(player.id);
     expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_000, rank: null, hidden: true });
     expect(await readStandingFromDatabase(db, player.id)).toMatchObject({ score: 30_000, rank: null, hidden: true });
@@ -178,7 +178,7 @@ describe("account.update: hidden", () => {
     expect(shown.hidden).toBe(false);
     const entry = await boardEntry(player.id);
     expect(entry).toEqual({ rank: expect.any(Number), userId: player.id, displayName: player.name, score: 30_050 });
-    expect(await appRedisBoard.rank(player.id)).toBe(entry!.rank);
+    expect(await appBoardStore.rank(player.id)).toBe(entry!.rank);
     expect((await readStandingFromDatabase(db, player.id))!.rank).toBe(entry!.rank);
     expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_050, rank: entry!.rank, hidden: false });
   });

@@ -3,7 +3,7 @@ import { z } from "zod";
 
 import type { Database } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
-import type { Leaderboard } from "~/server/scoring/board";
+import type { Leaderboard } from "~/server/scoring/leaderboard";
 
 const DISPLAY_NAME_MAX = 32;
 /** Control and invisible formatting characters (bidi, zero-width), unpaired surrogates, line and paragraph separators. */

@@ -9,13 +9,15 @@ import os from "node:os";
 import { desc, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { errorCodeOf } from "~/server/db/errors";
 import { roleChanges, users } from "~/server/db/schema";
 import { runAdminCli } from "../../../test/support/admin-cli";
 import { TEST_PASSWORD } from "../../../test/support/users";
 import { isActiveAdmin, signUp, upsertGithubUser, type SessionUser } from "./accounts";
 import { grantAdmin, listAdmins, revokeAdmin } from "./roles";
+
+const { db } = services;
 
 const hex = () => randomBytes(4).toString("hex");
 

@@ -85,10 +85,10 @@ export function databaseClientConfig(databaseUrl: string, settings: ClientSettin
 /**
  * Seconds before a connection retries after a failed attempt. postgres.js's default grows to 20 s
  * with a retry count shared by the whole pool, and a query waiting for a connection waits that
- * long: during a database outage every request hung for up to ~30 s instead of answering
- * DB_UNAVAILABLE, and after the database came back the app stayed down for up to 20 s more. Kept
- * short (50 ms doubling to at most 500 ms, jittered): a refused connection costs the server
- * nothing, and each attempt fails one waiting query fast.
+ * long: during a database outage every request hung instead of answering DB_UNAVAILABLE, and
+ * after the database came back the app stayed down until the next retry. Kept short (50 ms
+ * doubling to at most 500 ms, jittered): a refused connection costs the server nothing, and each
+ * attempt fails one waiting query fast.
  */
 function reconnectBackoffSeconds(retries: number) {
   return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 0.5);

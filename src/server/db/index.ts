@@ -2,11 +2,10 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 
 import { env } from "~/env.js";
-import { processWide } from "~/server/process-wide";
 import { databaseClientConfig, type ClientSettings } from "./connection";
 import * as schema from "./schema";
 
-/** One pool per process (per function instance on Vercel), sized and tuned in ./connection.ts. */
+/** A pool, sized and tuned in ./connection.ts; the process's own is made once, by the composition root. */
 export function createDatabase(
   databaseUrl: string,
   settings: ClientSettings = { serverless: env.VERCEL, pooler: env.DATABASE_POOLER, poolMax: env.DATABASE_POOL_MAX },
@@ -17,7 +16,3 @@ export function createDatabase(
 }
 
 export type Database = ReturnType<typeof createDatabase>["db"];
-
-// One pool per process: every bundle that loads this module, and every hot reload, shares it.
-export const db = processWide("database", () => createDatabase(env.DATABASE_URL)).db;
-

@@ -6,10 +6,12 @@ import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { db } from "./index";
+import { services } from "~/server/composition-root";
 import { errorCodeOf } from "./errors";
 import { migrateDatabase } from "./migrate";
 import { scoreActions, users } from "./schema";
+
+const { db } = services;
 
 const DATABASE_URL = process.env.DATABASE_URL!;
 const MIGRATION_FILES = readdirSync(path.resolve("drizzle")).filter((name) => name.endsWith(".sql"));

@@ -8,7 +8,7 @@ const dialect = new PgDialect();
 /**
  * A hand-written statement, prepared on the connection where the pooler allows it (the pool's own
  * `prepare` setting, see ./connection.ts). Drizzle's `db.execute` never prepares: Postgres then
- * parses and plans the statement on every call, which for the score statement tripled its cost.
+ * parses and plans the statement on every call, work a prepared statement does once per connection.
  */
 export async function executePrepared<Row extends Record<string, unknown>>(db: Database, statement: SQL): Promise<Row[]> {
   const { sql: text, params } = dialect.sqlToQuery(statement);

@@ -1,13 +1,11 @@
 /** This process's logger and metrics. */
 import { env } from "~/env.js";
+import { processWide } from "~/server/process-wide";
 import { createLogger } from "./logger";
-import { createMetrics, type Metrics } from "./metrics";
+import { createMetrics } from "./metrics";
 
 // Route bundles may each load this module; metrics must land in the one registry /api/metrics reads.
-const SHARED = Symbol.for("live-scoreboard.metrics");
-const registry = globalThis as typeof globalThis & { [SHARED]?: Metrics };
-
-export const metrics = (registry[SHARED] ??= createMetrics({ defaultMetrics: true }));
+export const metrics = processWide("metrics", () => createMetrics({ defaultMetrics: true }));
 
 export const logger = createLogger({ level: env.LOG_LEVEL });
 

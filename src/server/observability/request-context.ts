@@ -1,13 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 
+import { processWide } from "~/server/process-wide";
+
 /** What every log line of one request carries. */
 export type RequestContext = { requestId: string; userId?: string };
 
 // One store per process even when bundles load this module more than once.
-const STORE = Symbol.for("live-scoreboard.request-context");
-const registry = globalThis as typeof globalThis & { [STORE]?: AsyncLocalStorage<RequestContext> };
-const storage = (registry[STORE] ??= new AsyncLocalStorage<RequestContext>());
+const storage = processWide("request-context", () => new AsyncLocalStorage<RequestContext>());
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 

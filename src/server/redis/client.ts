@@ -1,27 +1,18 @@
 import type { Redis } from "@upstash/redis";
 
-import { env } from "~/env.js";
-import { processWide } from "~/server/process-wide";
 import { PooledRedis } from "./pooled-requester";
 
 /**
- * The one Upstash client (over a connection pool: see ./pooled-requester.ts). Locally it talks to
- * the project's bridge in front of redis-server, so this exact code runs in development, tests and
+ * An Upstash client over a connection pool (see ./pooled-requester.ts). Locally it talks to the
+ * project's bridge in front of redis-server, so this exact code runs in development, tests and
  * production.
  */
-export const redis: Redis = processWide(
-  "redis",
-  () =>
-    new PooledRedis({
-      url: env.UPSTASH_REDIS_REST_URL,
-      token: env.UPSTASH_REDIS_REST_TOKEN,
-      // Fail fast: callers fall back to Postgres rather than wait out the default five retries.
-      retries: 1,
-      backoffMs: 50,
-    }),
-);
-
-/** The one key scheme: every key this app writes starts with REDIS_KEY_PREFIX. */
-export function redisKey(...parts: string[]) {
-  return env.REDIS_KEY_PREFIX + parts.join(":");
+export function createRedis(url: string, token: string): Redis {
+  return new PooledRedis({
+    url,
+    token,
+    // Fail fast: callers fall back to Postgres rather than wait out the default five retries.
+    retries: 1,
+    backoffMs: 50,
+  });
 }

@@ -3,9 +3,8 @@
  *
  * Why not the client's own transport: it calls the global `fetch`, and inside Next.js that is
  * Next's patched fetch (tracing spans, cache bookkeeping) around Node's fetch (WebIDL Request and
- * Response objects, an AbortSignal, a body stream per call). On this project's 2-core reference
- * machine that cost about 1.2 ms of CPU per command, two commands per submit: more than the
- * framework's whole floor for a request. The pool speaks the same protocol for a fraction of it:
+ * Response objects, an AbortSignal, a body stream per call), a cost paid on every command, and a
+ * submit sends two. The pool speaks the same protocol without those layers:
  * a POST of the command as JSON, `{ result }` or `{ error }` back, `/pipeline` for batches and
  * `text/event-stream` for subscriptions. Values come back as JSON strings (no base64 round trip):
  * everything this app stores is UTF-8 text.

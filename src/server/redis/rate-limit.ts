@@ -10,19 +10,16 @@
  * - the sign-in limits FALL BACK to a fixed window of the same size in this instance's memory
  *   (@upstash/ratelimit's ephemeralCache only remembers identifiers Redis already blocked): a
  *   Redis outage must not open unlimited password guessing.
- * Each such case is reported through `onEvent` (the app's instance counts it and logs a throttled
- * warning naming the limit and the kind of failure, never an identifier or a token).
+ * Each such case is reported through `onEvent` (the composition root counts it and logs a
+ * throttled warning naming the limit and the kind of failure, never an identifier or a token).
+ *
+ * A check answers with an outcome, not an error: what a refusal looks like to a client is the
+ * caller's business (tRPC's RATE_LIMITED, or a sign-in's fixed code).
  */
-import { isIP } from "node:net";
-
 import { Ratelimit, type Duration } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
 
-import { env } from "~/env.js";
-import { AppError } from "~/server/api/errors";
-import { ipv6Groups, normalizeIp } from "~/server/client-ip";
-import { logger, metrics } from "~/server/observability";
-import { redis, redisKey } from "./client";
+import { ipBucket } from "~/server/client-ip";
 
 export type RateLimitSpec = { limit: number; window: Duration };
 
@@ -54,7 +51,7 @@ export type RateLimitEvent =
 
 export type RateLimitDeps = {
   redis: Redis;
-  /** Key prefix for all limits, e.g. `redisKey("ratelimit")`; each limit adds its own part. */
+  /** Key prefix for all limits (`redisKeys(prefix).rateLimit`); each limit adds its own part. */
   prefix: string;
   /** Per user, for each of action.start and score.submit, e.g. "20/10s". */
   user: string;
@@ -71,34 +68,31 @@ export type RateLimitDeps = {
   onEvent?: (event: RateLimitEvent) => void;
 };
 
+/** A refused call, and how long until the limit would allow one. */
+export type Refused = { allowed: false; retryAfterMs: number };
+
+export type LimitOutcome = { allowed: true } | Refused;
+
 export type RateLimits = {
-  /** Resolves when allowed; throws AppError RATE_LIMITED with `retryAfterMs` when refused. */
-  actionStart(userId: string): Promise<void>;
-  scoreSubmit(userId: string): Promise<void>;
+  actionStart(userId: string): Promise<LimitOutcome>;
+  scoreSubmit(userId: string): Promise<LimitOutcome>;
   /** Per client IP; pass "unknown" when the IP is not known. IPv6 addresses count per /64. */
-  auth(ip: string): Promise<void>;
+  auth(ip: string): Promise<LimitOutcome>;
   /**
    * Per username, before its password is checked: takes one attempt from the allowance for
-   * failed sign-ins (throws RATE_LIMITED when none is left); `succeeded()` gives it back, so only
-   * failures stay counted. Taken up front rather than counted after a failure, so that guesses
-   * sent at once from many IPs cannot all pass the check before any failure is recorded.
+   * failed sign-ins (refused when none is left); `succeeded()` gives it back, so only failures
+   * stay counted. Taken up front rather than counted after a failure, so that guesses sent at
+   * once from many IPs cannot all pass the check before any failure is recorded.
    */
-  signInAttempt(username: string): Promise<SignInAttempt>;
+  signInAttempt(username: string): Promise<SignInAttempt | Refused>;
 };
 
-export type SignInAttempt = { succeeded(): Promise<void> };
-
-const MESSAGES: Record<LimitName, string> = {
-  actionStart: "Too many actions started. Wait a moment and try again.",
-  scoreSubmit: "Too many score submissions. Wait a moment and try again.",
-  auth: "Too many sign-in attempts. Wait a minute and try again.",
-  signInFailures: "Too many failed sign-ins for this account. Wait a while and try again.",
-};
+export type SignInAttempt = { allowed: true; succeeded(): Promise<void> };
 
 export function createRateLimits(deps: RateLimitDeps): RateLimits {
   if (deps.disabled) {
-    const allow = async () => {};
-    const attempt: SignInAttempt = { succeeded: allow };
+    const allow = async () => ({ allowed: true }) as const;
+    const attempt: SignInAttempt = { allowed: true, succeeded: async () => {} };
     return { actionStart: allow, scoreSubmit: allow, auth: allow, signInAttempt: async () => attempt };
   }
   const user = parseRateLimit(deps.user);
@@ -119,10 +113,10 @@ export function createRateLimits(deps: RateLimitDeps): RateLimits {
     });
   const memory = (spec: RateLimitSpec) => createMemoryLimiter({ limit: spec.limit, windowMs: windowMs(spec.window), maxKeys: deps.memoryKeys });
 
-  /** Counts one call; resolves with where it was counted ("skipped": the limit failed open), throws RATE_LIMITED when refused. */
+  /** Counts one call; answers where it was counted ("skipped": the limit failed open), or the refusal. */
   const check =
     (limit: LimitName, limiter: Ratelimit, fallback: MemoryLimiter | null) =>
-    async (identifier: string): Promise<"redis" | "memory" | "skipped"> => {
+    async (identifier: string): Promise<{ allowed: true; source: "redis" | "memory" | "skipped" } | Refused> => {
       const answer = await limiter.limit(identifier).then(
         (result) => (result.reason === "timeout" ? ("timeout" as const) : result),
         // The error may quote the request (keys, identifiers); report only its kind.
@@ -134,13 +128,13 @@ export function createRateLimits(deps: RateLimitDeps): RateLimits {
         [result, source] = [answer, "redis"];
       } else {
         onEvent({ limit, outcome: fallback ? "in_memory" : "failed_open", cause: answer });
-        if (!fallback) return "skipped";
+        if (!fallback) return { allowed: true, source: "skipped" };
         [result, source] = [fallback.limit(identifier), "memory"];
       }
-      if (result.success) return source;
+      if (result.success) return { allowed: true, source };
       const retryAfterMs = Math.max(0, Math.ceil(result.reset - Date.now()));
       onEvent({ limit, outcome: "refused", retryAfterMs });
-      throw new AppError("RATE_LIMITED", MESSAGES[limit], { retryAfterMs });
+      return { allowed: false, retryAfterMs };
     };
 
   const actionStart = check("actionStart", build("action-start", user), null);
@@ -150,14 +144,16 @@ export function createRateLimits(deps: RateLimitDeps): RateLimits {
   const failuresInMemory = memory(signInUser);
   const failureCheck = check("signInFailures", failures, failuresInMemory);
   return {
-    actionStart: async (userId) => void (await actionStart(userId)),
-    scoreSubmit: async (userId) => void (await scoreSubmit(userId)),
-    auth: async (ip) => void (await authCheck(ipBucket(ip))),
+    actionStart,
+    scoreSubmit,
+    auth: (ip) => authCheck(ipBucket(ip)),
     async signInAttempt(username) {
-      const source = await failureCheck(username);
+      const outcome = await failureCheck(username);
+      if (!outcome.allowed) return outcome;
       return {
+        allowed: true,
         async succeeded() {
-          if (source === "memory") return failuresInMemory.refund(username);
+          if (outcome.source === "memory") return failuresInMemory.refund(username);
           // A refund Redis misses leaves the attempt counted as a failure: closed, not open.
           await failures.limit(username, { rate: -1 }).catch(() => {});
         },
@@ -209,44 +205,3 @@ export function createMemoryLimiter(options: { limit: number; windowMs: number; 
     },
   };
 }
-
-/**
- * The auth limit's key for an address: IPv4 as is, IPv6 by its /64 (one subscriber's network;
- * counting single IPv6 addresses would hand every client 2^64 keys). Anything else as given.
- */
-export function ipBucket(ip: string): string {
-  const address = normalizeIp(ip);
-  const groups = address && isIP(address) === 6 ? ipv6Groups(address) : null;
-  if (!address || !groups) return address ?? ip;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.toString(16))
-    .join(":")}::/64`;
-}
-
-let lastWarningAt = 0;
-
-/** Refusals are counted; checks Redis could not answer counted and logged, at most once per 10 s so a dead Redis does not flood the log. */
-function report(event: RateLimitEvent) {
-  if (event.outcome === "refused") {
-    metrics.rateLimitRefusals.inc({ limit: event.limit });
-    return;
-  }
-  metrics.redisFallbacks.inc({ operation: `ratelimit:${event.limit}` });
-  const now = Date.now();
-  if (now - lastWarningAt < 10_000) return;
-  lastWarningAt = now;
-  const what = event.outcome === "in_memory" ? "counted in this instance's memory" : "not applied, failing open";
-  logger.warn({ limit: event.limit, cause: event.cause }, `rate limit ${what}: Redis unavailable`);
-}
-
-/** The app's limits, from env (RATE_LIMIT_USER, RATE_LIMIT_AUTH, RATE_LIMIT_SIGNIN_USER, RATE_LIMIT_DISABLED). */
-export const rateLimits: RateLimits = createRateLimits({
-  redis,
-  prefix: redisKey("ratelimit"),
-  user: env.RATE_LIMIT_USER,
-  auth: env.RATE_LIMIT_AUTH,
-  signInUser: env.RATE_LIMIT_SIGNIN_USER,
-  disabled: env.RATE_LIMIT_DISABLED,
-  onEvent: report,
-});

@@ -1,6 +1,6 @@
 /**
  * Open live streams per client IP, counted across every app instance (PRODUCT.md, Invariants:
- * at most LIVE_STREAMS_PER_IP, 429 RATE_LIMITED above it).
+ * at most LIVE_STREAMS_PER_IP; the API answers 429 RATE_LIMITED above it).
  *
  * Each client's streams are a sorted set in Redis, `<prefix>:<client>`, of slot ids scored by
  * the time their lease ends. Claiming a slot is one script, one round trip: drop lapsed slots,
@@ -17,12 +17,8 @@ import { randomBytes } from "node:crypto";
 
 import type { Redis } from "@upstash/redis";
 
-import { env } from "~/env.js";
-import { AppError } from "~/server/api/errors";
-import { logger, metrics } from "~/server/observability";
-import { processWide } from "~/server/process-wide";
-import { redis, redisKey } from "./client";
-import { ipBucket } from "./rate-limit";
+import { ipBucket } from "~/server/client-ip";
+import type { Refused } from "./rate-limit";
 
 // KEYS[1]: one client's slots. ARGV: now, the new lease's end, the limit, the slot id, the lease (ms).
 // Returns -1 when the slot was added, else the ms until the client's earliest lease ends.
@@ -45,13 +41,15 @@ export type StreamSlot = {
   release(): void;
 };
 
+export type SlotClaim = { allowed: true; slot: StreamSlot } | Refused;
+
 export type StreamSlotEvent =
   | { outcome: "refused" }
   | { outcome: "redis_failed"; operation: "claim" | "renew" | "release"; cause: "timeout" | "redis_error" };
 
 export type StreamSlotsDeps = {
   redis: Redis;
-  /** Key prefix, e.g. `redisKey("live-streams")`; each client's set is `<prefix>:<client>`. */
+  /** Key prefix, e.g. `redisKeys(prefix).liveStreams`; each client's set is `<prefix>:<client>`. */
   prefix: string;
   /** Open streams per client IP (IPv6 per /64, as the sign-in limit counts them). */
   limit: number;
@@ -132,10 +130,10 @@ export function createStreamSlots(deps: StreamSlotsDeps) {
 
   return {
     /**
-     * A slot for a new stream of the client at `ip` (null: unknown, counted together). Throws
-     * AppError RATE_LIMITED with `retryAfterMs` when the client already has `limit` open.
+     * A slot for a new stream of the client at `ip` (null: unknown, counted together), or a
+     * refusal with `retryAfterMs` when the client already has `limit` open.
      */
-    async claim(ip: string | null): Promise<StreamSlot> {
+    async claim(ip: string | null): Promise<SlotClaim> {
       const key = `${deps.prefix}:${ipBucket(ip ?? "unknown")}`;
       const id = `${owner}:${(sequence += 1).toString(36)}`;
       await releasing.get(key);
@@ -143,12 +141,12 @@ export function createStreamSlots(deps: StreamSlotsDeps) {
       const result = await settle(claimScript.exec([key], [String(at), String(at + leaseMs), String(deps.limit), id, String(leaseMs)]), timeoutMs);
       if (result.ok && result.value >= 0) {
         onEvent({ outcome: "refused" });
-        throw new AppError("RATE_LIMITED", "Too many live streams from your address: close one, or wait.", { retryAfterMs: Math.max(1, result.value) });
+        return { allowed: false, retryAfterMs: Math.max(1, result.value) };
       }
       if (!result.ok) onEvent({ outcome: "redis_failed", operation: "claim", cause: result.cause });
       held.set(id, key);
       renewer ??= setInterval(() => void renew(), renewEveryMs).unref();
-      return { release: () => release(id) };
+      return { allowed: true, slot: { release: () => release(id) } };
     },
   };
 }
@@ -166,23 +164,3 @@ function settle<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
     ).finally(() => clearTimeout(timer));
   });
 }
-
-let lastWarningAt = 0;
-
-/** Refusals are counted; Redis failures counted and logged, at most once per 10 s. */
-function report(event: StreamSlotEvent) {
-  if (event.outcome === "refused") {
-    metrics.rateLimitRefusals.inc({ limit: "liveStreams" });
-    return;
-  }
-  metrics.redisFallbacks.inc({ operation: `live-streams:${event.operation}` });
-  const now = Date.now();
-  if (now - lastWarningAt < 10_000) return;
-  lastWarningAt = now;
-  logger.warn({ operation: event.operation, cause: event.cause }, "live stream slots: Redis unavailable, streams admitted without a count");
-}
-
-/** This process's slots (one renewal timer per process), limited by LIVE_STREAMS_PER_IP. */
-export const liveStreamSlots: StreamSlots = processWide("live-stream-slots", () =>
-  createStreamSlots({ redis, prefix: redisKey("live-streams"), limit: env.LIVE_STREAMS_PER_IP, onEvent: report }),
-);

@@ -18,20 +18,23 @@ import { startUpstashBridge } from "../../../scripts/upstash-bridge";
 import { env } from "~/env.js";
 import { AppError } from "~/server/api/errors";
 import { appRouter, createCaller } from "~/server/api/root";
-import type { Context } from "~/server/api/trpc";
+import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
-import { createDatabase, db } from "~/server/db";
+import { services } from "~/server/composition-root";
+import { createDatabase } from "~/server/db";
 import { scoreActions, scores, users } from "~/server/db/schema";
-import { boardMember, createRedisBoard, type BoardKeys, type RedisBoard, boardKeysUnder } from "~/server/redis/board";
-import { redis } from "~/server/redis/client";
+import { boardMember, boardMemberUserId, createBoardStore, type BoardStore } from "~/server/redis/board-store";
+import { redisKeys, type BoardKeys } from "~/server/redis/keys";
 import { createRateLimits, type RateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
-import { createLeaderboard, readStandingFromDatabase, readTopFromDatabase, type Leaderboard } from "./board";
+import { readStandingFromDatabase, readTopFromDatabase } from "./board-queries";
+import { createLeaderboard, type Leaderboard } from "./leaderboard";
 import { ACTION_RULES, type ActionType } from "./rules";
 import { startAction, submitAction, type Outcome, type ScoreDeps, type ScoreFailure, type ScoreResult } from "./score-service";
 import { actionTokenKey, issueActionToken, type IssuedAction } from "./token";
 import { expectAppError } from "../../../test/support/app-errors";
 import { sessionFor } from "../../../test/support/users";
+
+const { db, redis, scoreDeps } = services;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -76,7 +79,7 @@ async function createUsers(count: number) {
 
 type Isolated = {
   keys: BoardKeys;
-  redisBoard: RedisBoard;
+  store: BoardStore;
   leaderboard: Leaderboard;
   deps: ScoreDeps;
   clock: Clock;
@@ -94,8 +97,8 @@ type Isolated = {
  * file's database. A passing test ends once its background work has.
  */
 function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number[] } = {}): Isolated {
-  const keys = boardKeysUnder(`${env.REDIS_KEY_PREFIX}iso_${hex()}:board`);
-  const redisBoard = createRedisBoard(client, keys);
+  const keys = redisKeys(`${env.REDIS_KEY_PREFIX}iso_${hex()}:`).board;
+  const store = createBoardStore(client, keys);
   const redisErrors: string[] = [];
   const redisErrorMessages: string[] = [];
   const failureWaits: { operation: string; times: number; resolve: () => void }[] = [];
@@ -103,7 +106,7 @@ function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number
   const failuresOf = (operation: string) => redisErrors.filter((failed) => failed === operation).length;
   const leaderboard = createLeaderboard({
     db,
-    redisBoard,
+    store,
     onRedisError: (operation, error) => {
       redisErrors.push(operation);
       redisErrorMessages.push(`${operation}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
@@ -120,7 +123,7 @@ function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number
   onTestFinished(({ task }) => (task.result?.state === "fail" ? undefined : settled()));
   return {
     keys,
-    redisBoard,
+    store,
     leaderboard,
     clock,
     redisErrors,
@@ -136,11 +139,11 @@ function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number
 async function buildBoard(iso: Isolated) {
   await iso.leaderboard.top(1);
   await iso.settled();
-  expect(await iso.redisBoard.top(1), `board built (Redis errors: ${iso.redisErrorMessages.join("; ")})`).not.toBeNull();
+  expect(await iso.store.top(1), `board built (Redis errors: ${iso.redisErrorMessages.join("; ")})`).not.toBeNull();
 }
 
 async function deleteBoardKeys(keys: BoardKeys) {
-  await raw.del(keys.board, keys.entries, keys.names, keys.version, keys.ready, keys.rebuildLock);
+  await raw.del(...Object.values(keys));
 }
 
 function ok<T>(outcome: Outcome<T>): T {
@@ -216,22 +219,22 @@ async function databaseState(userIds: string[]) {
   return new Map(rows.map((row) => [row.userId, row]));
 }
 
-/** The Redis board's view of users, read directly: entries hash (version|member) and the sorted set. */
+/** The Redis board's view of users, read directly: the applied hash (version|member) and the sorted set. */
 async function redisState(keys: BoardKeys, userIds: string[]) {
-  const members = await raw.zrange(keys.board, 0, -1, "WITHSCORES");
+  const members = await raw.zrange(keys.ranking, 0, -1, "WITHSCORES");
   const byUser = new Map<string, { member: string; score: number }[]>();
   for (let i = 0; i < members.length; i += 2) {
     const member = members[i]!;
-    const userId = member.slice(member.indexOf(":") + 1);
+    const userId = boardMemberUserId(member);
     const list = byUser.get(userId) ?? [];
     list.push({ member, score: Number(members[i + 1]) });
     byUser.set(userId, list);
   }
-  const entries = userIds.length > 0 ? await raw.hmget(keys.entries, ...userIds) : [];
+  const applied = userIds.length > 0 ? await raw.hmget(keys.applied, ...userIds) : [];
   return new Map(
     userIds.map((userId, index) => {
-      const entry = entries[index] ?? null;
-      const version = entry === null ? null : Number(entry.slice(0, entry.indexOf("|")));
+      const write = applied[index] ?? null;
+      const version = write === null ? null : Number(write.slice(0, write.indexOf("|")));
       return [userId, { version, members: byUser.get(userId) ?? [] }];
     }),
   );
@@ -260,7 +263,7 @@ async function expectRedisMatchesDatabase(keys: BoardKeys, userIds: string[]) {
 async function expectRanksMatchDatabase(iso: Isolated, userIds: string[]) {
   const [standings, redisRanks, fromDb] = await Promise.all([
     Promise.all(userIds.map((userId) => iso.leaderboard.standing(userId))),
-    Promise.all(userIds.map((userId) => iso.redisBoard.rank(userId))),
+    Promise.all(userIds.map((userId) => iso.store.rank(userId))),
     Promise.all(userIds.map((userId) => readStandingFromDatabase(db, userId))),
   ]);
   expect(redisRanks).toEqual(fromDb.map((standing) => standing?.rank));
@@ -292,7 +295,7 @@ function shuffle<T>(items: T[]): T[] {
 const noLimits = createRateLimits({ redis, prefix: "unused", user: "20/10s", auth: "10/60s", signInUser: "10/15m", disabled: true });
 
 function routerContext(session: Session | null, scoring: ScoreDeps, rateLimits: RateLimits = noLimits, headers = new Headers()): Context {
-  return { db: scoring.db, session, headers, scoring, rateLimits, live: liveBoard };
+  return { ...contextServices(), db: scoring.db, session, headers, scoring, rateLimits };
 }
 
 
@@ -581,7 +584,7 @@ describe("board consistency: Redis converges to Postgres", () => {
 
     // The two read paths give the same board: same order, names, scores and version.
     for (const limit of [10, 100, WHOLE_BOARD]) {
-      const [fromRedis, fromDb] = await Promise.all([iso.redisBoard.top(limit), readTopFromDatabase(db, limit)]);
+      const [fromRedis, fromDb] = await Promise.all([iso.store.top(limit), readTopFromDatabase(db, limit)]);
       expect(fromRedis, `top ${limit}`).toEqual({ entries: fromDb.entries, version: fromDb.version });
     }
     // And through the leaderboard's own read (Redis, as the board is built).
@@ -615,7 +618,7 @@ describe("board consistency: Redis converges to Postgres", () => {
 
     // That read started a rebuild; once it is done Redis answers again, equal to Postgres.
     await iso.settled();
-    expect(await iso.redisBoard.top(1)).not.toBeNull();
+    expect(await iso.store.top(1)).not.toBeNull();
     await expectRedisMatchesDatabase(iso.keys, userIds);
     await expectRanksMatchDatabase(iso, userIds);
     await expectBoardMatchesDatabase(iso);
@@ -737,7 +740,7 @@ describe("board consistency: Redis converges to Postgres", () => {
     await iso.settled();
     await expectRedisMatchesDatabase(iso.keys, userIds);
     // Redis answers reads again, and agrees with Postgres.
-    const [fromRedis, fromDb] = await Promise.all([iso.redisBoard.top(WHOLE_BOARD), readTopFromDatabase(db, WHOLE_BOARD)]);
+    const [fromRedis, fromDb] = await Promise.all([iso.store.top(WHOLE_BOARD), readTopFromDatabase(db, WHOLE_BOARD)]);
     expect(fromRedis).toEqual({ entries: fromDb.entries, version: fromDb.version });
   });
 });
@@ -834,7 +837,7 @@ describe("through the router (createCaller and HTTP)", () => {
 
   it("rate-limits action.start per user (2 per 60 s here, longer than the test): the third is RATE_LIMITED with retryAfterMs, by caller and over HTTP", async () => {
     const { scoring, player, other } = await routerSetup();
-    const limits = createRateLimits({ redis, prefix: `${env.REDIS_KEY_PREFIX}iso_${hex()}:ratelimit`, user: "2/60s", auth: "10/60s", signInUser: "10/15m", disabled: false });
+    const limits = createRateLimits({ redis, prefix: redisKeys(`${env.REDIS_KEY_PREFIX}iso_${hex()}:`).rateLimit, user: "2/60s", auth: "10/60s", signInUser: "10/15m", disabled: false });
 
     const caller = createCaller(routerContext(sessionFor(player), scoring, limits));
     await caller.action.start({ actionType: "COMPLETE_TASK" });
@@ -883,19 +886,19 @@ describe("through the router (createCaller and HTTP)", () => {
     pastMinimum(iso.clock);
     const deadScoring: ScoreDeps = {
       db: dead.db,
-      leaderboard: createLeaderboard({ db: dead.db, redisBoard: iso.redisBoard, onRedisError: () => {} }),
+      leaderboard: createLeaderboard({ db: dead.db, store: iso.store, onRedisError: () => {} }),
       tokenKey: iso.deps.tokenKey,
       now: iso.clock.now,
     };
     const snapshot = async () => ({
-      board: await raw.zrange(iso.keys.board, 0, -1, "WITHSCORES"),
-      entries: await raw.hgetall(iso.keys.entries),
+      ranking: await raw.zrange(iso.keys.ranking, 0, -1, "WITHSCORES"),
+      applied: await raw.hgetall(iso.keys.applied),
       names: await raw.hgetall(iso.keys.names),
       version: await raw.get(iso.keys.version),
       ready: await raw.get(iso.keys.ready),
     });
     const before = await snapshot();
-    expect(before.entries[user.id]).toBeDefined(); // built after the user existed: they are on the board with 0
+    expect(before.applied[user.id]).toBeDefined(); // built after the user existed: they are on the board with 0
 
     const caller = createCaller(routerContext(sessionFor(user), deadScoring));
     await expectAppError(caller.score.submit({ actionId: action.actionId, token: action.token }), "DB_UNAVAILABLE", "SERVICE_UNAVAILABLE");

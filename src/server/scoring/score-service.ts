@@ -6,12 +6,13 @@ import { randomUUID } from "node:crypto";
 
 import { sql, type SQL } from "drizzle-orm";
 
+import type { BoardWrite } from "~/server/board/types";
 import type { Database } from "~/server/db";
 import { executePrepared } from "~/server/db/prepared";
 import { actionRefusals } from "~/server/db/schema";
-import type { Leaderboard } from "./board";
+import type { Leaderboard } from "./leaderboard";
 import { ACTION_RULES, ADMIN_ADJUST, isActionType, type ActionType, type CapWindow } from "./rules";
-import { issueActionToken, verifyActionToken, type IssuedAction } from "./token";
+import { claimedActionType, issueActionToken, verifyActionToken, type IssuedAction } from "./token";
 
 export type ScoreDeps = {
   db: Database;
@@ -35,7 +36,8 @@ export type ScoreFailure =
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: ScoreFailure };
 
-const capWindowStart: Record<CapWindow, SQL> = {
+/** Where each kind of cap window starts, by the database's clock. */
+export const capWindowStart: Record<CapWindow, SQL> = {
   "rolling-hour": sql`now() - interval '1 hour'`,
   "utc-day": sql`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`,
 };
@@ -77,9 +79,8 @@ export async function submitAction(deps: ScoreDeps, input: SubmitInput): Promise
     await deps.db.insert(actionRefusals).values({ userId: input.userId, reason: outcome.reason, ip: input.ip });
   }
   if (deps.onSubmitted) {
-    const actionType = input.token.split(".")[2];
     deps.onSubmitted(
-      actionType && isActionType(actionType) ? actionType : "unknown",
+      claimedActionType(input.token) ?? "unknown",
       outcome.ok ? (outcome.value.replayed ? "replayed" : "applied") : outcome.reason,
     );
   }
@@ -153,48 +154,71 @@ type ChangeRow = {
   reached_micros: string | null;
 };
 
-/** Attempts before giving up on a user whose row keeps changing under us (it takes a burst of one user's submits). */
-const MAX_ATTEMPTS = 20;
+/** What recording one score change came to; `applied` carries the row as the board takes it. */
+export type RecordedChange =
+  | { kind: "not-found" | "replayed" | "banned" | "cap-reached" }
+  | { kind: "applied"; write: BoardWrite };
 
 /**
  * Records one score change and publishes it. Exactly once per (user, action id): a repeat,
  * even one racing the first, returns the recorded result with `replayed: true`, `delta: 0`.
  */
 export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Promise<Outcome<ScoreResult>> {
+  const recorded = await recordScoreChange(deps.db, change);
+  switch (recorded.kind) {
+    case "not-found":
+      return { ok: false, reason: "NOT_FOUND" };
+    case "replayed":
+      return { ok: true, value: await replayResult(deps, change.userId) };
+    case "banned":
+      return { ok: false, reason: "BANNED" };
+    case "cap-reached":
+      return { ok: false, reason: "ACTION_CAP_REACHED" };
+  }
+  const { write } = recorded;
+  const [rank] = (await deps.leaderboard.publish([write])) ?? [undefined];
+  return {
+    ok: true,
+    value: {
+      userId: change.userId,
+      score: write.score,
+      delta: change.delta,
+      rank: rank === undefined ? await rankFromDatabase(deps, change.userId) : rank,
+      replayed: false,
+    },
+  };
+}
+
+/** Attempts before giving up on a user whose row keeps changing under us (it takes a burst of one user's submits). */
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Writes one score change to Postgres with changeStatement: one round trip, run again while its
+ * snapshot was stale. Kept over a typed Drizzle transaction because it sustains several times
+ * the throughput on the same database (`npm run bench`, bench/scenarios/statement-vs-transaction.ts).
+ */
+export async function recordScoreChange(db: Database, change: ScoreChange): Promise<RecordedChange> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const [row] = await executePrepared<ChangeRow>(deps.db, changeStatement(change));
-    if (!row?.found) return { ok: false, reason: "NOT_FOUND" };
+    const [row] = await executePrepared<ChangeRow>(db, changeStatement(change));
+    if (!row?.found) return { kind: "not-found" };
     if (!row.fresh) {
       // Another change of this user committed after our snapshot: counts and the replay check
       // may be stale. Run again with a fresh snapshot (see changeStatement).
       await new Promise((resolve) => setTimeout(resolve, Math.random() * attempt));
       continue;
     }
-    if (row.replayed) return { ok: true, value: await replayResult(deps, change.userId) };
-    if (row.banned && !change.actorId) return { ok: false, reason: "BANNED" };
-    if (!row.applied) return { ok: false, reason: "ACTION_CAP_REACHED" };
-
-    const score = Number(row.score);
-    const [rank] = (await deps.leaderboard.publish([
-      {
-        userId: change.userId,
-        version: Number(row.version),
-        score,
-        reachedMicros: row.reached_micros!,
-        displayName: row.display_name!,
-        visible: !row.hidden && !row.banned,
-      },
-    ])) ?? [undefined];
-    return {
-      ok: true,
-      value: {
-        userId: change.userId,
-        score,
-        delta: change.delta,
-        rank: rank === undefined ? await rankFromDatabase(deps, change.userId) : rank,
-        replayed: false,
-      },
+    if (row.replayed) return { kind: "replayed" };
+    if (row.banned && !change.actorId) return { kind: "banned" };
+    if (!row.applied) return { kind: "cap-reached" };
+    const write = {
+      userId: change.userId,
+      version: Number(row.version),
+      score: Number(row.score),
+      reachedMicros: row.reached_micros!,
+      displayName: row.display_name!,
+      visible: !row.hidden && !row.banned,
     };
+    return { kind: "applied", write };
   }
   throw new Error(`score change for user ${change.userId} kept conflicting after ${MAX_ATTEMPTS} attempts`);
 }

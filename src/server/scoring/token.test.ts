@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 
 import { ACTION_RULES, ACTION_TOKEN_TTL_MS, type ActionType } from "./rules";
-import { actionTokenKey, issueActionToken, verifyActionToken, type ActionClaims } from "./token";
+import { actionTokenKey, claimedActionType, issueActionToken, verifyActionToken, type ActionClaims } from "./token";
 
 const key = actionTokenKey({ authSecret: randomBytes(32).toString("base64url"), environment: "production" });
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
@@ -229,5 +229,18 @@ describe("actionTokenKey across deployment environments", () => {
     const fromPreview = issueActionToken(preview, c).token;
     expect(verifyActionToken(production, fromPreview, c, readyAt(c))).toEqual({ ok: false, reason: "INVALID_TOKEN" });
     expect(verifyActionToken(preview, fromPreview, c, readyAt(c)).ok).toBe(true);
+  });
+});
+
+describe("claimedActionType", () => {
+  it("reads the action type a token claims, signed or not, and null for anything else", () => {
+    for (const actionType of Object.keys(ACTION_RULES) as ActionType[]) {
+      expect(claimedActionType(issueActionToken(key, claims({ actionType })).token)).toBe(actionType);
+    }
+    const forged = issueActionToken(actionTokenKey({ authSecret: "another secret", environment: "production" }), claims({ actionType: "WIN_MATCH" }));
+    expect(claimedActionType(forged.token)).toBe("WIN_MATCH");
+    const [version, userId, , actionId, issuedAt, signature] = fields(issueActionToken(key, claims()).token);
+    expect(claimedActionType([version, userId, "MADE_UP", actionId, issuedAt, signature].join("."))).toBeNull();
+    for (const malformed of ["", "v1.forged", "a.b.COMPLETE_TASK.d.e", "a.b.COMPLETE_TASK.d.e.f.g"]) expect(claimedActionType(malformed)).toBeNull();
   });
 });

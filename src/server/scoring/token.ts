@@ -60,10 +60,9 @@ export function verifyActionToken(
   expected: { userId: string; actionId: string },
   now: number,
 ): TokenCheck {
-  const parts = token.split(".");
-  if (parts.length !== 6) return { ok: false, reason: "INVALID_TOKEN" };
-  const [version, userId, actionType, actionId, issuedAtText, signature] = parts as [string, string, string, string, string, string];
-  const body = parts.slice(0, 5).join(".");
+  const parts = splitToken(token);
+  if (!parts) return { ok: false, reason: "INVALID_TOKEN" };
+  const { version, userId, actionType, actionId, issuedAtText, body, signature } = parts;
   const given = Buffer.from(signature, "base64url");
   const wanted = sign(key, body);
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { ok: false, reason: "INVALID_TOKEN" };
@@ -77,4 +76,20 @@ export function verifyActionToken(
   if (now >= issuedAt + ACTION_TOKEN_TTL_MS) return { ok: false, reason: "TOKEN_EXPIRED" };
   if (now < issuedAt + ACTION_RULES[actionType].minSeconds * 1000) return { ok: false, reason: "TOO_FAST" };
   return { ok: true, claims: { userId, actionType, actionId, issuedAt } };
+}
+
+/**
+ * The action type a token claims, unverified: for labelling metrics of any submit, forged ones
+ * included. Null when the token is malformed or names no known action type.
+ */
+export function claimedActionType(token: string): ActionType | null {
+  const actionType = splitToken(token)?.actionType;
+  return actionType !== undefined && isActionType(actionType) ? actionType : null;
+}
+
+function splitToken(token: string) {
+  const parts = token.split(".");
+  if (parts.length !== 6) return null;
+  const [version, userId, actionType, actionId, issuedAtText, signature] = parts as [string, string, string, string, string, string];
+  return { version, userId, actionType, actionId, issuedAtText, signature, body: parts.slice(0, 5).join(".") };
 }

@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 
 import superjson from "superjson";
 
-import type { Board } from "~/server/scoring/board";
-import { sliceBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import { sliceBoard } from "~/server/scoring/live-board";
 import { liveInput, topInput } from "../routers/inputs";
 import { deserializeInput } from "../transformer";
 

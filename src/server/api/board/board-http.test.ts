@@ -9,8 +9,8 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson, { type SuperJSONResult } from "superjson";
 import { describe, expect, it } from "vitest";
 
-import type { Board } from "~/server/scoring/board";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { appRouter } from "../root";
 import { SSE_SETTINGS } from "../sse-settings";
 import { AppError } from "../errors";
@@ -48,7 +48,8 @@ function fixedLiveBoard(): LiveBoard {
 }
 
 function trpcAnswer(path: string, init?: RequestInit) {
-  const ctx = { live: fixedLiveBoard(), session: null, headers: new Headers() } as unknown as Context;
+  const streamSlots = { claim: async () => ({ allowed: true, slot: { release() {} } }) };
+  const ctx = { live: fixedLiveBoard(), streamSlots, session: null, headers: new Headers() } as unknown as Context;
   return fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://localhost/api/trpc/${path}`, init), router: appRouter, createContext: () => ctx });
 }
 

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 
-import type { Board } from "~/server/scoring/board";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { liveEventReader } from "../../../../test/support/live-stream";
 import { decodeBoard } from "../../../../test/support/wire";
 import { createLiveFanOut } from "./fan-out";

@@ -8,8 +8,8 @@
  * A stream is anything that takes bytes (a `StreamSink`): a web ReadableStream for the route
  * handler (`openWebStream`), or a Node response written directly (./node-streams.ts).
  */
-import type { Board } from "~/server/scoring/board";
-import { sliceBoard, type LiveBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import { sliceBoard, type LiveBoard } from "~/server/scoring/live-board";
 import { connectedFrame, PING_FRAME, trackedFrame, type ClientOptions } from "./sse-frames";
 
 /** Where a stream's bytes go. */

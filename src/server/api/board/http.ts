@@ -9,7 +9,7 @@
  * errors. board-http.test.ts holds these answers against tRPC's byte for byte.
  */
 import type { StreamSlot } from "~/server/redis/stream-slots";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
 import type { LiveFanOut } from "./fan-out";
 import { SSE_HEADERS } from "./sse-frames";

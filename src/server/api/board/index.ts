@@ -1,41 +1,23 @@
-/** The board's answers and live streams, wired to this process's live board. */
+/** The board's answers and live streams, wired to this process's live board on first use. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { getTRPCErrorFromUnknown } from "@trpc/server";
 
-import { clientIp } from "~/server/client-ip";
+import { services } from "~/server/composition-root";
 import { metrics } from "~/server/observability";
 import { processWide } from "~/server/process-wide";
-import { liveStreamSlots } from "~/server/redis/stream-slots";
-import { liveBoard } from "~/server/scoring";
 import { shutdownSignal } from "~/server/shutdown";
 import { SSE_SETTINGS } from "../sse-settings";
+import { admitLiveStream } from "./admission";
 import { createTopAnswers } from "./answers";
 import { createLiveFanOut } from "./fan-out";
-import { createBoardHttp } from "./http";
-import { answerOnNode } from "./node-answers";
+import { createBoardHttp, type BoardHttpDeps } from "./http";
+import { answerOnNode, type NodeAnswerDeps } from "./node-answers";
 
 /** Counted as tRPC's procedures are (no latency: the answer is made before the request comes). */
 function served(path: "leaderboard.top" | "leaderboard.live") {
   metrics.procedureCalls.inc({ path, type: path === "leaderboard.live" ? "subscription" : "query", code: "OK" });
 }
-
-const { fanOut, answerTop } = processWide("board-answers", () => {
-  const created = createLiveFanOut({
-    live: liveBoard,
-    client: SSE_SETTINGS.client,
-    maxDurationMs: SSE_SETTINGS.maxDurationMs,
-    pingIntervalMs: SSE_SETTINGS.ping.intervalMs,
-  });
-  metrics.countLiveSubscribers(() => created.streamCount);
-  // On shutdown the server waits for open requests, and live streams never finish by themselves:
-  // drop them, so clients reconnect to another instance and resume from their last event id.
-  shutdownSignal().addEventListener("abort", () => created.abortAll(shutdownSignal().reason), { once: true });
-  return { fanOut: created, answerTop: createTopAnswers() };
-});
-
-/** At most LIVE_STREAMS_PER_IP open streams per client, across instances. */
-const claimStream = (headers: Pick<Headers, "get">) => liveStreamSlots.claim(clientIp(headers));
 
 /**
  * tRPC's answer for a refusal. Loaded when first needed: the instrumentation hook loads this
@@ -46,9 +28,35 @@ async function refuse(error: unknown) {
   return errorAnswer(getTRPCErrorFromUnknown(error));
 }
 
+/** One fan-out and one answer cache per process, shared by both ways of answering. */
+const boardAnswers = () =>
+  processWide("board-answers", () => {
+    const live = services.liveBoard;
+    const fanOut = createLiveFanOut({
+      live,
+      client: SSE_SETTINGS.client,
+      maxDurationMs: SSE_SETTINGS.maxDurationMs,
+      pingIntervalMs: SSE_SETTINGS.ping.intervalMs,
+    });
+    metrics.countLiveSubscribers(() => fanOut.streamCount);
+    // On shutdown the server waits for open requests, and live streams never finish by themselves:
+    // drop them, so clients reconnect to another instance and resume from their last event id.
+    shutdownSignal().addEventListener("abort", () => fanOut.abortAll(shutdownSignal().reason), { once: true });
+    const deps: BoardHttpDeps & NodeAnswerDeps = {
+      live,
+      answerTop: createTopAnswers(),
+      fanOut,
+      onServed: served,
+      claimStream: (headers) => admitLiveStream(services.liveStreamSlots, headers),
+      refuse,
+    };
+    return { deps, http: createBoardHttp(deps) };
+  });
+
 /** GET leaderboard.top and leaderboard.live in the route handler. */
-export const boardHttp = createBoardHttp({ live: liveBoard, answerTop, fanOut, onServed: served, claimStream, refuse });
+export const boardHttp = {
+  handle: (req: Request) => boardAnswers().http.handle(req),
+};
 
 /** GET leaderboard.top and leaderboard.live straight on Node's response, for the instrumentation hook. */
-export const answerBoardRequest = (req: IncomingMessage, res: ServerResponse) =>
-  answerOnNode({ live: liveBoard, answerTop, fanOut, onServed: served, claimStream, refuse }, req, res);
+export const answerBoardRequest = (req: IncomingMessage, res: ServerResponse) => answerOnNode(boardAnswers().deps, req, res);

@@ -10,8 +10,8 @@ import type { AddressInfo } from "node:net";
 import { getTRPCErrorFromUnknown } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
 
-import type { Board } from "~/server/scoring/board";
-import type { LiveBoard } from "~/server/scoring/live";
+import type { Board } from "~/server/board/types";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { ScoreboardClient } from "../../../../test/support/client";
 import { decodeReply } from "../../../../test/support/wire";
 import { AppError } from "../errors";

@@ -2,11 +2,10 @@
  * The two public board requests answered straight on Node's response, ahead of Next.js, where
  * the server is ours (`next start`; src/instrumentation.ts hands requests here).
  *
- * Why: through a route handler, Next.js's per-request machinery costs several times what these
- * answers cost to make, and every chunk of a stream passes through its web-stream plumbing —
- * on this project's 2-core reference machine about 50 µs of CPU per event per stream and 80 KiB
- * per open stream, against a fifth of the CPU and a tenth of the memory written here: what lets
- * one instance hold ten thousand viewers. The bytes are the same (./answers.ts, ./sse-frames.ts).
+ * Why: through a route handler, Next.js's per-request machinery costs more than these answers
+ * cost to make, and every chunk of a stream passes through its web-stream plumbing, paid per
+ * event per stream in CPU and per open stream in memory. Written straight to Node's response, an
+ * instance holds many more viewers. The bytes are the same (./answers.ts, ./sse-frames.ts).
  *
  * What is not answered here goes on to Next.js: invalid input (tRPC's errors), a board not in
  * memory yet (the route handler waits for it), and everything where Next.js is not the server
@@ -14,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import type { LiveBoard } from "~/server/scoring/live";
+import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
 import type { LiveFanOut } from "./fan-out";
 import type { BoardHttpDeps } from "./http";

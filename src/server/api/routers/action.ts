@@ -1,5 +1,5 @@
 import { AppError } from "~/server/api/errors";
-import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
+import { createTRPCRouter, perUserLimit, protectedProcedure } from "~/server/api/trpc";
 import { startAction } from "~/server/scoring/score-service";
 import { actionStartInput } from "./inputs";
 
@@ -7,8 +7,8 @@ export const actionRouter = createTRPCRouter({
   /** Unknown types are a BAD_REQUEST/UNKNOWN_ACTION from the rules, not a schema failure. */
   start: protectedProcedure
     .input(actionStartInput)
+    .use(perUserLimit("actionStart"))
     .mutation(async ({ ctx, input }) => {
-      await ctx.rateLimits.actionStart(ctx.user.id);
       const outcome = await startAction(ctx.scoring, { userId: ctx.user.id, actionType: input.actionType });
       if (!outcome.ok) throw new AppError(outcome.reason);
       return outcome.value;

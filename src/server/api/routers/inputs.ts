@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 
-import { LIVE_BOARD_SIZE } from "~/server/scoring/live";
+import { LIVE_BOARD_SIZE } from "~/server/scoring/live-board";
 
 export const actionStartInput = z.object({ actionType: z.string().min(1).max(64) }).strict();
 

@@ -6,16 +6,14 @@
 import { describe, expect, it } from "vitest";
 
 import { env } from "~/env.js";
-import { db } from "~/server/db";
-import { rateLimits } from "~/server/redis/rate-limit";
-import { liveBoard, scoreDeps } from "~/server/scoring";
 import { expectAppError } from "../../../../test/support/app-errors";
 import { createCaller } from "../root";
-import type { Context } from "../trpc";
+import { contextServices, type Context } from "../trpc";
+
 
 /** A caller as the HTTP handler makes one for a request from `ip` (the header is believed: no request hook in tests). */
 function callerFrom(ip: string) {
-  const ctx: Context = { db, session: null, headers: new Headers({ "x-forwarded-for": ip }), scoring: scoreDeps, rateLimits, live: liveBoard };
+  const ctx: Context = { ...contextServices(), session: null, headers: new Headers({ "x-forwarded-for": ip }) };
   return createCaller(ctx);
 }
 

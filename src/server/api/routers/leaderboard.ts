@@ -1,10 +1,9 @@
 import { tracked } from "@trpc/server";
 
+import { admitLiveStream } from "~/server/api/board/admission";
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { clientIp } from "~/server/client-ip";
-import { liveStreamSlots } from "~/server/redis/stream-slots";
-import { sliceBoard } from "~/server/scoring/live";
+import { sliceBoard } from "~/server/scoring/live-board";
 import { liveInput, topInput } from "./inputs";
 
 /**
@@ -22,7 +21,7 @@ export const leaderboardRouter = createTRPCRouter({
   live: publicProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
     // A stream that reaches tRPC over HTTP counts against its client's limit like any other. The
     // claim runs while the watch starts, so that no change is missed while Redis answers.
-    const claimed = liveStreamSlots.claim(clientIp(ctx.headers)).then(
+    const claimed = admitLiveStream(ctx.streamSlots, ctx.headers).then(
       (slot) => ({ slot }),
       (refusal: unknown) => ({ refusal }),
     );

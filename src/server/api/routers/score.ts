@@ -1,5 +1,5 @@
 import { AppError } from "~/server/api/errors";
-import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
+import { createTRPCRouter, perUserLimit, protectedProcedure } from "~/server/api/trpc";
 import { clientIp } from "~/server/client-ip";
 import { submitAction } from "~/server/scoring/score-service";
 import { scoreSubmitInput } from "./inputs";
@@ -7,8 +7,8 @@ import { scoreSubmitInput } from "./inputs";
 export const scoreRouter = createTRPCRouter({
   submit: protectedProcedure
     .input(scoreSubmitInput)
+    .use(perUserLimit("scoreSubmit"))
     .mutation(async ({ ctx, input }) => {
-      await ctx.rateLimits.scoreSubmit(ctx.user.id);
       const outcome = await submitAction(ctx.scoring, {
         userId: ctx.user.id,
         actionId: input.actionId,

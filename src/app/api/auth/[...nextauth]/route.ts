@@ -1,12 +1,12 @@
 import NextAuth from "next-auth";
 
-import { authOptions } from "~/server/auth/config";
+import { services } from "~/server/composition-root";
 import { runInRequest } from "~/server/observability/request-context";
-import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/request-body";
+import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/api/request-body";
 
 export const runtime = "nodejs";
 
-const nextAuth = NextAuth(authOptions) as (req: Request, context: unknown) => Promise<Response>;
+const nextAuth = NextAuth(services.authOptions) as (req: Request, context: unknown) => Promise<Response>;
 
 async function handler(req: Request, context: unknown) {
   const bounded = await withBoundedBody(req);

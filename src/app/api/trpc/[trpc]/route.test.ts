@@ -2,12 +2,14 @@
  * The tRPC route's bounds on one request (PRODUCT.md, Invariants: bounded work per request),
  * through the route's own handler: batches of at most 10 calls, bodies of at most 64 KiB, refused
  * before tRPC reads or parses anything. e2e/request-limits.spec.ts holds the same through `next start`.
+ * And the route's function duration against the live streams' lifetime.
  */
 import { describe, expect, it } from "vitest";
 
 import { MAX_BATCH_CALLS, MAX_BODY_BYTES } from "~/lib/request-limits";
+import { SSE_SETTINGS, STREAM_CLOSE_MARGIN_MS } from "~/server/api/sse-settings";
 import { decodeReply } from "../../../../../test/support/wire";
-import { POST, GET } from "./route";
+import { GET, maxDuration, POST } from "./route";
 
 const url = (path: string) => `http://localhost/api/trpc/${path}`;
 const batchPath = (calls: number) => `${Array<string>(calls).fill("leaderboard.top").join(",")}?batch=1`;
@@ -65,5 +67,11 @@ describe("bodies", () => {
     const response = await POST(new Request(url("score.submit"), { method: "POST", headers: { "content-type": "application/json" }, body: body.stream, duplex: "half" } as RequestInit));
     expect(await refusal(response)).toMatchObject(tooLarge);
     expect(body.pulled).toBeLessThanOrEqual(MAX_BODY_BYTES + 2 * 16 * 1024);
+  });
+});
+
+describe("the function's duration", () => {
+  it("ends live streams before the platform stops the function, with room to close them cleanly", () => {
+    expect(maxDuration * 1000 - SSE_SETTINGS.maxDurationMs).toBeGreaterThanOrEqual(STREAM_CLOSE_MARGIN_MS);
   });
 });

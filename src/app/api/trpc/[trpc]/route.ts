@@ -7,13 +7,13 @@ import { appRouter } from "~/server/api/root";
 import { createTRPCContext, errorAnswer } from "~/server/api/trpc";
 import { logger } from "~/server/observability";
 import { runInRequest } from "~/server/observability/request-context";
-import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/request-body";
+import { BODY_TOO_LARGE_MESSAGE, withBoundedBody } from "~/server/api/request-body";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
-// Seconds an invocation may run on Vercel. Must equal TRPC_MAX_DURATION (default 300): Next.js reads
-// only a literal here, and the production build refuses a mismatch (src/lib/function-duration.js).
-// Live streams end a little earlier (sse.maxDurationMs) and the client resumes by event id.
+// Seconds an invocation may run on Vercel: the one setting of the function's duration (Next.js reads
+// only a literal here). Live streams end earlier (SSE_SETTINGS.maxDurationMs, held below this by
+// route.test.ts) and the client resumes by event id.
 export const maxDuration = 300;
 
 async function handler(req: Request) {

@@ -1,17 +1,17 @@
 /**
- * The board's two Postgres reads (the top and one user's standing) and the leaderboard's
- * background work. Each test starts from an empty board in this file's own database and compares
- * whole boards exactly.
+ * The board's Postgres reads (the top and one user's standing). Each test starts from an empty
+ * board in this file's own database and compares whole boards exactly.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
 import { eq, sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { db } from "~/server/db";
+import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
-import type { RedisBoard } from "~/server/redis/board";
-import { createLeaderboard, readStandingFromDatabase, readTopFromDatabase } from "./board";
+import { readStandingFromDatabase, readTopFromDatabase } from "./board-queries";
+
+const { db } = services;
 
 const T0 = new Date("2024-01-01T00:00:00.000Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -56,7 +56,7 @@ describe("readTopFromDatabase", () => {
       { score: 100, reachedAt: at(5) },
       { score: 1, reachedAt: at(0) },
     );
-    // Full ties go to the larger user id (the Redis member order; see src/server/redis/board.ts).
+    // Full ties go to the larger user id (the Redis member order; see src/server/redis/board-store.ts).
     const [firstTie, secondTie] = [tie1!, tie2!].sort((x, y) => (x.id > y.id ? -1 : 1));
 
     const board = await readTopFromDatabase(db, 100);
@@ -166,59 +166,3 @@ describe("readStandingFromDatabase", () => {
     expect(await readStandingFromDatabase(db, randomUUID())).toBeNull();
   });
 });
-
-describe("createLeaderboard on a serverless platform", () => {
-  /** A Redis board that refuses the first `failures` writes, then takes them; nothing is ever built. */
-  function flakyRedisBoard(failures: number) {
-    const applied: string[][] = [];
-    let refusals = 0;
-    const board = {
-      async apply(writes: { userId: string }[]) {
-        if (refusals < failures) {
-          refusals += 1;
-          throw new Error("redis unreachable");
-        }
-        applied.push(writes.map((write) => write.userId));
-        return { version: 1, ready: true, ranks: writes.map(() => 1) };
-      },
-      async top() {
-        return null;
-      },
-      async tryLockRebuild() {
-        return false;
-      },
-    } as unknown as RedisBoard;
-    return { board, applied };
-  }
-
-  it("hands the repair loop to keepAlive, which settles only once Redis has taken the write", async () => {
-    const [user] = await seed({ score: 5 });
-    const { board, applied } = flakyRedisBoard(3);
-    const kept: Promise<unknown>[] = [];
-    const failed: string[] = [];
-    const leaderboard = createLeaderboard({
-      db,
-      redisBoard: board,
-      onRedisError: (operation) => failed.push(operation),
-      keepAlive: (task) => kept.push(task),
-      repairDelaysMs: [1, 2],
-    });
-
-    await leaderboard.refresh([user!.id]); // fails, queues a repair; the next two attempts fail too
-    expect(kept).toHaveLength(1);
-    expect(applied).toEqual([]);
-    await kept[0];
-    expect(applied).toEqual([[user!.id]]);
-    expect(failed).toEqual(["refresh", "repair", "repair"]);
-  });
-
-  it("hands a rebuild started by a read to keepAlive", async () => {
-    const { board } = flakyRedisBoard(0);
-    const kept: Promise<unknown>[] = [];
-    const leaderboard = createLeaderboard({ db, redisBoard: board, onRedisError: () => {}, keepAlive: (task) => kept.push(task) });
-    await leaderboard.top(10); // an unbuilt board: served from Postgres, rebuild scheduled
-    expect(kept).toHaveLength(1);
-    await expect(kept[0]).resolves.toBeUndefined();
-  });
-});
-

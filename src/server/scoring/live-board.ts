@@ -17,17 +17,7 @@
  * The watcher runs only while someone listens or has read recently, so nothing here needs a
  * long-lived process: on a serverless platform it lives as long as the traffic that uses it.
  */
-import type { Board } from "./board";
-
-export type RemoteChanges = {
-  /**
-   * Follows every board change published by any instance: `onChange` per message, `onReady`
-   * once the subscription is in place, `onLost` when it failed. Returns a stop function.
-   */
-  subscribe(handlers: { onChange(): void; onReady(): void; onLost(): void }): () => void;
-  /** The board version Redis holds now and whether its board is built, or null when unreachable. */
-  currentVersion(): Promise<{ version: string; built: boolean } | null>;
-};
+import type { Board, BoardChangeFeed } from "~/server/board/types";
 
 export type LiveBoard = ReturnType<typeof createLiveBoard>;
 
@@ -47,7 +37,7 @@ export const DEFAULT_LIVE_TIMING: LiveBoardTiming = { pollIntervalMs: 2_000, coa
 
 export function createLiveBoard(deps: {
   readBoard: () => Promise<Board>;
-  remote: RemoteChanges;
+  changeFeed: BoardChangeFeed;
   onError: (operation: string, error: unknown) => void;
   timing?: Partial<LiveBoardTiming>;
   now?: () => number;
@@ -66,7 +56,7 @@ export function createLiveBoard(deps: {
   /** The pub/sub stream: asked for (since when), in place, or lost. */
   let subscription: { state: "pending"; since: number } | { state: "ready" } | { state: "lost" } = { state: "lost" };
   let readerLeaseUntil = -Infinity;
-  let stopRemote: (() => void) | null = null;
+  let stopFeed: (() => void) | null = null;
   let poller: NodeJS.Timeout | null = null;
 
   /** The one read in flight, and how many changes it will show. */
@@ -152,18 +142,18 @@ export function createLiveBoard(deps: {
   }
 
   function subscribe() {
-    stopRemote?.();
+    stopFeed?.();
     subscription = { state: "pending", since: now() };
-    const ours = (stopRemote = deps.remote.subscribe({
+    const ours = (stopFeed = deps.changeFeed.subscribe({
       onChange,
       onReady: () => {
-        if (stopRemote !== ours) return;
+        if (stopFeed !== ours) return;
         subscription = { state: "ready" };
         // Anything published before the subscription was in place is in this read.
         onChange();
       },
       onLost: () => {
-        if (stopRemote === ours) subscription = { state: "lost" };
+        if (stopFeed === ours) subscription = { state: "lost" };
       },
     }));
   }
@@ -172,13 +162,13 @@ export function createLiveBoard(deps: {
 
   async function poll() {
     if (idle()) return stop();
-    const redisBoard = await deps.remote.currentVersion();
+    const inRedis = await deps.changeFeed.currentVersion();
     // Stopped while the poll was out (the last listener left): its answer is nobody's business.
-    if (!running || redisBoard === null || reading) return;
+    if (!running || inRedis === null || reading) return;
     // Keys lost behind our back (a flush, a restart, an eviction): read, which rebuilds the board.
-    if (!redisBoard.built) return onChange();
+    if (!inRedis.built) return onChange();
     if (subscription.state === "pending" && now() - subscription.since < timing.pollIntervalMs * 5) return;
-    if (subscription.state === "ready" && latest && redisBoard.version === String(latest.version)) {
+    if (subscription.state === "ready" && latest && inRedis.version === String(latest.version)) {
       confirmedAt = now();
       return;
     }
@@ -199,8 +189,8 @@ export function createLiveBoard(deps: {
 
   function stop() {
     running = false;
-    stopRemote?.();
-    stopRemote = null;
+    stopFeed?.();
+    stopFeed = null;
     subscription = { state: "lost" };
     if (poller) clearInterval(poller);
     if (delayed) clearTimeout(delayed);

@@ -1,6 +1,6 @@
 /**
- * The leaderboard in Redis: one sorted set whose score is the user's score and whose member
- * encodes the tie-break, so Redis orders exactly as Postgres does:
+ * The board in Redis: one sorted set whose score is the user's score and whose member encodes
+ * the tie-break, so Redis orders exactly as Postgres does:
  *
  *   member = <9999999999999999 - reached_at in µs, 16 digits>:<user id>
  *
@@ -18,8 +18,8 @@
  */
 import type { Redis } from "@upstash/redis";
 
-import type { BoardEntry } from "~/server/scoring/board";
-import type { RemoteChanges } from "~/server/scoring/live";
+import type { BoardEntry, BoardWrite } from "~/server/board/types";
+import type { BoardKeys } from "./keys";
 
 const INVERTED_TIME_BASE = 9_999_999_999_999_999n;
 const MEMBER_PREFIX_LENGTH = 17; // 16 digits and ':'
@@ -34,41 +34,7 @@ export function boardMemberUserId(member: string) {
   return member.slice(MEMBER_PREFIX_LENGTH);
 }
 
-/** A user's state as of one database version; `visible: false` takes them off the board. */
-export type BoardWrite = {
-  userId: string;
-  version: number;
-  score: number;
-  reachedMicros: string;
-  displayName: string;
-  visible: boolean;
-};
-
-export type BoardKeys = {
-  board: string;
-  entries: string;
-  names: string;
-  version: string;
-  ready: string;
-  rebuildLock: string;
-  /** Pub/sub channel announcing each new board version to every instance. */
-  changes: string;
-};
-
-/** The board's keys, all under `base` (the app uses `redisKey("board")`; tests their own). */
-export function boardKeysUnder(base: string): BoardKeys {
-  return {
-    board: base,
-    entries: `${base}:entries`,
-    names: `${base}:names`,
-    version: `${base}:version`,
-    ready: `${base}:ready`,
-    rebuildLock: `${base}:rebuilding`,
-    changes: `${base}:changes`,
-  };
-}
-
-// KEYS: board, entries, names, version, changes, ready. ARGV: (userId, version, score, member|"", name) per write.
+// KEYS: ranking, applied, names, version, changes, ready. ARGV: (userId, version, score, member|"", name) per write.
 // The board version is the highest row version applied, so it matches Postgres's max(version).
 // Returns { board version, 1 when the board is built (else ranks are partial), 0-based rank of
 // each write's member or -1 }, and publishes the board version when anything changed.
@@ -78,15 +44,15 @@ local ranks = {}
 local boardVersion = tonumber(redis.call('GET', KEYS[4]) or '0')
 for i = 1, #ARGV, 5 do
   local userId, version, score, member, name = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local current = redis.call('HGET', KEYS[2], userId)
+  local applied = redis.call('HGET', KEYS[2], userId)
   local newer = true
-  if current then
-    local sep = string.find(current, '|', 1, true)
-    if tonumber(string.sub(current, 1, sep - 1)) >= tonumber(version) then
+  if applied then
+    local sep = string.find(applied, '|', 1, true)
+    if tonumber(string.sub(applied, 1, sep - 1)) >= tonumber(version) then
       newer = false
-      member = string.sub(current, sep + 1)
+      member = string.sub(applied, sep + 1)
     else
-      local old = string.sub(current, sep + 1)
+      local old = string.sub(applied, sep + 1)
       if old ~= '' then redis.call('ZREM', KEYS[1], old) end
     end
   end
@@ -108,7 +74,23 @@ end
 return { boardVersion, redis.call('EXISTS', KEYS[6]), ranks }
 `;
 
-// KEYS: board, names, version, ready. ARGV: limit. Nil until the board has been built.
+/** APPLY's KEYS, in its order (the bench sends the script straight to redis-server too). */
+export function applyKeys(keys: BoardKeys) {
+  return [keys.ranking, keys.applied, keys.names, keys.version, keys.changes, keys.ready];
+}
+
+/** APPLY's ARGV for `writes`. */
+export function applyArgs(writes: BoardWrite[]) {
+  return writes.flatMap((write) => [
+    write.userId,
+    String(write.version),
+    String(write.score),
+    write.visible ? boardMember(write.reachedMicros, write.userId) : "",
+    write.displayName,
+  ]);
+}
+
+// KEYS: ranking, names, version, ready. ARGV: limit. Nil until the board has been built.
 const TOP = `
 if redis.call('EXISTS', KEYS[4]) == 0 then return false end
 local members = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
@@ -119,13 +101,13 @@ if #ids > 0 then names = redis.call('HMGET', KEYS[2], unpack(ids)) end
 return { redis.call('GET', KEYS[3]) or '0', members, names }
 `;
 
-// KEYS: entries, board, ready. ARGV: userId. Nil until built; -2 when Redis has never seen the
+// KEYS: applied, ranking, ready. ARGV: userId. Nil until built; -2 when Redis has never seen the
 // user; -1 when they are off the board; else their 0-based rank.
 const RANK = `
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current then return -2 end
-local member = string.sub(current, string.find(current, '|', 1, true) + 1)
+local applied = redis.call('HGET', KEYS[1], ARGV[1])
+if not applied then return -2 end
+local member = string.sub(applied, string.find(applied, '|', 1, true) + 1)
 if member == '' then return -1 end
 return redis.call('ZREVRANK', KEYS[2], member) or -1
 `;
@@ -145,9 +127,9 @@ if ARGV[2] == '1' then redis.call('SET', KEYS[2], '1') end
 return 1
 `;
 
-export type RedisBoard = ReturnType<typeof createRedisBoard>;
+export type BoardStore = ReturnType<typeof createBoardStore>;
 
-export function createRedisBoard(redis: Redis, keys: BoardKeys) {
+export function createBoardStore(redis: Redis, keys: BoardKeys) {
   const applyScript = redis.createScript<[number, number, number[]]>(APPLY);
   const topScript = redis.createScript<[string, string[], (string | null)[]] | null, true>(TOP, { readonly: true });
   const rankScript = redis.createScript<number | null, true>(RANK, { readonly: true });
@@ -160,23 +142,13 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
      * the board is complete (built since the last flush), and each write's 1-based rank.
      */
     async apply(writes: BoardWrite[]) {
-      const args = writes.flatMap((write) => [
-        write.userId,
-        String(write.version),
-        String(write.score),
-        write.visible ? boardMember(write.reachedMicros, write.userId) : "",
-        write.displayName,
-      ]);
-      const [version, ready, ranks] = await applyScript.exec(
-        [keys.board, keys.entries, keys.names, keys.version, keys.changes, keys.ready],
-        args,
-      );
+      const [version, ready, ranks] = await applyScript.exec(applyKeys(keys), applyArgs(writes));
       return { version: Number(version), ready: ready === 1, ranks: ranks.map((rank) => (rank >= 0 ? rank + 1 : null)) };
     },
 
     /** The top `limit` entries, or null when the board has not been built (fresh or flushed Redis). */
     async top(limit: number): Promise<{ entries: BoardEntry[]; version: number } | null> {
-      const result = await topScript.exec([keys.board, keys.names, keys.version, keys.ready], [String(limit)]);
+      const result = await topScript.exec([keys.ranking, keys.names, keys.version, keys.ready], [String(limit)]);
       if (!result) return null;
       const [version, members, names] = result;
       const entries: BoardEntry[] = [];
@@ -192,7 +164,7 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
      * been built, "missing" when Redis has no record of the user.
      */
     async rank(userId: string): Promise<number | null | "unbuilt" | "missing"> {
-      const rank = await rankScript.exec([keys.entries, keys.board, keys.ready], [userId]);
+      const rank = await rankScript.exec([keys.applied, keys.ranking, keys.ready], [userId]);
       if (rank === null) return "unbuilt";
       if (rank === -2) return "missing";
       return rank >= 0 ? rank + 1 : null;
@@ -217,35 +189,6 @@ export function createRedisBoard(redis: Redis, keys: BoardKeys) {
      */
     async finishRebuild(lock: string, completed: boolean) {
       await finishScript.exec([keys.rebuildLock, keys.ready], [lock, completed ? "1" : "0"]);
-    },
-  };
-}
-
-/** Board changes made by any instance, through Redis pub/sub and the version key. */
-export function createRemoteChanges(
-  redis: Redis,
-  keys: Pick<BoardKeys, "changes" | "version" | "ready">,
-  onError: (operation: string, error: unknown) => void,
-): RemoteChanges {
-  return {
-    subscribe({ onChange, onReady, onLost }) {
-      const subscriber = redis.subscribe<string>([keys.changes]);
-      subscriber.on("subscribe", () => onReady());
-      subscriber.on("message", () => onChange());
-      subscriber.on("error", (error) => {
-        onError("subscribe", error);
-        onLost();
-      });
-      return () => void subscriber.unsubscribe().catch((error: unknown) => onError("unsubscribe", error));
-    },
-    async currentVersion() {
-      try {
-        const [version, ready] = await redis.mget<[string | null, string | null]>(keys.version, keys.ready);
-        return { version: version ?? "0", built: ready !== null };
-      } catch (error) {
-        onError("poll", error);
-        return null;
-      }
     },
   };
 }
