@@ -85,8 +85,7 @@ export function createHarness(cluster: FaultCluster, apps: AppInstances): Harnes
         await anonymous(base).query("leaderboard.top", { limit: 1 });
         if ((await compareRedis({ sql, redis, keys })).length === 0) break;
         if (Date.now() > deadline) throw new Error(`the app did not rebuild the board with the new players within ${SIGNAL_TIMEOUT_MS} ms`);
-        // The rebuild runs in the app's background and announces nothing: look again.
-        await sleep(POLL_MS);
+        await sleep(POLL_MS); // justified: the rebuild runs in the app's background and announces nothing: look again.
       }
       return Promise.all(users.map(async (user) => ({ userId: user.id, client: await clientFor(base, user, cluster.authSecret) })));
     },
@@ -94,8 +93,7 @@ export function createHarness(cluster: FaultCluster, apps: AppInstances): Harnes
       const deadline = Date.now() + SIGNAL_TIMEOUT_MS;
       while ((await redis.exists(keys.ready).catch(() => 0)) !== 1) {
         if (Date.now() > deadline) throw new Error(`the Redis board was not rebuilt within ${SIGNAL_TIMEOUT_MS} ms`);
-        // The rebuild runs in the app's background and announces nothing: look again.
-        await sleep(POLL_MS);
+        await sleep(POLL_MS); // justified: the rebuild runs in the app's background and announces nothing: look again.
       }
     },
     async changeBoard(base) {
@@ -126,8 +124,7 @@ export async function untilHealthy(base: string) {
     await response?.arrayBuffer();
     if (response?.ok) return;
     if (Date.now() > deadline) throw new Error(`${base}/api/health did not answer 200 within ${SIGNAL_TIMEOUT_MS} ms`);
-    // A recovering service announces nothing: ask again.
-    await sleep(POLL_MS);
+    await sleep(POLL_MS); // justified: a recovering service announces nothing: ask again.
   }
 }
 

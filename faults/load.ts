@@ -59,16 +59,14 @@ export async function submitUntilDefinite(ledger: Ledger, player: Player, action
   for (;;) {
     const outcome = await ledger.submit(player.client, player.userId, action);
     if (outcome.kind === "ok" || outcome.kind === "refused" || Date.now() > deadline) return outcome;
-    // A client's retry pacing: an unavailable service announces nothing when it is back.
-    await sleep(CLIENT_RETRY_MS);
+    await sleep(CLIENT_RETRY_MS); // justified: a client's retry pacing: an unavailable service announces nothing when it is back.
   }
 }
 
 /** Waits until the server's earliest completion time; the server reads the same clock later, so it never finds the submit too fast. */
 export async function waitUntilCompletable(action: Pick<StartedAction, "minCompleteAt">) {
   const at = action.minCompleteAt.getTime();
-  // The action's minimum duration is real time on the server's clock: nothing announces its end.
-  for (let left = at - Date.now(); left > 0; left = at - Date.now()) await sleep(left);
+  for (let left = at - Date.now(); left > 0; left = at - Date.now()) await sleep(left); // justified: the action's minimum duration is real time on the server's clock: nothing announces its end.
 }
 
 /** The load's counters: submits acknowledged as applied, board reads answered. */
@@ -100,8 +98,7 @@ export async function play(ledger: Ledger, player: Player, stop: AbortSignal, pr
   while (!stop.aborted) {
     const started = await ledger.start(player.client, player.userId, actionType);
     if (started.kind !== "ok") {
-      // A client's retry pacing after a failed start.
-      await sleep(CLIENT_RETRY_MS);
+      await sleep(CLIENT_RETRY_MS); // justified: a client's retry pacing after a failed start.
       continue;
     }
     await waitUntilCompletable(started.value);
@@ -117,8 +114,7 @@ export async function read(ledger: Ledger, client: ScoreboardClient, stop: Abort
     reads.tried += 1;
     if ((await ledger.top(client)).kind === "ok") progress?.count("reads");
     else reads.failed += 1;
-    // The reader's polling rate is the shape of the load, not a wait for anything.
-    await sleep(intervalMs);
+    await sleep(intervalMs); // justified: the reader's polling rate is the shape of the load, not a wait for anything.
   }
   return reads;
 }
@@ -211,8 +207,7 @@ export class LiveSubscriber {
         this.stream?.close();
       }
       this.reconnects += 1;
-      // EventSource's reconnection delay: part of how a real client behaves.
-      await sleep(CLIENT_RETRY_MS);
+      await sleep(CLIENT_RETRY_MS); // justified: EventSource's reconnection delay: part of how a real client behaves.
     }
   }
 

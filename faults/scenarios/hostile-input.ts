@@ -459,7 +459,7 @@ async function retryWhileLimited(open: () => Promise<void>) {
       return await open();
     } catch (error) {
       if (!/HTTP 429/.test((error as Error).message) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 100)); // justified: a refused client retries; the freed slot announces nothing
     }
   }
 }

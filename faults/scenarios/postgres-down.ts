@@ -50,8 +50,7 @@ export const postgresDown: Scenario = {
         // Whatever Redis shows now must be a score Postgres committed (checked with the invariants).
         harness.ledger.observe(await redisBoard(harness));
         redisSamples += 1;
-        // Sampling at its rate until the outage, whose length is the fault's size, is over.
-        await sleep(Math.min(SAMPLE_INTERVAL_MS, Math.max(0, outageEnds - Date.now())));
+        await sleep(Math.min(SAMPLE_INTERVAL_MS, Math.max(0, outageEnds - Date.now()))); // justified: sampling at its rate until the outage, whose length is the fault's size, is over.
       } while (Date.now() < outageEnds);
       const unavailableDuring = submitsUnavailable(harness) - unavailableBefore;
       await harness.cluster.postgres.start();

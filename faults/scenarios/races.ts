@@ -55,8 +55,7 @@ export const races: Scenario = {
       random,
     );
     await inParallel(crowdSends, 48, async ({ player, action }) => {
-      // The random delay is the fault itself (reordering), not a wait for anything.
-      await sleep(random() * MAX_SUBMIT_DELAY_MS);
+      await sleep(random() * MAX_SUBMIT_DELAY_MS); // justified: the random delay is the fault itself (reordering), not a wait for anything.
       await harness.ledger.submit(player.client, player.userId, action);
     });
     stop.abort();

@@ -2,21 +2,11 @@ import { describe, expect, it } from "vitest";
 
 import { MAX_BODY_BYTES } from "~/lib/request-limits";
 import { withBoundedBody } from "./request-body";
+import { countedBody } from "../../../test/support/request-bodies";
 
-/** A body in chunks of `chunkBytes`, `total` bytes in all (endless when omitted); `pulled` counts what was handed out. */
+/** A body in chunks of `chunkBytes`, `total` bytes in all (endless when omitted). */
 function chunked(chunkBytes: number, total = Infinity) {
-  const body = {
-    pulled: 0,
-    stream: new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (body.pulled >= total) return controller.close();
-        const size = Math.min(chunkBytes, total - body.pulled);
-        controller.enqueue(new Uint8Array(size).fill(0x61 + (body.pulled % 26)));
-        body.pulled += size;
-      },
-    }),
-  };
-  return body;
+  return countedBody((pulled) => (pulled >= total ? null : new Uint8Array(Math.min(chunkBytes, total - pulled)).fill(0x61 + (pulled % 26))));
 }
 
 const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>

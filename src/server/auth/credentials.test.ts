@@ -17,7 +17,7 @@ import { createDatabase } from "~/server/db";
 import { createLogger } from "~/server/observability/logger";
 import { redisKeys } from "~/server/redis/keys";
 import { createRateLimits } from "~/server/redis/rate-limit";
-import { freePort } from "../../../test/support/ports";
+import { unreachableRedis } from "../../../test/support/broken-redis";
 import { TEST_PASSWORD } from "../../../test/support/users";
 import { AUTH_ERRORS, authorizeCredentials, type CredentialsDeps } from "./credentials";
 
@@ -119,7 +119,7 @@ describe("failed sign-ins per username", () => {
   });
 
   it("still refuses after the limit when Redis is unreachable: the count moves to this instance's memory", async () => {
-    const dead = new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: "t", retry: false, enableTelemetry: false });
+    const dead = await unreachableRedis();
     const { deps: services } = deps({ signInUser: "2/1h", redis: dead });
     const username = `nobody_${hex()}`;
     for (let i = 0; i < 2; i++) {

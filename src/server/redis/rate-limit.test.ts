@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type Socket } from "node:net";
 
 import { Redis } from "@upstash/redis";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -10,7 +8,7 @@ import { services } from "~/server/composition-root";
 import { redisKeys } from "./keys";
 import { createMemoryLimiter, createRateLimits, parseRateLimit, windowMs, type RateLimitEvent, type Refused } from "./rate-limit";
 import { stopClockAtWindowStart } from "../../../test/support/clock";
-import { freePort } from "../../../test/support/ports";
+import { unreachableRedis, withSilentRedis } from "../../../test/support/broken-redis";
 
 const { redis } = services;
 
@@ -173,11 +171,6 @@ describe("createRateLimits against Redis", () => {
   });
 });
 
-/** Redis at a port where nothing listens: every call fails at once. */
-async function deadRedis() {
-  return new Redis({ url: `http://127.0.0.1:${await freePort()}`, token: "t", retry: false, enableTelemetry: false });
-}
-
 describe("failed sign-ins per username", () => {
   it("refuses a username after the limit of failures, whatever the IP, before its password is checked; other names are unaffected", async () => {
     const { rateLimits, events } = limits();
@@ -213,7 +206,7 @@ describe("failed sign-ins per username", () => {
 
 describe("when Redis is down", () => {
   it("fails open for the per-user limits on the connection error, without waiting for the timeout, and reports it", async () => {
-    const { rateLimits, events } = limits({ redis: await deadRedis(), user: "1/1h" });
+    const { rateLimits, events } = limits({ redis: await unreachableRedis(), user: "1/1h" });
     await times(3, () => rateLimits.scoreSubmit("erin"));
     await allowed(rateLimits.actionStart("erin"));
     const failedOpen = (limit: string) => ({ limit, outcome: "failed_open", cause: "redis_error" });
@@ -222,7 +215,7 @@ describe("when Redis is down", () => {
   });
 
   it("limits sign-ins per IP in this instance's memory instead: refused after the limit, never open", async () => {
-    const { rateLimits, events } = limits({ redis: await deadRedis(), auth: "3/1h" });
+    const { rateLimits, events } = limits({ redis: await unreachableRedis(), auth: "3/1h" });
     stopClockAtWindowStart(WINDOW_MS);
     await times(3, () => rateLimits.auth("192.0.2.1"));
     await expectRefused(rateLimits.auth("192.0.2.1"));
@@ -234,7 +227,7 @@ describe("when Redis is down", () => {
   });
 
   it("limits failed sign-ins per username in memory too, giving back the attempts that succeeded", async () => {
-    const { rateLimits } = limits({ redis: await deadRedis(), signInUser: "2/1h" });
+    const { rateLimits } = limits({ redis: await unreachableRedis(), signInUser: "2/1h" });
     stopClockAtWindowStart(WINDOW_MS);
     await (await allowed(rateLimits.signInAttempt("kim"))).succeeded();
     await allowed(rateLimits.signInAttempt("kim"));
@@ -243,13 +236,7 @@ describe("when Redis is down", () => {
   });
 
   it("counts in memory when Redis does not answer within the timeout", async () => {
-    // A listener that accepts connections and never answers.
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => void sockets.push(socket)).listen(0, "127.0.0.1");
-    await once(silent, "listening");
-    const { port } = silent.address() as { port: number };
-    try {
-      const stuck = new Redis({ url: `http://127.0.0.1:${port}`, token: "t", retry: false, enableTelemetry: false });
+    await withSilentRedis(async (stuck) => {
       const { rateLimits, events } = limits({ redis: stuck, timeoutMs: 100, auth: "1/1h" });
       // Resolving at all is the timeout's doing: this Redis never answers.
       await allowed(rateLimits.scoreSubmit("frank"));
@@ -260,10 +247,7 @@ describe("when Redis is down", () => {
         { limit: "auth", outcome: "in_memory", cause: "timeout" },
         { limit: "auth", outcome: "in_memory", cause: "timeout" },
       ]);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      silent.close();
-    }
+    });
   });
 });
 

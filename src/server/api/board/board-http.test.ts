@@ -13,7 +13,7 @@ import type { Board } from "~/server/board/types";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { appRouter } from "../root";
 import { SSE_SETTINGS } from "../sse-settings";
-import { AppError } from "../errors";
+import { streamSlotsFor } from "../../../../test/support/stream-slots";
 import { errorAnswer, type Context } from "../trpc";
 import { createLiveFanOut } from "./fan-out";
 import { createTopAnswers } from "./answers";
@@ -53,29 +53,7 @@ function trpcAnswer(path: string, init?: RequestInit) {
   return fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://localhost/api/trpc/${path}`, init), router: appRouter, createContext: () => ctx });
 }
 
-/** Stream slots that admit `limit` streams at once, counting releases. */
-function slotsFor(limit = Infinity) {
-  const slots = {
-    open: 0,
-    released: 0,
-    claimStream: async () => {
-      if (slots.open >= limit) throw new AppError("RATE_LIMITED", "Too many live streams.", { retryAfterMs: 1_000 });
-      slots.open += 1;
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          slots.open -= 1;
-          slots.released += 1;
-        },
-      };
-    },
-  };
-  return slots;
-}
-
-function boardHttp(slots = slotsFor(), maxDurationMs = 60_000) {
+function boardHttp(slots = streamSlotsFor(), maxDurationMs = 60_000) {
   const live = fixedLiveBoard();
   const fanOut = createLiveFanOut({ live, client: SSE_SETTINGS.client, maxDurationMs, pingIntervalMs: 60_000 });
   return createBoardHttp({
@@ -172,7 +150,7 @@ describe("leaderboard.live from pre-encoded frames", () => {
   });
 
   it("refuses a stream over its client's limit with tRPC's 429 RATE_LIMITED, and frees a slot however a stream ends", async () => {
-    const slots = slotsFor(1);
+    const slots = streamSlotsFor(1);
     const http = boardHttp(slots, 200);
     const request = () => http.handle(new Request(`http://localhost/api/trpc/leaderboard.live?input=${input({ limit: 2 })}`));
     const first = await request();

@@ -14,7 +14,7 @@ import type { Board } from "~/server/board/types";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { ScoreboardClient } from "../../../../test/support/client";
 import { decodeReply } from "../../../../test/support/wire";
-import { AppError } from "../errors";
+import { streamSlotsFor } from "../../../../test/support/stream-slots";
 import { errorAnswer } from "../trpc";
 import { createLiveFanOut } from "./fan-out";
 import { createTopAnswers } from "./answers";
@@ -48,26 +48,7 @@ function handDrivenLiveBoard(initial: Board) {
   };
 }
 
-/** Stream slots that admit `limit` streams at once; `open` counts the slots held. */
-function slotsFor(limit = Infinity) {
-  const slots = {
-    open: 0,
-    claimStream: async () => {
-      if (slots.open >= limit) throw new AppError("RATE_LIMITED", "Too many live streams.", { retryAfterMs: 1_000 });
-      slots.open += 1;
-      let released = false;
-      return {
-        release() {
-          if (!released) slots.open -= 1;
-          released = true;
-        },
-      };
-    },
-  };
-  return slots;
-}
-
-function depsFor(live: Pick<LiveBoard, "listen" | "peek">, slots = slotsFor()): NodeAnswerDeps & { fanOut: ReturnType<typeof createLiveFanOut> } {
+function depsFor(live: Pick<LiveBoard, "listen" | "peek">, slots = streamSlotsFor()): NodeAnswerDeps & { fanOut: ReturnType<typeof createLiveFanOut> } {
   return {
     live,
     answerTop: createTopAnswers(),
@@ -168,7 +149,7 @@ describe("live streams on Node's response", () => {
   });
 
   it("refuses a stream over its client's limit with tRPC's 429 RATE_LIMITED, and frees the slot when a stream closes", async () => {
-    const slots = slotsFor(1);
+    const slots = streamSlotsFor(1);
     const deps = depsFor(handDrivenLiveBoard(boardOf(1, 10)).live, slots);
     const client = new ScoreboardClient(await serverWith(deps));
     const stream = await client.live({ limit: 1 });

@@ -5,24 +5,14 @@
 import { describe, expect, it } from "vitest";
 
 import { MAX_BODY_BYTES } from "~/lib/request-limits";
+import { countedBody } from "../../../../../test/support/request-bodies";
 import { POST } from "./route";
 
 const context = { params: Promise.resolve({ nextauth: ["callback", "credentials"] }) };
 
-/** A form body that never ends; `pulled` counts the bytes handed out. */
-function endlessForm() {
-  const chunk = new TextEncoder().encode(`username=${"a".repeat(16 * 1024 - 9)}`);
-  const body = {
-    pulled: 0,
-    stream: new ReadableStream<Uint8Array>({
-      pull(controller) {
-        body.pulled += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-    }),
-  };
-  return body;
-}
+/** A form body that never ends, in 16 KiB chunks. */
+const formChunk = new TextEncoder().encode(`username=${"a".repeat(16 * 1024 - 9)}`);
+const endlessForm = () => countedBody(() => formChunk);
 
 const signIn = (body: BodyInit, headers: Record<string, string> = {}) =>
   new Request("http://localhost/api/auth/callback/credentials", {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 
 import { MAX_BATCH_CALLS, MAX_BODY_BYTES } from "~/lib/request-limits";
 import { SSE_SETTINGS, STREAM_CLOSE_MARGIN_MS } from "~/server/api/sse-settings";
+import { countedBody } from "../../../../../test/support/request-bodies";
 import { decodeReply } from "../../../../../test/support/wire";
 import { GET, maxDuration, POST } from "./route";
 
@@ -20,20 +21,9 @@ async function refusal(response: Response) {
   return { status: response.status, data: reply.ok ? null : reply.error.data };
 }
 
-/** A body that never ends, in 16 KiB chunks; `pulled` counts the bytes handed out. */
-function endlessBody() {
-  const chunk = new Uint8Array(16 * 1024).fill(0x20);
-  const body = {
-    pulled: 0,
-    stream: new ReadableStream<Uint8Array>({
-      pull(controller) {
-        body.pulled += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-    }),
-  };
-  return body;
-}
+/** A body that never ends, in 16 KiB chunks. */
+const spaces = new Uint8Array(16 * 1024).fill(0x20);
+const endlessBody = () => countedBody(() => spaces);
 
 describe("batches", () => {
   it(`refuses more than ${MAX_BATCH_CALLS} calls in one batch with 400 INVALID_INPUT, by GET and by POST`, async () => {
