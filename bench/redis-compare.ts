@@ -8,7 +8,7 @@ import { Redis as IORedis } from "ioredis";
 
 import { APPLY, applyArgs, applyKeys, createBoardStore } from "../src/server/redis/board-store";
 import { redisKeys } from "../src/server/redis/keys";
-import { Samples, type LatencySummary } from "./stats";
+import { countError, cpuPercent, Samples, type LoadResult } from "./stats";
 import { serveRequests } from "./worker";
 
 export type RedisCompareJob = {
@@ -19,15 +19,6 @@ export type RedisCompareJob = {
   keyPrefix: string;
   concurrency: number;
   calls: number;
-};
-
-export type LoadResult = {
-  latency: LatencySummary;
-  throughput: number;
-  /** Calls that failed, by error. */
-  errors: Record<string, number>;
-  /** The generator's own CPU over the measured window, in % of one core. */
-  generatorCpuPercent: number;
 };
 
 export type RedisCompareResult = { bridge: LoadResult; direct: LoadResult };
@@ -73,8 +64,7 @@ async function closedLoop(job: RedisCompareJob, call: () => Promise<void>): Prom
           await call();
           samples.add(performance.now() - sent);
         } catch (error) {
-          const name = (error as Error).message.split("\n")[0]!.slice(0, 60);
-          errors[name] = (errors[name] ?? 0) + 1;
+          countError(errors, error);
         }
       }
     }),
@@ -85,7 +75,7 @@ async function closedLoop(job: RedisCompareJob, call: () => Promise<void>): Prom
     latency: samples.summary(),
     throughput: samples.count / (elapsedMs / 1000),
     errors,
-    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+    generatorCpuPercent: cpuPercent(cpu, elapsedMs),
   };
 }
 

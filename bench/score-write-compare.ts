@@ -15,7 +15,7 @@ import * as schema from "../src/server/db/schema";
 import { ACTION_RULES } from "../src/server/scoring/rules";
 import { recordScoreChange, type RecordedChange, type ScoreChange } from "../src/server/scoring/score-service";
 import { benchUserId } from "./seed";
-import { Samples, type LatencySummary } from "./stats";
+import { countError, cpuPercent, Samples, type LoadResult } from "./stats";
 import { recordByTransaction } from "./transaction-baseline";
 import { serveRequests } from "./worker";
 
@@ -38,15 +38,9 @@ export type ScoreWriteJob = {
   userAgent: string;
 };
 
-export type ScoreWriteResult = {
-  throughput: number;
-  latency: LatencySummary;
-  /** Calls that threw, by message. */
-  errors: Record<string, number>;
+export type ScoreWriteResult = LoadResult & {
   /** How the measured calls came out (`applied`, `cap-reached`, …). */
   outcomes: Record<string, number>;
-  /** The generator's own CPU over the measured window, in % of one core. */
-  generatorCpuPercent: number;
 };
 
 const rule = ACTION_RULES.COMPLETE_TASK;
@@ -95,8 +89,7 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
           outcome = (await record(db, change)).kind;
         } catch (error) {
           outcome = "error";
-          const name = (error as Error).message.split("\n")[0]!.slice(0, 60);
-          errors[name] = (errors[name] ?? 0) + 1;
+          countError(errors, error);
         }
         // Like pgbench's window: the calls that completed in it.
         const done = performance.now();
@@ -112,7 +105,7 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
     latency: samples.summary(),
     errors,
     outcomes,
-    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / (job.seconds * 1000)) * 100,
+    generatorCpuPercent: cpuPercent(cpu, job.seconds * 1000),
   };
 }
 

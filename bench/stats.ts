@@ -2,6 +2,27 @@
 
 export type LatencySummary = { count: number; p50: number; p95: number; p99: number; max: number; mean: number };
 
+/** What a worker's closed-loop load measured. */
+export type LoadResult = {
+  latency: LatencySummary;
+  throughput: number;
+  /** Calls that failed, by error. */
+  errors: Record<string, number>;
+  /** The generator's own CPU over the measured window, in % of one core. */
+  generatorCpuPercent: number;
+};
+
+/** Counts a failed call under the first line of its message. */
+export function countError(errors: Record<string, number>, error: unknown) {
+  const name = (error as Error).message.split("\n")[0]!.slice(0, 60);
+  errors[name] = (errors[name] ?? 0) + 1;
+}
+
+/** CPU time used (`process.cpuUsage(mark)`) over `elapsedMs`, in % of one core. */
+export function cpuPercent(cpu: NodeJS.CpuUsage, elapsedMs: number) {
+  return ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
+}
+
 /** A growable array of latencies in milliseconds (Float64Array: millions of samples stay cheap). */
 export class Samples {
   private values = new Float64Array(1024);

@@ -9,7 +9,7 @@ import http from "node:http";
 
 import { liveEventReader } from "../test/support/live-stream";
 import { decodeBoard, queryPath } from "../test/support/wire";
-import { Samples, wallClockMs, type LatencySummary } from "./stats";
+import { cpuPercent, Samples, wallClockMs, type LatencySummary } from "./stats";
 import { serveRequests } from "./worker";
 
 export type SubscriberCommand =
@@ -172,7 +172,7 @@ function collect(sent: [string, number][]): CollectResult {
     expected: sent.length * streams.size,
     delivered,
     shownOnEveryStream,
-    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / (performance.now() - wallMark)) * 100,
+    generatorCpuPercent: cpuPercent(cpu, performance.now() - wallMark),
   };
 }
 

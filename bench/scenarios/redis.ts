@@ -12,7 +12,8 @@ import { promisify } from "node:util";
 import { APPLY, applyKeys } from "../../src/server/redis/board-store";
 import { redisKeys } from "../../src/server/redis/keys";
 import type { TestEnv } from "../../test/support/services";
-import type { LoadResult, RedisCompareResult, RedisCompareJob } from "../redis-compare";
+import type { RedisCompareResult, RedisCompareJob } from "../redis-compare";
+import type { LoadResult } from "../stats";
 import { report, type BenchContext } from "./context";
 
 const run = promisify(execFile);

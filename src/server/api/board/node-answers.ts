@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import type { LiveBoard } from "~/server/scoring/live-board";
-import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
+import { parseLiveRequest, parseTopRequest } from "./answers";
 import type { LiveFanOut } from "./fan-out";
 import type { BoardHttpDeps } from "./http";
 import { SSE_HEADERS } from "./sse-frames";
@@ -22,12 +22,11 @@ import { SSE_HEADERS } from "./sse-frames";
 const TOP_PATH = "/api/trpc/leaderboard.top";
 const LIVE_PATH = "/api/trpc/leaderboard.live";
 
-export type NodeAnswerDeps = {
+/** The route handler's dependencies, but the board only if already in memory and streams on Node's response. */
+export type NodeAnswerDeps = Omit<BoardHttpDeps, "live" | "fanOut"> & {
   live: Pick<LiveBoard, "peek">;
-  answerTop: ReturnType<typeof createTopAnswers>;
   fanOut: Pick<LiveFanOut, "attach">;
-  onServed: (path: "leaderboard.top" | "leaderboard.live") => void;
-} & Pick<BoardHttpDeps, "claimStream" | "refuse">;
+};
 
 /** Answers the request if it is one of the board's; false leaves it to Next.js. */
 export function answerOnNode(deps: NodeAnswerDeps, req: IncomingMessage, res: ServerResponse): boolean {
