@@ -5,7 +5,6 @@
  * and the run's Redis bridge.
  */
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 
 import { Redis } from "@upstash/redis";
 import { sql } from "drizzle-orm";
@@ -14,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { env } from "~/env.js";
 import { services } from "~/server/composition-root";
 import { createDatabase } from "~/server/db";
-import { createLogger } from "~/server/observability/logger";
 import { redisKeys } from "~/server/redis/keys";
 import { createRateLimits } from "~/server/redis/rate-limit";
 import { unreachableRedis } from "../../../test/support/broken-redis";
+import { capturedLog } from "../../../test/support/captured-log";
 import { TEST_PASSWORD } from "../../../test/support/users";
 import { AUTH_ERRORS, authorizeCredentials, type CredentialsDeps } from "./credentials";
 
@@ -37,20 +36,9 @@ afterAll(async () => {
   await deadDatabase.client.end({ timeout: 1 });
 });
 
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, text: () => JSON.stringify(lines), logger: createLogger({ level: "info", destination }) };
-}
-
 function deps(overrides: Partial<CredentialsDeps> & { signInUser?: string; redis?: Redis } = {}) {
   const { signInUser = "3/1h", redis: limitsRedis = redis, ...rest } = overrides;
-  const log = capturedLogger();
+  const log = capturedLog();
   const rateLimits = createRateLimits({ redis: limitsRedis, prefix: redisKeys(`${env.REDIS_KEY_PREFIX}signin_${hex()}:`).rateLimit, user: "20/10s", auth: "1000/1h", signInUser, disabled: false });
   return { deps: { db, rateLimits, logger: log.logger, onSignedUp: (userId: string) => leaderboard.refresh([userId]), ...rest }, log };
 }

@@ -1,25 +1,12 @@
-import { Writable } from "node:stream";
-
 import { describe, expect, it } from "vitest";
 
-import { createLogger } from "./logger";
 import { createMetrics } from "./metrics";
 import { runInRequest, setRequestUser } from "./request-context";
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: "info", destination }) };
-}
+import { capturedLog } from "../../../test/support/captured-log";
 
 describe("logger", () => {
   it("stamps every line inside a request with its request id, and the user once known", () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturedLog();
     runInRequest(new Headers(), () => {
       logger.info("before sign-in");
       setRequestUser("user-1");
@@ -34,7 +21,7 @@ describe("logger", () => {
   });
 
   it("keeps a well-formed upstream x-request-id and replaces a hostile one", () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturedLog();
     runInRequest(new Headers({ "x-request-id": "edge-1234abcd" }), () => logger.info("a"));
     runInRequest(new Headers({ "x-request-id": 'x","admin":true' }), () => logger.info("b"));
     runInRequest(new Headers({ "x-request-id": "a".repeat(500) }), () => logger.info("c"));
@@ -44,7 +31,7 @@ describe("logger", () => {
   });
 
   it("concurrent requests keep their own ids", async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturedLog();
     const ids = ["r-aaaaaaaa", "r-bbbbbbbb"];
     // Every request logs only once all of them are in, each suspended at an await.
     let entered = 0;
@@ -63,7 +50,7 @@ describe("logger", () => {
   });
 
   it("redacts secrets even when code passes them by mistake", () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturedLog();
     logger.info({ token: "v1.secret", password: "hunter22", headers: { cookie: "next-auth.session-token=abc", authorization: "Bearer x" } }, "oops");
     const text = JSON.stringify(lines);
     for (const secret of ["v1.secret", "hunter22", "session-token=abc", "Bearer x"]) expect(text).not.toContain(secret);
