@@ -9,10 +9,4 @@ CREATE TABLE "window_scores" (
 );
 --> statement-breakpoint
 ALTER TABLE "window_scores" ADD CONSTRAINT "window_scores_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "window_scores_board_idx" ON "window_scores" USING btree ("board_window","period_start","score" DESC NULLS LAST,"reached_at","user_id" DESC NULLS LAST);--> statement-breakpoint
--- Scores before this migration, per day and per ISO week: the sum of each user's audit deltas in
--- the period, reached at their latest audit row in it (the same as the score statement keeps them).
-INSERT INTO "window_scores" ("board_window", "period_start", "user_id", "score", "reached_at")
-SELECT p.board_window, date_trunc(p.board_window, a.created_at at time zone 'UTC')::date, a.user_id, sum(a.delta), max(a.created_at)
-FROM "score_actions" a CROSS JOIN (VALUES ('day'), ('week')) AS p(board_window)
-GROUP BY 1, 2, 3;
+CREATE INDEX "window_scores_board_idx" ON "window_scores" USING btree ("board_window","period_start","score" DESC NULLS LAST,"reached_at","user_id" DESC NULLS LAST);

@@ -10,6 +10,7 @@
  * to Monday 2030-12-30 — ends a day, an ISO week (2030-W52 → 2031-W01) and a week-year at once.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 import { sql } from "drizzle-orm";
 import { Redis as IORedis } from "ioredis";
@@ -287,6 +288,36 @@ describe("rebuild, fallback and finished periods", () => {
     const text = plan.map((row) => row["QUERY PLAN"]).join("\n");
     expect(text).not.toMatch(/score_actions/);
     expect(text).toMatch(/window_scores_(board_idx|pkey)|Index/);
+  });
+});
+
+describe("window_scores and the audit table", () => {
+  it("holds what the migration's backfill computes from the audit rows: per day and ISO week, the sum of deltas and the latest time", async () => {
+    const { SUNDAY_LATE, MONDAY } = ownWeek();
+    const boards = ownBoards(SUNDAY_LATE);
+    const [actor, ada, bob] = [await createUser(), await createUser(), await createUser()];
+    await adjust(boards, actor, ada, 10);
+    await adjust(boards, actor, bob, -3);
+    boards.clock.set(MONDAY);
+    await adjust(boards, actor, ada, 5);
+    await adjust(boards, actor, ada, 7);
+    const migration = readFileSync(new URL("../../../drizzle/0007_window_scores_backfill.sql", import.meta.url), "utf8");
+    const backfill = migration.slice(migration.indexOf("SELECT")).replace(/;\s*$/, "");
+    const ours = sql`(${ada.id}::uuid, ${bob.id}::uuid)`;
+    const fromAudit = await db.execute(
+      sql`select board_window, period_start::text, user_id, score::text, reached_at::text from (${sql.raw(backfill)}) as backfill(board_window, period_start, user_id, score, reached_at)
+        where user_id in ${ours} order by 1, 2, 3`,
+    );
+    const kept = await db.execute(
+      sql`select board_window, period_start::text, user_id, score::text, reached_at::text from window_scores where user_id in ${ours} order by 1, 2, 3`,
+    );
+    expect(kept).toEqual(fromAudit);
+    const summary = kept.map((row) => `${String(row.board_window)} ${String(row.period_start)} ${row.user_id === ada.id ? "ada" : "bob"} ${String(row.score)}`);
+    const [sunday, monday] = [SUNDAY_LATE.slice(0, 10), MONDAY.slice(0, 10)];
+    const lastMonday = periodAt("week", Date.parse(SUNDAY_LATE)).startsAt.toISOString().slice(0, 10);
+    expect(summary.sort()).toEqual(
+      [`day ${sunday} ada 10`, `day ${sunday} bob -3`, `day ${monday} ada 12`, `week ${lastMonday} ada 10`, `week ${lastMonday} bob -3`, `week ${monday} ada 12`].sort(),
+    );
   });
 });
 
