@@ -9,6 +9,8 @@ import type { NextAuthOptions } from "next-auth";
 import { after } from "next/server";
 
 import { env } from "~/env.js";
+import { BOARD_WINDOWS, type BoardWindow } from "~/lib/board-windows";
+import { scopeAt } from "~/server/board/types";
 import { createAuthOptions } from "~/server/auth/config";
 import { createDatabase, type Database } from "~/server/db";
 import { describeError, logger, metrics } from "~/server/observability";
@@ -20,7 +22,7 @@ import { redisKeys } from "~/server/redis/keys";
 import { createRateLimits, type RateLimitEvent, type RateLimits } from "~/server/redis/rate-limit";
 import { createStreamSlots, type StreamSlotEvent, type StreamSlots } from "~/server/redis/stream-slots";
 import { createLeaderboard, type Leaderboard } from "~/server/scoring/leaderboard";
-import { createLiveBoard, LIVE_BOARD_SIZE, type LiveBoard } from "~/server/scoring/live-board";
+import { createLiveBoard, LIVE_BOARD_SIZE, type LiveBoards } from "~/server/scoring/live-board";
 import type { ScoreDeps } from "~/server/scoring/score-service";
 import { actionTokenKey } from "~/server/scoring/token";
 
@@ -101,21 +103,24 @@ export const services = {
         db: services.db,
         store: createBoardStore(services.redis, services.keys.board),
         onRedisError: redisFailed,
-        // A change made here reaches this process's live board at once (a no-op while nobody watches).
-        onPublished: () => services.liveBoard.notify(),
+        // A change made here reaches this process's live boards at once (a no-op while nobody watches).
+        onPublished: () => BOARD_WINDOWS.forEach((window) => services.liveBoards[window].notify()),
         keepAlive,
       }),
     );
   },
 
-  get liveBoard(): LiveBoard {
-    return processWide("live-board", () =>
-      createLiveBoard({
-        readBoard: () => services.leaderboard.top(LIVE_BOARD_SIZE),
-        changeFeed: createBoardChangeFeed(services.redis, services.keys.board, redisFailed),
-        onError: redisFailed,
-      }),
-    );
+  /** One live board per window; each follows its window's current period. */
+  get liveBoards(): LiveBoards {
+    return processWide("live-boards", () => {
+      const liveBoard = (window: BoardWindow) =>
+        createLiveBoard({
+          readBoard: () => services.leaderboard.top(window, LIVE_BOARD_SIZE),
+          changeFeed: createBoardChangeFeed(services.redis, services.keys.board, () => scopeAt(window, Date.now()), redisFailed),
+          onError: redisFailed,
+        });
+      return { all: liveBoard("all"), week: liveBoard("week"), day: liveBoard("day") };
+    });
   },
 
   get scoreDeps(): ScoreDeps {

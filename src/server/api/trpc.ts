@@ -14,7 +14,7 @@ import type { Database } from "~/server/db";
 import { isDatabaseUnavailable } from "~/server/db/errors";
 import type { RateLimits } from "~/server/redis/rate-limit";
 import type { StreamSlots } from "~/server/redis/stream-slots";
-import type { LiveBoard } from "~/server/scoring/live-board";
+import type { LiveBoards } from "~/server/scoring/live-board";
 import type { ScoreDeps } from "~/server/scoring/score-service";
 import { logger, metrics } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
@@ -29,13 +29,14 @@ export type Context = {
   /** The score service's dependencies (database, leaderboard, token key, clock). */
   scoring: ScoreDeps;
   rateLimits: RateLimits;
-  live: LiveBoard;
+  /** Each window's live board. */
+  liveBoards: LiveBoards;
   streamSlots: StreamSlots;
 };
 
 /** This process's services as a context carries them (see ~/server/composition-root). */
 export function contextServices(): Omit<Context, "session" | "headers"> {
-  return { db: services.db, scoring: services.scoreDeps, rateLimits: services.rateLimits, live: services.liveBoard, streamSlots: services.liveStreamSlots };
+  return { db: services.db, scoring: services.scoreDeps, rateLimits: services.rateLimits, liveBoards: services.liveBoards, streamSlots: services.liveStreamSlots };
 }
 
 /**

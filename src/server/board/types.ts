@@ -1,17 +1,52 @@
 /**
  * The board's shapes, shared by every layer that handles it: the Postgres queries and the Redis
- * store below, the leaderboard and the live board above. This module imports nothing, so it is
- * the bottom those layers stand on.
+ * store below, the leaderboard and the live board above. It imports only the windows' definitions
+ * (src/lib), so it is the bottom those layers stand on.
  */
+
+import { periodAt, PERIOD_WINDOWS, type BoardWindow, type Period } from "~/lib/board-windows";
 
 export type BoardEntry = { rank: number; userId: string; displayName: string; score: number };
 
-/** A snapshot of the board's top; equal versions mean equal boards. */
-export type Board = { entries: BoardEntry[]; version: number; generatedAt: Date };
+/** Which board: all time (no period), or one day's or one ISO week's. */
+export type BoardScope = { window: "all"; period: null } | { window: Exclude<BoardWindow, "all">; period: Period };
+
+export const ALL_TIME: BoardScope = { window: "all", period: null };
+
+/** The board of `window` at the moment `atMs`: all time, or the day's or the week's then. */
+export function scopeAt(window: BoardWindow, atMs: number): BoardScope {
+  return window === "all" ? ALL_TIME : { window, period: periodAt(window, atMs) };
+}
+
+/** Every board a change at `atMs` touches: all time first, then the day's and the week's. */
+export function scopesAt(atMs: number): BoardScope[] {
+  return [ALL_TIME, ...PERIOD_WINDOWS.map((window) => scopeAt(window, atMs))];
+}
+
+/** A name for a board, unique among boards (a map key). */
+export function scopeName(scope: BoardScope) {
+  return scope.period === null ? "all" : `${scope.window}:${scope.period.name}`;
+}
+
+/**
+ * A snapshot of one board's top; equal versions of one board (window and period) mean equal
+ * boards. `period` names the day or week shown and `resetsAt` when it ends (null for all time).
+ */
+export type Board = {
+  entries: BoardEntry[];
+  version: number;
+  generatedAt: Date;
+  window: BoardWindow;
+  period: string | null;
+  resetsAt: Date | null;
+};
 
 export type MyStanding = { userId: string; displayName: string; score: number; rank: number | null; hidden: boolean };
 
-/** A user's state as of one database version; `visible: false` takes them off the board. */
+/**
+ * A user's state on one board as of one database version; `visible: false` takes them off the
+ * board (hidden, banned, or, on a period's board, no score in that period).
+ */
 export type BoardWrite = {
   userId: string;
   version: number;
@@ -20,6 +55,9 @@ export type BoardWrite = {
   displayName: string;
   visible: boolean;
 };
+
+/** Writes to one board. */
+export type BoardUpdate = { scope: BoardScope; writes: BoardWrite[] };
 
 /** Board changes made by any instance, as the live board follows them. */
 export type BoardChangeFeed = {

@@ -3,12 +3,14 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
   pgEnum,
   pgSequence,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -69,6 +71,32 @@ export const scores = pgTable(
   (table) => [
     index("scores_board_idx").on(table.score.desc(), table.reachedAt.asc(), table.userId.desc()),
     index("scores_version_idx").on(table.version),
+  ],
+);
+
+/**
+ * Each user's score in each day (UTC) and ISO week they scored in: the sum of their audit deltas
+ * in that period, kept by the same statement that writes the audit row (so always equal to that
+ * sum), and the board of a period — the current one rebuilt into Redis, a finished one read here.
+ */
+export const windowScores = pgTable(
+  "window_scores",
+  {
+    boardWindow: text("board_window", { enum: ["day", "week"] }).notNull(),
+    /** The period's first day: the UTC day itself, or the Monday of the ISO week. */
+    periodStart: date("period_start", { mode: "string" }).notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    score: bigint("score", { mode: "number" }).notNull(),
+    /** When the user reached this score: the time of their latest audit row in the period. */
+    reachedAt: timestamptz("reached_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.boardWindow, table.periodStart, table.userId] }),
+    check("window_scores_board_window", sql`${table.boardWindow} in ('day', 'week')`),
+    // A period's board, in the board's order (see src/server/scoring/board-queries.ts).
+    index("window_scores_board_idx").on(table.boardWindow, table.periodStart, table.score.desc(), table.reachedAt.asc(), table.userId.desc()),
   ],
 );
 

@@ -1,15 +1,18 @@
 /**
- * The board's change feed across instances: the store's write script PUBLISHes each new board
- * version on the board's channel, and the version and ready keys say where the board stands.
+ * A board's change feed across instances: the store's write script PUBLISHes on the boards'
+ * channel whenever any board changed, and the board's version and ready keys say where it stands.
  */
 import type { Redis } from "@upstash/redis";
 
-import type { BoardChangeFeed } from "~/server/board/types";
+import type { BoardChangeFeed, BoardScope } from "~/server/board/types";
+import { rankingOf } from "./board-store";
 import type { BoardKeys } from "./keys";
 
+/** The feed of the board `scope` names at each moment (a window's current period). */
 export function createBoardChangeFeed(
   redis: Redis,
-  keys: Pick<BoardKeys, "changes" | "version" | "ready">,
+  keys: BoardKeys,
+  scope: () => BoardScope,
   onError: (operation: string, error: unknown) => void,
 ): BoardChangeFeed {
   return {
@@ -25,7 +28,8 @@ export function createBoardChangeFeed(
     },
     async currentVersion() {
       try {
-        const [version, ready] = await redis.mget<[string | null, string | null]>(keys.version, keys.ready);
+        const ranking = rankingOf(keys, scope()).keys;
+        const [version, ready] = await redis.mget<[string | null, string | null]>(ranking.version, ranking.ready);
         return { version: version ?? "0", built: ready !== null };
       } catch (error) {
         onError("poll", error);

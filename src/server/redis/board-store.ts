@@ -1,5 +1,6 @@
 /**
- * The board in Redis: one sorted set whose score is the user's score and whose member encodes
+ * The boards in Redis: all time, the current day's and the current week's (and, until their keys
+ * expire, the periods just finished), each one sorted set whose score is the user's score and whose member encodes
  * the tie-break, so Redis orders exactly as Postgres does:
  *
  *   member = <9999999999999999 - reached_at in µs, 16 digits>:<user id>
@@ -18,8 +19,8 @@
  */
 import type { Redis } from "@upstash/redis";
 
-import type { BoardEntry, BoardWrite } from "~/server/board/types";
-import type { BoardKeys } from "./keys";
+import type { BoardEntry, BoardScope, BoardUpdate } from "~/server/board/types";
+import type { BoardKeys, RankingKeys } from "./keys";
 
 const INVERTED_TIME_BASE = 9_999_999_999_999_999n;
 const MEMBER_PREFIX_LENGTH = 17; // 16 digits and ':'
@@ -34,60 +35,92 @@ export function boardMemberUserId(member: string) {
   return member.slice(MEMBER_PREFIX_LENGTH);
 }
 
-// KEYS: ranking, applied, names, version, changes, ready. ARGV: (userId, version, score, member|"", name) per write.
-// The board version is the highest row version applied, so it matches Postgres's max(version).
-// Returns { board version, 1 when the board is built (else ranks are partial), 0-based rank of
-// each write's member or -1 }, and publishes the board version when anything changed.
+// KEYS: names, changes, then per ranking: ranking, applied, version, ready.
+// ARGV: the number of rankings, then per ranking: when its keys expire (ms since the epoch; 0 =
+// never, the all-time board), how many writes follow, and per write: userId, version, score,
+// member|"", name.
+// Per ranking, the version is the highest row version applied, so it matches Postgres's. A
+// period's ranking records nothing of a user who was never on it and is not now (a user with no
+// score in that period), so it holds only that period's players.
+// Returns per ranking { its version, 1 when it is built (else ranks are partial), the 0-based rank
+// of each write's member or -1 }, and publishes once when any ranking changed.
 export const APPLY = `
 local changed = false
-local ranks = {}
-local boardVersion = tonumber(redis.call('GET', KEYS[4]) or '0')
-for i = 1, #ARGV, 5 do
-  local userId, version, score, member, name = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local applied = redis.call('HGET', KEYS[2], userId)
-  local newer = true
-  if applied then
-    local sep = string.find(applied, '|', 1, true)
-    if tonumber(string.sub(applied, 1, sep - 1)) >= tonumber(version) then
+local results = {}
+local a = 2
+for b = 1, tonumber(ARGV[1]) do
+  local k = 2 + (b - 1) * 4
+  local ranking, appliedKey, versionKey, readyKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local expireAt, expireAtArg, count = tonumber(ARGV[a]), ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local boardVersion = tonumber(redis.call('GET', versionKey) or '0')
+  local boardChanged = false
+  local ranks = {}
+  for i = 1, count do
+    local userId, version, score, member, name = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+    a = a + 5
+    local applied = redis.call('HGET', appliedKey, userId)
+    local newer = true
+    if applied then
+      local sep = string.find(applied, '|', 1, true)
+      if tonumber(string.sub(applied, 1, sep - 1)) >= tonumber(version) then
+        newer = false
+        member = string.sub(applied, sep + 1)
+      else
+        local old = string.sub(applied, sep + 1)
+        if old ~= '' then redis.call('ZREM', ranking, old) end
+      end
+    elseif member == '' and expireAt > 0 then
       newer = false
-      member = string.sub(applied, sep + 1)
-    else
-      local old = string.sub(applied, sep + 1)
-      if old ~= '' then redis.call('ZREM', KEYS[1], old) end
     end
+    if newer then
+      if member ~= '' then redis.call('ZADD', ranking, score, member) end
+      redis.call('HSET', appliedKey, userId, version .. '|' .. member)
+      redis.call('HSET', KEYS[1], userId, name)
+      if tonumber(version) > boardVersion then boardVersion = tonumber(version) end
+      boardChanged = true
+    end
+    local rank = false
+    if member ~= '' then rank = redis.call('ZREVRANK', ranking, member) end
+    ranks[#ranks + 1] = rank or -1
   end
-  if newer then
-    if member ~= '' then redis.call('ZADD', KEYS[1], score, member) end
-    redis.call('HSET', KEYS[2], userId, version .. '|' .. member)
-    redis.call('HSET', KEYS[3], userId, name)
-    if tonumber(version) > boardVersion then boardVersion = tonumber(version) end
+  if boardChanged then
+    redis.call('SET', versionKey, boardVersion)
     changed = true
   end
-  local rank = false
-  if member ~= '' then rank = redis.call('ZREVRANK', KEYS[1], member) end
-  ranks[#ranks + 1] = rank or -1
+  if expireAt > 0 then
+    redis.call('PEXPIREAT', ranking, expireAtArg)
+    redis.call('PEXPIREAT', appliedKey, expireAtArg)
+    redis.call('PEXPIREAT', versionKey, expireAtArg)
+  end
+  results[b] = { boardVersion, redis.call('EXISTS', readyKey), ranks }
 end
-if changed then
-  redis.call('SET', KEYS[4], boardVersion)
-  redis.call('PUBLISH', KEYS[5], boardVersion)
-end
-return { boardVersion, redis.call('EXISTS', KEYS[6]), ranks }
+if changed then redis.call('PUBLISH', KEYS[2], '1') end
+return results
 `;
 
-/** APPLY's KEYS, in its order (the bench sends the script straight to redis-server too). */
-export function applyKeys(keys: BoardKeys) {
-  return [keys.ranking, keys.applied, keys.names, keys.version, keys.changes, keys.ready];
+/** How long a period's keys outlive it: late writes still land, then they cost nothing. */
+export const PERIOD_KEYS_GRACE_MS = 60 * 60 * 1000;
+
+/** The keys of a board's ranking, and when they expire (0: never). */
+export function rankingOf(keys: BoardKeys, scope: BoardScope): { keys: RankingKeys; expireAt: number } {
+  if (scope.period === null) return { keys, expireAt: 0 };
+  return { keys: keys.period(scope.window, scope.period.name), expireAt: scope.period.resetsAt.getTime() + PERIOD_KEYS_GRACE_MS };
 }
 
-/** APPLY's ARGV for `writes`. */
-export function applyArgs(writes: BoardWrite[]) {
-  return writes.flatMap((write) => [
-    write.userId,
-    String(write.version),
-    String(write.score),
-    write.visible ? boardMember(write.reachedMicros, write.userId) : "",
-    write.displayName,
-  ]);
+/** APPLY's KEYS and ARGV for `updates`, in its order (the bench sends the script straight to redis-server too). */
+export function applyCall(keys: BoardKeys, updates: BoardUpdate[]) {
+  const scriptKeys = [keys.names, keys.changes];
+  const args = [String(updates.length)];
+  for (const update of updates) {
+    const ranking = rankingOf(keys, update.scope);
+    scriptKeys.push(ranking.keys.ranking, ranking.keys.applied, ranking.keys.version, ranking.keys.ready);
+    args.push(String(ranking.expireAt), String(update.writes.length));
+    for (const write of update.writes) {
+      args.push(write.userId, String(write.version), String(write.score), write.visible ? boardMember(write.reachedMicros, write.userId) : "", write.displayName);
+    }
+  }
+  return { keys: scriptKeys, args };
 }
 
 // KEYS: ranking, names, version, ready. ARGV: limit. Nil until the board has been built.
@@ -119,18 +152,21 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
 
-// KEYS: rebuild lock, ready. ARGV: lock value, "1" when the rebuild completed.
+// KEYS: rebuild lock, ready. ARGV: lock value, "1" when the rebuild completed, when ready expires (0: never).
 const FINISH_REBUILD = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-if ARGV[2] == '1' then redis.call('SET', KEYS[2], '1') end
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[2], '1')
+  if ARGV[3] ~= '0' then redis.call('PEXPIREAT', KEYS[2], ARGV[3]) end
+end
 return 1
 `;
 
 export type BoardStore = ReturnType<typeof createBoardStore>;
 
 export function createBoardStore(redis: Redis, keys: BoardKeys) {
-  const applyScript = redis.createScript<[number, number, number[]]>(APPLY);
+  const applyScript = redis.createScript<[number, number, number[]][]>(APPLY);
   const topScript = redis.createScript<[string, string[], (string | null)[]] | null, true>(TOP, { readonly: true });
   const rankScript = redis.createScript<number | null, true>(RANK, { readonly: true });
   const finishScript = redis.createScript<number>(FINISH_REBUILD);
@@ -138,17 +174,24 @@ export function createBoardStore(redis: Redis, keys: BoardKeys) {
 
   return {
     /**
-     * Applies writes (newest version wins) in one request; returns the board version, whether
-     * the board is complete (built since the last flush), and each write's 1-based rank.
+     * Applies writes to their boards (newest version wins) in one request; returns per update the
+     * board's version, whether it is complete (built since its keys were last lost), and each
+     * write's 1-based rank.
      */
-    async apply(writes: BoardWrite[]) {
-      const [version, ready, ranks] = await applyScript.exec(applyKeys(keys), applyArgs(writes));
-      return { version: Number(version), ready: ready === 1, ranks: ranks.map((rank) => (rank >= 0 ? rank + 1 : null)) };
+    async apply(updates: BoardUpdate[]) {
+      const call = applyCall(keys, updates);
+      const results = await applyScript.exec(call.keys, call.args);
+      return results.map(([version, ready, ranks]) => ({
+        version: Number(version),
+        ready: ready === 1,
+        ranks: ranks.map((rank) => (rank >= 0 ? rank + 1 : null)),
+      }));
     },
 
-    /** The top `limit` entries, or null when the board has not been built (fresh or flushed Redis). */
-    async top(limit: number): Promise<{ entries: BoardEntry[]; version: number } | null> {
-      const result = await topScript.exec([keys.ranking, keys.names, keys.version, keys.ready], [String(limit)]);
+    /** The top `limit` entries of a board, or null when it has not been built (fresh or flushed Redis, a new period). */
+    async top(scope: BoardScope, limit: number): Promise<{ entries: BoardEntry[]; version: number } | null> {
+      const ranking = rankingOf(keys, scope).keys;
+      const result = await topScript.exec([ranking.ranking, keys.names, ranking.version, ranking.ready], [String(limit)]);
       if (!result) return null;
       const [version, members, names] = result;
       const entries: BoardEntry[] = [];
@@ -160,35 +203,37 @@ export function createBoardStore(redis: Redis, keys: BoardKeys) {
     },
 
     /**
-     * A user's 1-based rank, null when they are off the board, "unbuilt" before the board has
-     * been built, "missing" when Redis has no record of the user.
+     * A user's 1-based rank on a board, null when they are off it, "unbuilt" before the board has
+     * been built, "missing" when Redis has no record of the user there.
      */
-    async rank(userId: string): Promise<number | null | "unbuilt" | "missing"> {
-      const rank = await rankScript.exec([keys.applied, keys.ranking, keys.ready], [userId]);
+    async rank(scope: BoardScope, userId: string): Promise<number | null | "unbuilt" | "missing"> {
+      const ranking = rankingOf(keys, scope).keys;
+      const rank = await rankScript.exec([ranking.applied, ranking.ranking, ranking.ready], [userId]);
       if (rank === null) return "unbuilt";
       if (rank === -2) return "missing";
       return rank >= 0 ? rank + 1 : null;
     },
 
-    /** One rebuilder at a time across all instances; the lock expires should its holder die. */
-    async tryLockRebuild(lock: string, ttlMs: number) {
-      return (await redis.set(keys.rebuildLock, lock, { nx: true, px: ttlMs })) === "OK";
+    /** One rebuilder of a board at a time across all instances; the lock expires should its holder die. */
+    async tryLockRebuild(scope: BoardScope, lock: string, ttlMs: number) {
+      return (await redis.set(rankingOf(keys, scope).keys.rebuildLock, lock, { nx: true, px: ttlMs })) === "OK";
     },
 
     /**
      * Extends a rebuild's lock while it runs (a large board takes longer than one lock period);
      * false when the lock is no longer ours (it expired, or a flush deleted it).
      */
-    async renewRebuildLock(lock: string, ttlMs: number) {
-      return (await renewScript.exec([keys.rebuildLock], [lock, String(ttlMs)])) === 1;
+    async renewRebuildLock(scope: BoardScope, lock: string, ttlMs: number) {
+      return (await renewScript.exec([rankingOf(keys, scope).keys.rebuildLock], [lock, String(ttlMs)])) === 1;
     },
 
     /**
      * Releases the lock and, after a complete rebuild, marks the board ready. A flush during
      * the rebuild deletes our lock too, so then the board stays unready and is rebuilt again.
      */
-    async finishRebuild(lock: string, completed: boolean) {
-      await finishScript.exec([keys.rebuildLock, keys.ready], [lock, completed ? "1" : "0"]);
+    async finishRebuild(scope: BoardScope, lock: string, completed: boolean) {
+      const ranking = rankingOf(keys, scope);
+      await finishScript.exec([ranking.keys.rebuildLock, ranking.keys.ready], [lock, completed ? "1" : "0", String(ranking.expireAt)]);
     },
   };
 }

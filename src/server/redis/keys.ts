@@ -8,23 +8,31 @@
  * it kept each user's `version|member` in `board:entries`.)
  */
 
+import type { PeriodWindow } from "~/lib/board-windows";
+
 const BOARD_SCHEME = "v2";
 
-export type BoardKeys = {
+/** The keys of one ranking: the all-time board, or one day's or one week's. */
+export type RankingKeys = {
   /** Sorted set of the users on the board: score = their score, member = tie-break and user id (see ./board-store.ts). */
   ranking: string;
   /** Hash: user id → `version|member` of the newest write applied (member empty while off the board). */
   applied: string;
-  /** Hash: user id → display name. */
-  names: string;
   /** The board version: the highest row version applied. */
   version: string;
   /** Present once the board has been built from Postgres since its keys were last lost. */
   ready: string;
   /** Held by the one instance rebuilding the board. */
   rebuildLock: string;
-  /** Pub/sub channel announcing each new board version to every instance. */
+};
+
+export type BoardKeys = RankingKeys & {
+  /** Hash: user id → display name, shared by every ranking. */
+  names: string;
+  /** Pub/sub channel announcing each change of any ranking to every instance. */
   changes: string;
+  /** The keys of one day's or one ISO week's ranking (they expire some time after the period ends). */
+  period(window: PeriodWindow, name: string): RankingKeys;
 };
 
 export type RedisKeys = {
@@ -44,14 +52,21 @@ export function redisKeys(prefix: string): RedisKeys {
   };
 }
 
-function boardKeys(base: string): BoardKeys {
+function rankingKeys(base: string): RankingKeys {
   return {
     ranking: `${base}:ranking`,
     applied: `${base}:applied`,
-    names: `${base}:names`,
     version: `${base}:version`,
     ready: `${base}:ready`,
     rebuildLock: `${base}:rebuild-lock`,
+  };
+}
+
+function boardKeys(base: string): BoardKeys {
+  return {
+    ...rankingKeys(base),
+    names: `${base}:names`,
     changes: `${base}:changes`,
+    period: (window, name) => rankingKeys(`${base}:${window}:${name}`),
   };
 }

@@ -1,87 +1,140 @@
 /**
- * The board in Postgres: the top and one user's standing, read straight from the tables (the
- * fallback whenever Redis cannot answer), and the users' state the Redis board is built from.
+ * The boards in Postgres: the top and one user's standing, read straight from the tables (the
+ * fallback whenever Redis cannot answer, and the only source of a finished period's board), and
+ * the users' state the Redis boards are built from. All time reads `scores`; a day or an ISO week
+ * reads that period's rows of `window_scores`.
  */
-import { and, asc, desc, eq, gt, inArray, max, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, max, sql, type SQL } from "drizzle-orm";
 
-import type { Board, BoardWrite, MyStanding } from "~/server/board/types";
+import type { Board, BoardScope, BoardUpdate, BoardWrite, MyStanding } from "~/server/board/types";
 import type { Database } from "~/server/db";
-import { scores, users } from "~/server/db/schema";
+import { scores, users, windowScores } from "~/server/db/schema";
 
 const onBoard = and(eq(users.hidden, false), eq(users.banned, false));
 
-/**
- * The board's order, the same in Postgres and Redis (see src/server/redis/board-store.ts):
- * higher score first, then whoever reached that score first, then the larger user id.
- */
-const boardOrder = [desc(scores.score), asc(scores.reachedAt), desc(scores.userId)];
-
-/** The top of the board straight from Postgres. `version` is the newest row version, as in Redis. */
-export async function readTopFromDatabase(db: Database, limit: number, now = new Date()): Promise<Board> {
-  const [rows, [latest]] = await Promise.all([
-    db
-      .select({ userId: scores.userId, displayName: users.displayName, score: scores.score })
-      .from(scores)
-      .innerJoin(users, eq(users.id, scores.userId))
-      .where(onBoard)
-      .orderBy(...boardOrder)
-      .limit(limit),
-    db.select({ version: max(scores.version) }).from(scores),
-  ]);
-  return {
-    entries: rows.map((row, index) => ({ rank: index + 1, ...row })),
-    version: latest?.version ?? 0,
-    generatedAt: now,
-  };
+/** A period's rows of window_scores. */
+function inPeriod(scope: Extract<BoardScope, { period: object }>): SQL {
+  return and(eq(windowScores.boardWindow, scope.window), eq(windowScores.periodStart, scope.period.startsAt.toISOString().slice(0, 10)))!;
 }
 
-/** One user's score and 1-based rank (null while hidden or banned), counted in SQL. */
-export async function readStandingFromDatabase(db: Database, userId: string): Promise<MyStanding | null> {
+/** What a board answer says of the board beyond its entries. */
+function boardOf(scope: BoardScope, entries: Board["entries"], version: number, generatedAt: Date): Board {
+  return { entries, version, generatedAt, window: scope.window, period: scope.period?.name ?? null, resetsAt: scope.period?.resetsAt ?? null };
+}
+
+/**
+ * The top of a board straight from Postgres, in the board's order, the same in Postgres and
+ * Redis (see src/server/redis/board-store.ts): higher score first, then whoever reached that
+ * score first, then the larger user id. `version` is the newest row version of the board's
+ * players, as in Redis.
+ */
+export async function readTopFromDatabase(db: Database, scope: BoardScope, limit: number, now = new Date()): Promise<Board> {
+  if (scope.period === null) {
+    const [rows, [latest]] = await Promise.all([
+      db
+        .select({ userId: scores.userId, displayName: users.displayName, score: scores.score })
+        .from(scores)
+        .innerJoin(users, eq(users.id, scores.userId))
+        .where(onBoard)
+        .orderBy(desc(scores.score), asc(scores.reachedAt), desc(scores.userId))
+        .limit(limit),
+      db.select({ version: max(scores.version) }).from(scores),
+    ]);
+    return boardOf(scope, rows.map((row, index) => ({ rank: index + 1, ...row })), latest?.version ?? 0, now);
+  }
+  const [rows, [latest]] = await Promise.all([
+    db
+      .select({ userId: windowScores.userId, displayName: users.displayName, score: windowScores.score })
+      .from(windowScores)
+      .innerJoin(users, eq(users.id, windowScores.userId))
+      .where(and(inPeriod(scope), onBoard))
+      .orderBy(desc(windowScores.score), asc(windowScores.reachedAt), desc(windowScores.userId))
+      .limit(limit),
+    db.select({ version: max(scores.version) }).from(windowScores).innerJoin(scores, eq(scores.userId, windowScores.userId)).where(inPeriod(scope)),
+  ]);
+  return boardOf(scope, rows.map((row, index) => ({ rank: index + 1, ...row })), latest?.version ?? 0, now);
+}
+
+/**
+ * One user's score and 1-based rank on a board, counted in SQL: null while hidden or banned, and
+ * on a period's board while they have no score in that period (then their score there is 0).
+ */
+export async function readStandingFromDatabase(db: Database, scope: BoardScope, userId: string): Promise<MyStanding | null> {
+  if (scope.period === null) {
+    const [row] = await db
+      .select({
+        userId: users.id,
+        displayName: users.displayName,
+        score: scores.score,
+        hidden: users.hidden,
+        rank: sql<number | null>`case when ${users.hidden} or ${users.banned} then null else (
+          select count(*)::int + 1 from ${scores} better
+          join ${users} better_user on better_user.id = better.user_id
+          where not better_user.hidden and not better_user.banned
+            and (better.score > ${scores.score}
+              or (better.score = ${scores.score} and (better.reached_at < ${scores.reachedAt}
+                or (better.reached_at = ${scores.reachedAt} and better.user_id > ${scores.userId}))))
+        ) end`,
+      })
+      .from(users)
+      .innerJoin(scores, eq(scores.userId, users.id))
+      .where(eq(users.id, userId));
+    return row ?? null;
+  }
   const [row] = await db
     .select({
       userId: users.id,
       displayName: users.displayName,
-      score: scores.score,
+      score: sql<number>`coalesce(${windowScores.score}, 0)`.mapWith(Number),
       hidden: users.hidden,
-      rank: sql<number | null>`case when ${users.hidden} or ${users.banned} then null else (
-        select count(*)::int + 1 from ${scores} better
+      rank: sql<number | null>`case when ${users.hidden} or ${users.banned} or ${windowScores.userId} is null then null else (
+        select count(*)::int + 1 from ${windowScores} better
         join ${users} better_user on better_user.id = better.user_id
-        where not better_user.hidden and not better_user.banned
-          and (better.score > ${scores.score}
-            or (better.score = ${scores.score} and (better.reached_at < ${scores.reachedAt}
-              or (better.reached_at = ${scores.reachedAt} and better.user_id > ${scores.userId}))))
+        where better.board_window = ${windowScores.boardWindow} and better.period_start = ${windowScores.periodStart}
+          and not better_user.hidden and not better_user.banned
+          and (better.score > ${windowScores.score}
+            or (better.score = ${windowScores.score} and (better.reached_at < ${windowScores.reachedAt}
+              or (better.reached_at = ${windowScores.reachedAt} and better.user_id > ${windowScores.userId}))))
       ) end`,
     })
     .from(users)
     .innerJoin(scores, eq(scores.userId, users.id))
+    .leftJoin(windowScores, and(eq(windowScores.userId, users.id), inPeriod(scope)))
     .where(eq(users.id, userId));
   return row ?? null;
 }
 
-/** One user's standing with the rank Redis counted, which a hidden or banned user does not get. */
-export async function readStandingWithRank(db: Database, userId: string, rank: number | null): Promise<MyStanding | null> {
-  const [row] = await db
-    .select({ userId: users.id, displayName: users.displayName, score: scores.score, hidden: users.hidden, banned: users.banned })
+/** One user's standing on a board with the rank Redis counted, which a hidden or banned user does not get. */
+export async function readStandingWithRank(db: Database, scope: BoardScope, userId: string, rank: number | null): Promise<MyStanding | null> {
+  const score = scope.period === null ? scores.score : sql<number>`coalesce(${windowScores.score}, 0)`.mapWith(Number);
+  const query = db
+    .select({ userId: users.id, displayName: users.displayName, score, hidden: users.hidden, banned: users.banned })
     .from(users)
-    .innerJoin(scores, eq(scores.userId, users.id))
-    .where(eq(users.id, userId));
+    .innerJoin(scores, eq(scores.userId, users.id));
+  const [row] = await (scope.period === null ? query : query.leftJoin(windowScores, and(eq(windowScores.userId, users.id), inPeriod(scope)))).where(
+    eq(users.id, userId),
+  );
   if (!row) return null;
   const { banned, ...standing } = row;
   return { ...standing, rank: standing.hidden || banned ? null : rank };
 }
 
-/** What the Redis board needs to know of a user. */
-const boardStateColumns = {
-  userId: users.id,
-  displayName: users.displayName,
-  hidden: users.hidden,
-  banned: users.banned,
-  score: scores.score,
-  version: scores.version,
-  reachedMicros: sql<string>`(extract(epoch from ${scores.reachedAt}) * 1000000)::bigint::text`,
-};
+/** What a Redis board needs to know of a user: on a period's board, their score in that period. */
+function boardStateColumns(scope: BoardScope) {
+  const inWindow = scope.period !== null;
+  return {
+    userId: users.id,
+    displayName: users.displayName,
+    hidden: users.hidden,
+    banned: users.banned,
+    version: scores.version,
+    score: inWindow ? sql<number>`coalesce(${windowScores.score}, 0)`.mapWith(Number) : scores.score,
+    scored: inWindow ? sql<boolean>`${windowScores.userId} is not null` : sql<boolean>`true`,
+    reachedMicros: sql<string>`coalesce((extract(epoch from ${inWindow ? windowScores.reachedAt : scores.reachedAt}) * 1000000)::bigint, 0)::text`,
+  };
+}
 
-type BoardState = { userId: string; displayName: string; hidden: boolean; banned: boolean; score: number; version: number; reachedMicros: string };
+type BoardState = { userId: string; displayName: string; hidden: boolean; banned: boolean; score: number; scored: boolean; version: number; reachedMicros: string };
 
 function toBoardWrite(state: BoardState): BoardWrite {
   return {
@@ -90,23 +143,39 @@ function toBoardWrite(state: BoardState): BoardWrite {
     score: state.score,
     reachedMicros: state.reachedMicros,
     displayName: state.displayName,
-    visible: !state.hidden && !state.banned,
+    visible: state.scored && !state.hidden && !state.banned,
   };
 }
 
-/** Users' state as the Redis board holds it, read from Postgres. */
-function selectBoardStates(db: Database) {
-  return db.select(boardStateColumns).from(users).innerJoin(scores, eq(scores.userId, users.id));
+/** Users' state on one board as Redis holds it, read from Postgres. */
+function selectBoardStates(db: Database, scope: BoardScope) {
+  const query = db.select(boardStateColumns(scope)).from(users).innerJoin(scores, eq(scores.userId, users.id));
+  return scope.period === null ? query : query.leftJoin(windowScores, and(eq(windowScores.userId, users.id), inPeriod(scope)));
 }
 
-/** The board writes of every user, `limit` at a time in user id order after `afterUserId` (rebuild batches). */
-export async function readBoardWritesAfter(db: Database, afterUserId: string, limit: number): Promise<BoardWrite[]> {
-  const rows = await selectBoardStates(db).where(gt(users.id, afterUserId)).orderBy(asc(users.id)).limit(limit);
+/**
+ * The writes that build one board, `limit` at a time in user id order after `afterUserId`
+ * (rebuild batches): every user for all time, a period's players for a period (its rows only).
+ */
+export async function readBoardWritesAfter(db: Database, scope: BoardScope, afterUserId: string, limit: number): Promise<BoardWrite[]> {
+  if (scope.period === null) {
+    const rows = await selectBoardStates(db, scope).where(gt(users.id, afterUserId)).orderBy(asc(users.id)).limit(limit);
+    return rows.map(toBoardWrite);
+  }
+  const rows = await db
+    .select(boardStateColumns(scope))
+    .from(windowScores)
+    .innerJoin(users, eq(users.id, windowScores.userId))
+    .innerJoin(scores, eq(scores.userId, windowScores.userId))
+    .where(and(inPeriod(scope), gt(windowScores.userId, afterUserId)))
+    .orderBy(asc(windowScores.userId))
+    .limit(limit);
   return rows.map(toBoardWrite);
 }
 
-/** The board writes of these users as Postgres has them now. */
-export async function readBoardWrites(db: Database, userIds: string[]): Promise<BoardWrite[]> {
-  const rows = await selectBoardStates(db).where(inArray(users.id, userIds));
-  return rows.map(toBoardWrite);
+/** These users' state on each of `scopes`' boards as Postgres has it now. */
+export async function readBoardUpdates(db: Database, scopes: BoardScope[], userIds: string[]): Promise<BoardUpdate[]> {
+  return Promise.all(
+    scopes.map(async (scope) => ({ scope, writes: (await selectBoardStates(db, scope).where(inArray(users.id, userIds))).map(toBoardWrite) })),
+  );
 }

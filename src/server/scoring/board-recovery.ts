@@ -1,13 +1,15 @@
 /**
- * Rebuild and repair: how the Redis board gets back to Postgres's state after it lost writes.
- * A board that is not built (fresh or flushed Redis) is rebuilt whole, in batches, by one instance
- * at a time; users whose write failed are re-read and re-written, with backoff, until Redis takes them.
+ * Rebuild and repair: how the Redis boards get back to Postgres's state after they lost writes.
+ * A board that is not built (fresh or flushed Redis, a period that just began) is rebuilt whole,
+ * in batches, by one instance at a time; users whose write failed are re-read and re-written on
+ * every current board, with backoff, until Redis takes them.
  */
 import { randomBytes } from "node:crypto";
 
+import { scopeName, scopesAt, type BoardScope } from "~/server/board/types";
 import type { Database } from "~/server/db";
 import type { BoardStore } from "~/server/redis/board-store";
-import { readBoardWrites, readBoardWritesAfter } from "./board-queries";
+import { readBoardUpdates, readBoardWritesAfter } from "./board-queries";
 
 const REBUILD_BATCH = 5_000;
 const REBUILD_LOCK_MS = 60_000;
@@ -26,41 +28,45 @@ export type BoardRecoveryDeps = {
   keepAlive?: (task: Promise<unknown>) => void;
   /** Default REPAIR_DELAYS_MS; tests shorten them rather than wait them out. */
   repairDelaysMs?: readonly number[];
+  /** This process's clock, which says which day and week are current (tests move it). Default Date.now. */
+  now?: () => number;
 };
 
 export function createBoardRecovery(deps: BoardRecoveryDeps) {
   const { db, store, onRedisError } = deps;
   const repairDelaysMs = deps.repairDelaysMs ?? REPAIR_DELAYS_MS;
   const keepAlive = deps.keepAlive ?? (() => {});
-  let rebuilding: Promise<void> | null = null;
+  const now = deps.now ?? Date.now;
+  /** The rebuilds running in this process, by board. */
+  const rebuilding = new Map<string, Promise<void>>();
   /** Users whose last board write failed, with a count of failures so a newer one is never lost. */
   const awaitingRepair = new Map<string, number>();
   let repairing: Promise<void> | null = null;
 
-  async function rebuild() {
+  async function rebuild(scope: BoardScope) {
     const lock = randomBytes(8).toString("hex");
-    if (!(await store.tryLockRebuild(lock, REBUILD_LOCK_MS))) return;
+    if (!(await store.tryLockRebuild(scope, lock, REBUILD_LOCK_MS))) return;
     let completed = false;
     try {
       let after = "00000000-0000-0000-0000-000000000000";
       for (;;) {
-        const writes = await readBoardWritesAfter(db, after, REBUILD_BATCH);
-        if (writes.length > 0) await store.apply(writes);
+        const writes = await readBoardWritesAfter(db, scope, after, REBUILD_BATCH);
+        if (writes.length > 0) await store.apply([{ scope, writes }]);
         if (writes.length < REBUILD_BATCH) break;
         after = writes.at(-1)!.userId;
         // A large board outlasts one lock period: keep the lock, or stop when it is gone (a
         // flush), since finishRebuild would then refuse to mark the board ready anyway.
-        if (!(await store.renewRebuildLock(lock, REBUILD_LOCK_MS))) return;
+        if (!(await store.renewRebuildLock(scope, lock, REBUILD_LOCK_MS))) return;
       }
       completed = true;
     } finally {
-      await store.finishRebuild(lock, completed);
+      await store.finishRebuild(scope, lock, completed);
     }
   }
 
-  /** Writes the users' current state from Postgres to Redis. */
+  /** Writes the users' current state from Postgres to every current board in Redis. */
   async function copyToRedis(userIds: string[]) {
-    await store.apply(await readBoardWrites(db, userIds));
+    await store.apply(await readBoardUpdates(db, scopesAt(now()), userIds));
   }
 
   function startRepairs(): Promise<void> {
@@ -90,14 +96,17 @@ export function createBoardRecovery(deps: BoardRecoveryDeps) {
   }
 
   return {
-    /** Starts a rebuild unless one is running here; the Redis lock keeps other instances out. */
-    scheduleRebuild() {
-      rebuilding ??= rebuild()
-        .catch((error: unknown) => onRedisError("rebuild", error))
-        .finally(() => {
-          rebuilding = null;
-        });
-      keepAlive(rebuilding);
+    /** Starts a rebuild of a board unless one is running here; the Redis lock keeps other instances out. */
+    scheduleRebuild(scope: BoardScope) {
+      const name = scopeName(scope);
+      let running = rebuilding.get(name);
+      if (!running) {
+        running = rebuild(scope)
+          .catch((error: unknown) => onRedisError("rebuild", error))
+          .finally(() => rebuilding.delete(name));
+        rebuilding.set(name, running);
+      }
+      keepAlive(running);
     },
 
     copyToRedis,
@@ -111,7 +120,7 @@ export function createBoardRecovery(deps: BoardRecoveryDeps) {
 
     /** Resolves when no rebuild is running in this process (tests and shutdown). */
     async settled() {
-      await rebuilding;
+      while (rebuilding.size > 0) await Promise.all(rebuilding.values());
     },
   };
 }

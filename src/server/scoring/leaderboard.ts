@@ -1,9 +1,12 @@
 /**
- * The leaderboard: reads and writes the board, Redis first, Postgres whenever Redis cannot
- * answer. Redis is a cache of Postgres here — anything lost there (a failed write, a flush, a
- * restart) is rebuilt or repaired from the database (./board-recovery.ts), never the other way round.
+ * The leaderboard: reads and writes the boards (all time, the current day's and week's), Redis
+ * first, Postgres whenever Redis cannot answer. Redis is a cache of Postgres here — anything lost
+ * there (a failed write, a flush, a restart, a new period) is rebuilt or repaired from the
+ * database (./board-recovery.ts), never the other way round. A finished period's board is read
+ * from Postgres only.
  */
-import type { Board, BoardWrite, MyStanding } from "~/server/board/types";
+import type { BoardWindow, Period } from "~/lib/board-windows";
+import { scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding } from "~/server/board/types";
 import { readStandingFromDatabase, readStandingWithRank, readTopFromDatabase } from "./board-queries";
 import { createBoardRecovery, type BoardRecoveryDeps } from "./board-recovery";
 
@@ -16,46 +19,61 @@ export function createLeaderboard(
   },
 ) {
   const { db, store, onRedisError } = deps;
+  const now = deps.now ?? Date.now;
   const recovery = createBoardRecovery(deps);
 
+  /** The board asked for: a window's current one, or the period named (finished, or the current one by name). */
+  function scopeOf(window: BoardWindow, period?: Period): { scope: BoardScope; current: boolean } {
+    const current = scopeAt(window, now());
+    if (!period || current.period?.name === period.name) return { scope: current, current: true };
+    return { scope: { window: period.window, period }, current: false };
+  }
+
   return {
-    async top(limit: number): Promise<Board> {
+    /** The top `limit` of a window's board: the current period's, or a given period's (from Postgres). */
+    async top(window: BoardWindow, limit: number, period?: Period): Promise<Board> {
+      const { scope, current } = scopeOf(window, period);
+      if (!current) return readTopFromDatabase(db, scope, limit);
       try {
-        const board = await store.top(limit);
-        if (board) return { ...board, generatedAt: new Date() };
-        recovery.scheduleRebuild();
+        const board = await store.top(scope, limit);
+        if (board) return { ...board, generatedAt: new Date(), window, period: scope.period?.name ?? null, resetsAt: scope.period?.resetsAt ?? null };
+        recovery.scheduleRebuild(scope);
       } catch (error) {
         onRedisError("top", error);
       }
-      return readTopFromDatabase(db, limit);
+      return readTopFromDatabase(db, scope, limit);
     },
 
-    async standing(userId: string): Promise<MyStanding | null> {
-      const rank = await store.rank(userId).catch((error: unknown) => {
+    /** A user's score and rank on a window's board (current period unless one is given). */
+    async standing(userId: string, window: BoardWindow = "all", period?: Period): Promise<MyStanding | null> {
+      const { scope, current } = scopeOf(window, period);
+      if (!current) return readStandingFromDatabase(db, scope, userId);
+      const rank = await store.rank(scope, userId).catch((error: unknown) => {
         onRedisError("rank", error);
         return "unreachable" as const;
       });
-      if (rank === "unbuilt") recovery.scheduleRebuild();
-      if (rank === "missing") recovery.queueRepair([userId]);
-      if (typeof rank === "string") return readStandingFromDatabase(db, userId);
-      return readStandingWithRank(db, userId, rank);
+      if (rank === "unbuilt") recovery.scheduleRebuild(scope);
+      // A period's board knows only that period's players; all time knows everyone.
+      if (rank === "missing" && scope.period === null) recovery.queueRepair([userId]);
+      if (typeof rank === "string") return readStandingFromDatabase(db, scope, userId);
+      return readStandingWithRank(db, scope, userId, rank);
     },
 
     /**
-     * Publishes committed changes to Redis in one request and returns each user's rank, or
-     * null when Redis cannot tell (then ask `standing`). Never throws: when Redis is
-     * unreachable the users are queued for repair from Postgres.
+     * Publishes committed changes to Redis in one request and returns each user's all-time rank
+     * (the first update's), or null when Redis cannot tell (then ask `standing`). Never throws:
+     * when Redis is unreachable the users are queued for repair from Postgres.
      */
-    async publish(writes: BoardWrite[]): Promise<(number | null)[] | null> {
+    async publish(updates: BoardUpdate[]): Promise<(number | null)[] | null> {
       try {
-        const { ready, ranks } = await store.apply(writes);
-        if (ready) return ranks;
-        // A fresh or flushed Redis: the write is in, but ranks need the rest of the board.
-        recovery.scheduleRebuild();
-        return null;
+        const results = await store.apply(updates);
+        // A fresh or flushed Redis, or a period that just began: the write is in, but the rest
+        // of that board is not.
+        results.forEach((result, index) => result.ready || recovery.scheduleRebuild(updates[index]!.scope));
+        return results[0]!.ready ? results[0]!.ranks : null;
       } catch (error) {
         onRedisError("publish", error);
-        recovery.queueRepair(writes.map((write) => write.userId));
+        recovery.queueRepair([...new Set(updates.flatMap((update) => update.writes.map((write) => write.userId)))]);
         return null;
       } finally {
         deps.onPublished?.();

@@ -1,6 +1,6 @@
 /**
- * The board as this instance knows it, kept current by one watcher per process, however many
- * streams and readers it serves.
+ * One window's board as this instance knows it, kept current by one watcher per window and
+ * process, however many streams and readers it serves.
  *
  * - A change made by this process notifies the watcher directly (no Redis round trip).
  * - Changes made by other instances arrive as a Redis PUBLISH of the new board version, which
@@ -9,6 +9,8 @@
  * - On a change the watcher reads the board once and hands the snapshot to every listener;
  *   changes that land within `coalesceMs` of the last read are read together, so a burst costs
  *   one read and one snapshot, not one per change.
+ * - When the board's period (a day, a week) ends, the next period's board is read then, so
+ *   every listener gets the new, empty board without a change being announced.
  * - Readers (`current`) get the snapshot from memory while it is known to be current: the
  *   pub/sub stream is up, no change has been announced since the read, and the poll confirmed
  *   the version recently. Otherwise they share one read. Without listeners, changes are only
@@ -17,9 +19,13 @@
  * The watcher runs only while someone listens or has read recently, so nothing here needs a
  * long-lived process: on a serverless platform it lives as long as the traffic that uses it.
  */
+import type { BoardWindow } from "~/lib/board-windows";
 import type { Board, BoardChangeFeed } from "~/server/board/types";
 
 export type LiveBoard = ReturnType<typeof createLiveBoard>;
+
+/** One live board per window, each with its own watcher. */
+export type LiveBoards = Record<BoardWindow, LiveBoard>;
 
 /** The largest board a subscriber or reader may ask for; the watcher reads this many once per change. */
 export const LIVE_BOARD_SIZE = 100;
@@ -65,10 +71,31 @@ export function createLiveBoard(deps: {
   let waitingForNextRead: { board: Promise<Board>; resolve(board: Board): void; reject(error: unknown): void } | null = null;
   let lastReadAt = -Infinity;
   let delayed: NodeJS.Timeout | null = null;
+  /** Fires when the period `latest` shows ends: the next period's board is read then. */
+  let periodEnd: NodeJS.Timeout | null = null;
 
-  /** Memory shows every announced change, and nothing is on its way in. */
+  /** Memory shows every announced change, nothing is on its way in, and its period has not ended. */
   function isCurrent() {
-    return running && subscription.state === "ready" && changesRead === changes && !reading && latest !== null && now() - confirmedAt < timing.pollIntervalMs * 2;
+    return (
+      running &&
+      subscription.state === "ready" &&
+      changesRead === changes &&
+      !reading &&
+      latest !== null &&
+      now() - confirmedAt < timing.pollIntervalMs * 2 &&
+      (latest.resetsAt === null || now() < latest.resetsAt.getTime())
+    );
+  }
+
+  /** A board of a period is followed by the next period's (empty) board when it ends, with no change announced. */
+  function watchPeriodEnd(board: Board) {
+    if (periodEnd) clearTimeout(periodEnd);
+    periodEnd = null;
+    if (!board.resetsAt) return;
+    // A timer may fire a moment before the clock reaches the end: the read then shows the same
+    // period, and sets the timer again for what is left.
+    periodEnd = setTimeout(onChange, Math.max(0, board.resetsAt.getTime() - now()) + 1);
+    periodEnd.unref();
   }
 
   /**
@@ -86,6 +113,7 @@ export function createLiveBoard(deps: {
       confirmedAt = now();
       changesRead = showing;
       const isNew = !latest || !sameEntries(latest, read);
+      watchPeriodEnd(read);
       latest = read;
       if (isNew) for (const listener of listeners) listener(read);
       return read;
@@ -194,8 +222,10 @@ export function createLiveBoard(deps: {
     subscription = { state: "lost" };
     if (poller) clearInterval(poller);
     if (delayed) clearTimeout(delayed);
+    if (periodEnd) clearTimeout(periodEnd);
     poller = null;
     delayed = null;
+    periodEnd = null;
     latest = null;
   }
 
@@ -296,11 +326,16 @@ export function createLiveBoard(deps: {
 }
 
 function sameEntries(a: Board, b: Board) {
-  if (a.entries.length !== b.entries.length) return false;
+  if (a.period !== b.period || a.entries.length !== b.entries.length) return false;
   return a.entries.every((entry, index) => {
     const other = b.entries[index]!;
     return entry.userId === other.userId && entry.score === other.score && entry.displayName === other.displayName;
   });
+}
+
+/** What a viewer of a board sees, as text: equal texts need no new frame. */
+export function viewContent(view: Board) {
+  return `${view.period ?? ""}|${JSON.stringify(view.entries)}`;
 }
 
 /** A board cut to its top `limit`. */

@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 
 import { sql, type SQL } from "drizzle-orm";
 
-import type { BoardWrite } from "~/server/board/types";
+import { periodAt, type PeriodWindow } from "~/lib/board-windows";
+import { ALL_TIME, type BoardUpdate } from "~/server/board/types";
 import type { Database } from "~/server/db";
 import { executePrepared } from "~/server/db/prepared";
 import { actionRefusals } from "~/server/db/schema";
@@ -19,6 +20,11 @@ export type ScoreDeps = {
   leaderboard: Leaderboard;
   tokenKey: Buffer;
   now: () => number;
+  /**
+   * The database's clock, which times audit rows, caps and windows: `now()` unless a test moves
+   * it (to a period boundary, say) without waiting for it.
+   */
+  databaseTime?: SQL;
   /** Told the outcome of every submit ("applied", "replayed" or the refusal reason), for metrics. */
   onSubmitted?: (actionType: string, outcome: string) => void;
 };
@@ -36,16 +42,18 @@ export type ScoreFailure =
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: ScoreFailure };
 
-/** Where each kind of cap window starts, by the database's clock. */
-export const capWindowStart: Record<CapWindow, SQL> = {
-  "rolling-hour": sql`now() - interval '1 hour'`,
-  "utc-day": sql`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`,
-};
+/** The database's own clock, the default of ScoreDeps.databaseTime. */
+export const DATABASE_NOW = sql`now()`;
+
+/** Where each kind of cap window starts, by the database's clock (`at`). */
+export function capWindowStart(window: CapWindow, at: SQL): SQL {
+  return window === "rolling-hour" ? sql`(${at} - interval '1 hour')` : sql`(date_trunc('day', ${at} at time zone 'UTC') at time zone 'UTC')`;
+}
 
 /** How many of one action type the user completed in the cap's window (an index range scan). */
-function capUsed(userId: string, actionType: string, window: CapWindow): SQL {
+function capUsed(userId: string, actionType: string, window: CapWindow, at: SQL): SQL {
   return sql`(select count(*)::int from score_actions
-    where user_id = ${userId} and action_type = ${actionType} and created_at >= ${capWindowStart[window]})`;
+    where user_id = ${userId} and action_type = ${actionType} and created_at >= ${capWindowStart(window, at)})`;
 }
 
 /** Starts an action: refuses early what could never count (banned, cap already reached). */
@@ -56,7 +64,7 @@ export async function startAction(
   if (!isActionType(input.actionType)) return { ok: false, reason: "UNKNOWN_ACTION" };
   const rule = ACTION_RULES[input.actionType];
   const rows = await executePrepared<{ banned: boolean; used: number }>(deps.db, sql`
-    select banned, ${capUsed(input.userId, input.actionType, rule.cap.window)} as used
+    select banned, ${capUsed(input.userId, input.actionType, rule.cap.window, deps.databaseTime ?? DATABASE_NOW)} as used
     from users where id = ${input.userId}`);
   const user = rows[0];
   if (!user) return { ok: false, reason: "NOT_FOUND" };
@@ -142,6 +150,10 @@ export type ScoreChange = {
 };
 
 type ChangeRow = {
+  day_start: string | null;
+  day_score: string | null;
+  week_start: string | null;
+  week_score: string | null;
   found: boolean;
   fresh: boolean;
   banned: boolean | null;
@@ -154,17 +166,20 @@ type ChangeRow = {
   reached_micros: string | null;
 };
 
-/** What recording one score change came to; `applied` carries the row as the board takes it. */
+/**
+ * What recording one score change came to; `applied` carries the user's new state on every board
+ * it changed: all time first, then the day and the ISO week the change fell in (by database time).
+ */
 export type RecordedChange =
   | { kind: "not-found" | "replayed" | "banned" | "cap-reached" }
-  | { kind: "applied"; write: BoardWrite };
+  | { kind: "applied"; updates: BoardUpdate[] };
 
 /**
  * Records one score change and publishes it. Exactly once per (user, action id): a repeat,
  * even one racing the first, returns the recorded result with `replayed: true`, `delta: 0`.
  */
 export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Promise<Outcome<ScoreResult>> {
-  const recorded = await recordScoreChange(deps.db, change);
+  const recorded = await recordScoreChange(deps.db, change, deps.databaseTime);
   switch (recorded.kind) {
     case "not-found":
       return { ok: false, reason: "NOT_FOUND" };
@@ -175,13 +190,13 @@ export async function applyScoreChange(deps: ScoreDeps, change: ScoreChange): Pr
     case "cap-reached":
       return { ok: false, reason: "ACTION_CAP_REACHED" };
   }
-  const { write } = recorded;
-  const [rank] = (await deps.leaderboard.publish([write])) ?? [undefined];
+  const { updates } = recorded;
+  const [rank] = (await deps.leaderboard.publish(updates)) ?? [undefined];
   return {
     ok: true,
     value: {
       userId: change.userId,
-      score: write.score,
+      score: updates[0]!.writes[0]!.score,
       delta: change.delta,
       rank: rank === undefined ? await rankFromDatabase(deps, change.userId) : rank,
       replayed: false,
@@ -197,9 +212,9 @@ const MAX_ATTEMPTS = 20;
  * snapshot was stale. Kept over a typed Drizzle transaction because it sustains several times
  * the throughput on the same database (`npm run bench`, bench/scenarios/statement-vs-transaction.ts).
  */
-export async function recordScoreChange(db: Database, change: ScoreChange): Promise<RecordedChange> {
+export async function recordScoreChange(db: Database, change: ScoreChange, at: SQL = DATABASE_NOW): Promise<RecordedChange> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const [row] = await executePrepared<ChangeRow>(db, changeStatement(change));
+    const [row] = await executePrepared<ChangeRow>(db, changeStatement(change, at));
     if (!row?.found) return { kind: "not-found" };
     if (!row.fresh) {
       // Another change of this user committed after our snapshot: counts and the replay check
@@ -218,7 +233,14 @@ export async function recordScoreChange(db: Database, change: ScoreChange): Prom
       displayName: row.display_name!,
       visible: !row.hidden && !row.banned,
     };
-    return { kind: "applied", write };
+    const periodWrite = (window: PeriodWindow, start: string | null, score: string | null): BoardUpdate => ({
+      scope: { window, period: periodAt(window, Date.parse(`${start!}T00:00:00Z`)) },
+      writes: [{ ...write, score: Number(score) }],
+    });
+    return {
+      kind: "applied",
+      updates: [{ scope: ALL_TIME, writes: [write] }, periodWrite("day", row.day_start, row.day_score), periodWrite("week", row.week_start, row.week_score)],
+    };
   }
   throw new Error(`score change for user ${change.userId} kept conflicting after ${MAX_ATTEMPTS} attempts`);
 }
@@ -240,7 +262,8 @@ async function rankFromDatabase(deps: ScoreDeps, userId: string) {
 
 /**
  * One statement, so one round trip and its own transaction: lock the user's score row,
- * insert the audit row, raise the score.
+ * insert the audit row, raise the score, and add the delta to the user's score in the day and
+ * the ISO week of the audit row's time (window_scores).
  *
  * Exactness under concurrency: the FOR UPDATE row (`locked`) is read at its newest version,
  * but the other reads (the cap count, the replay check) see the statement's snapshot. When
@@ -251,10 +274,10 @@ async function rankFromDatabase(deps: ScoreDeps, userId: string) {
  * replay. The unique (user_id, action_id) index with ON CONFLICT DO NOTHING is the last
  * line of defence: a duplicate can never become a second row or a 500.
  */
-export function changeStatement(change: ScoreChange): SQL {
+export function changeStatement(change: ScoreChange, at: SQL = DATABASE_NOW): SQL {
   // Banned players cannot score; an administrator may still correct their score.
   const banCheck = change.actorId ? sql`` : sql`and not fresh.banned`;
-  const capCheck = change.cap ? sql`and ${capUsed(change.userId, change.actionType, change.cap.window)} < ${change.cap.limit}` : sql``;
+  const capCheck = change.cap ? sql`and ${capUsed(change.userId, change.actionType, change.cap.window, at)} < ${change.cap.limit}` : sql``;
   return sql`
     with snapshot as (
       select version from scores where user_id = ${change.userId}
@@ -269,9 +292,9 @@ export function changeStatement(change: ScoreChange): SQL {
       select 1 from score_actions where user_id = ${change.userId} and action_id = ${change.actionId}
     ), inserted as (
       insert into score_actions
-        (user_id, action_id, action_type, delta, previous_score, new_score, actor_id, metadata, ip, user_agent)
+        (user_id, action_id, action_type, delta, previous_score, new_score, actor_id, metadata, ip, user_agent, created_at)
       select ${change.userId}, ${change.actionId}, ${change.actionType}, ${change.delta}, fresh.score,
-        fresh.score + ${change.delta}, ${change.actorId}, ${JSON.stringify(change.metadata)}::jsonb, ${change.ip}, ${change.userAgent}
+        fresh.score + ${change.delta}, ${change.actorId}, ${JSON.stringify(change.metadata)}::jsonb, ${change.ip}, ${change.userAgent}, ${at}
       from fresh
       where not exists (select 1 from replay) ${banCheck} ${capCheck}
       on conflict (user_id, action_id) do nothing
@@ -280,6 +303,12 @@ export function changeStatement(change: ScoreChange): SQL {
       update scores set score = inserted.new_score, reached_at = inserted.created_at, version = nextval('board_version_seq')
       from inserted where scores.user_id = ${change.userId}
       returning scores.score, scores.version, (extract(epoch from scores.reached_at) * 1000000)::bigint as reached_micros
+    ), windowed as (
+      insert into window_scores as w (board_window, period_start, user_id, score, reached_at)
+      select p.board_window, date_trunc(p.board_window, inserted.created_at at time zone 'UTC')::date, ${change.userId}, ${change.delta}, inserted.created_at
+      from inserted cross join (values ('day'), ('week')) as p(board_window)
+      on conflict (board_window, period_start, user_id) do update set score = w.score + excluded.score, reached_at = excluded.reached_at
+      returning w.board_window, w.period_start, w.score
     )
     select
       exists (select 1 from locked) as found,
@@ -291,5 +320,9 @@ export function changeStatement(change: ScoreChange): SQL {
       exists (select 1 from updated) as applied,
       (select score from updated)::text as score,
       (select version from updated)::text as version,
-      (select reached_micros from updated)::text as reached_micros`;
+      (select reached_micros from updated)::text as reached_micros,
+      (select period_start from windowed where board_window = 'day')::text as day_start,
+      (select score from windowed where board_window = 'day')::text as day_score,
+      (select period_start from windowed where board_window = 'week')::text as week_start,
+      (select score from windowed where board_window = 'week')::text as week_score`;
 }

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 
 import superjson from "superjson";
 
+import type { BoardWindow } from "~/lib/board-windows";
 import type { Board } from "~/server/board/types";
 import { sliceBoard } from "~/server/scoring/live-board";
 import { liveInput, topInput } from "../routers/inputs";
@@ -16,20 +17,21 @@ import { deserializeInput } from "../transformer";
 /** Shared caches may serve an answer for a second and revalidate in the background for a few more. */
 export const PUBLIC_BOARD_CACHE_CONTROL = "public, s-maxage=1, stale-while-revalidate=5";
 
-export type TopRequest = { limit: number; batch: boolean };
-export type LiveRequest = { limit: number; lastEventId: string | null };
+export type TopRequest = { limit: number; window: BoardWindow; batch: boolean };
+export type LiveRequest = { limit: number; window: BoardWindow; lastEventId: string | null };
 export type TopAnswer = { status: 200 | 304; headers: Record<string, string>; body: string | null };
 
 /**
- * A `leaderboard.top` GET the procedure's schema accepts, alone or as a batch of one (the
- * browser's httpBatchLink). Never more than one call: batches of several go to tRPC, which bounds them.
+ * A `leaderboard.top` GET of a window's current board the procedure's schema accepts, alone or as
+ * a batch of one (the browser's httpBatchLink). Never more than one call: batches of several go to
+ * tRPC, which bounds them; so do reads of a named period.
  */
 export function parseTopRequest(url: URL): TopRequest | null {
   const batch = url.searchParams.get("batch") === "1";
   const input = decodeInput(url.searchParams.get("input"), batch);
   if (input === INVALID) return null;
   const parsed = topInput.safeParse(input);
-  return parsed.success ? { limit: parsed.data.limit, batch } : null;
+  return parsed.success && !parsed.data.period ? { limit: parsed.data.limit, window: parsed.data.window, batch } : null;
 }
 
 /**
@@ -44,7 +46,7 @@ export function parseLiveRequest(url: URL, lastEventIdHeader: string | null): Li
   const lastEventId = lastEventIdHeader ?? url.searchParams.get("lastEventId") ?? url.searchParams.get("Last-Event-Id");
   const merged = lastEventId ? (isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId })) : input;
   const parsed = liveInput.safeParse(merged);
-  return parsed.success ? { limit: parsed.data.limit, lastEventId: parsed.data.lastEventId ?? null } : null;
+  return parsed.success ? { limit: parsed.data.limit, window: parsed.data.window, lastEventId: parsed.data.lastEventId ?? null } : null;
 }
 
 type EncodedBoard = { single: string; batch: string; etag: string };

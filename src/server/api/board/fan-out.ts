@@ -1,5 +1,5 @@
 /**
- * The live board's streams on this instance. Streams are grouped by what they see (their top
+ * One window's live streams on this instance. Streams are grouped by what they see (their top
  * `limit`); when the board changes, each group's frame is encoded once and the same bytes are
  * written to every stream of the group. Per stream there is no serialisation, timer or promise
  * per event: a write, or — when the client has not taken the previous frame yet — a flag, so a
@@ -9,7 +9,8 @@
  * handler (`openWebStream`), or a Node response written directly (./node-streams.ts).
  */
 import type { Board } from "~/server/board/types";
-import { sliceBoard, type LiveBoard } from "~/server/scoring/live-board";
+import { boardEventId } from "~/lib/board-windows";
+import { sliceBoard, viewContent, type LiveBoard } from "~/server/scoring/live-board";
 import { connectedFrame, PING_FRAME, trackedFrame, type ClientOptions } from "./sse-frames";
 
 /** Where a stream's bytes go. */
@@ -75,10 +76,10 @@ export function createLiveFanOut(options: FanOutOptions) {
   /** Brings a group's frame up to `board`; false when the board does not change this view. */
   function updateGroup(group: Group, board: Board) {
     const view = sliceBoard(board, group.limit);
-    const content = JSON.stringify(view.entries);
+    const content = viewContent(view);
     if (content === group.content) return false;
     group.content = content;
-    group.frameId = String(board.version);
+    group.frameId = boardEventId(board);
     group.frame = trackedFrame(group.frameId, view);
     return true;
   }
@@ -96,7 +97,7 @@ export function createLiveFanOut(options: FanOutOptions) {
   /** Sends a new board to every stream whose view it changes. */
   function publish(board: Board) {
     // The live board hands boards out in order; a start-up read may resolve after a newer one.
-    if (latest && board.version < latest.version) return;
+    if (latest && board.period === latest.period && board.version < latest.version) return;
     latest = board;
     for (const group of groups.values()) {
       if (!updateGroup(group, board)) continue;
@@ -142,7 +143,7 @@ export function createLiveFanOut(options: FanOutOptions) {
           // No board yet (Redis and Postgres both failed): streams get the next one that comes.
         });
       }
-      const clientHasIt = lastEventId !== null && (lastEventId === group.frameId || (latest !== null && lastEventId === String(latest.version)));
+      const clientHasIt = lastEventId !== null && (lastEventId === group.frameId || (latest !== null && lastEventId === boardEventId(latest)));
       const tookConnected = sink.write(connected);
       // No board yet (the first stream of this instance): publish() sends it when it arrives.
       if (group.frame && !clientHasIt) {

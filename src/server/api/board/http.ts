@@ -8,6 +8,7 @@
  * input, batches of several calls, other methods) goes to tRPC, which answers with the spec's
  * errors. board-http.test.ts holds these answers against tRPC's byte for byte.
  */
+import type { BoardWindow } from "~/lib/board-windows";
 import type { StreamSlot } from "~/server/redis/stream-slots";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest, type createTopAnswers } from "./answers";
@@ -20,9 +21,11 @@ export type ErrorAnswer = { status: number; body: string };
 const ENDPOINT = "/api/trpc/";
 
 export type BoardHttpDeps = {
-  live: Pick<LiveBoard, "current">;
+  /** Each window's live board. */
+  live: Record<BoardWindow, Pick<LiveBoard, "current">>;
   answerTop: ReturnType<typeof createTopAnswers>;
-  fanOut: Pick<LiveFanOut, "openWebStream">;
+  /** Each window's streams. */
+  fanOut: Record<BoardWindow, Pick<LiveFanOut, "openWebStream">>;
   /** Counts each answered call, as tRPC's procedures are counted. */
   onServed: (path: "leaderboard.top" | "leaderboard.live") => void;
   /** A slot for a new stream of the client these headers name; throws RATE_LIMITED over the client's limit. */
@@ -41,7 +44,7 @@ export function createBoardHttp(deps: BoardHttpDeps) {
       if (path === "leaderboard.top") {
         const request = parseTopRequest(url);
         if (!request) return null;
-        const board = await deps.live.current().catch(() => null);
+        const board = await deps.live[request.window].current().catch(() => null);
         // No board at all (Redis and Postgres both failed): tRPC answers with the spec's 503.
         if (!board) return null;
         const { status, headers, body } = deps.answerTop(board, request, req.headers.get("if-none-match"));
@@ -58,7 +61,7 @@ export function createBoardHttp(deps: BoardHttpDeps) {
           const { status, body } = await deps.refuse(error);
           return new Response(body, { status, headers: { "content-type": "application/json" } });
         }
-        const stream = deps.fanOut.openWebStream(request.limit, request.lastEventId, slot.release);
+        const stream = deps.fanOut[request.window].openWebStream(request.limit, request.lastEventId, slot.release);
         deps.onServed("leaderboard.live");
         return new Response(stream, { headers: SSE_HEADERS });
       }

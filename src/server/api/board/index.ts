@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { getTRPCErrorFromUnknown } from "@trpc/server";
 
+import type { BoardWindow } from "~/lib/board-windows";
 import { services } from "~/server/composition-root";
 import { metrics } from "~/server/observability";
 import { processWide } from "~/server/process-wide";
@@ -28,20 +29,23 @@ async function refuse(error: unknown) {
   return errorAnswer(getTRPCErrorFromUnknown(error));
 }
 
-/** One fan-out and one answer cache per process, shared by both ways of answering. */
+/** One fan-out per window and one answer cache per process, shared by both ways of answering. */
 const boardAnswers = () =>
   processWide("board-answers", () => {
-    const live = services.liveBoard;
-    const fanOut = createLiveFanOut({
-      live,
-      client: SSE_SETTINGS.client,
-      maxDurationMs: SSE_SETTINGS.maxDurationMs,
-      pingIntervalMs: SSE_SETTINGS.ping.intervalMs,
-    });
-    metrics.countLiveSubscribers(() => fanOut.streamCount);
+    const live = services.liveBoards;
+    const fanOutOf = (window: BoardWindow) =>
+      createLiveFanOut({
+        live: live[window],
+        client: SSE_SETTINGS.client,
+        maxDurationMs: SSE_SETTINGS.maxDurationMs,
+        pingIntervalMs: SSE_SETTINGS.ping.intervalMs,
+      });
+    const fanOut = { all: fanOutOf("all"), week: fanOutOf("week"), day: fanOutOf("day") };
+    const fanOuts = Object.values(fanOut);
+    metrics.countLiveSubscribers(() => fanOuts.reduce((count, windowFanOut) => count + windowFanOut.streamCount, 0));
     // On shutdown the server waits for open requests, and live streams never finish by themselves:
     // drop them, so clients reconnect to another instance and resume from their last event id.
-    shutdownSignal().addEventListener("abort", () => fanOut.abortAll(shutdownSignal().reason), { once: true });
+    shutdownSignal().addEventListener("abort", () => fanOuts.forEach((windowFanOut) => windowFanOut.abortAll(shutdownSignal().reason)), { once: true });
     const deps: BoardHttpDeps & NodeAnswerDeps = {
       live,
       answerTop: createTopAnswers(),

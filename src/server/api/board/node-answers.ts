@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+import type { BoardWindow } from "~/lib/board-windows";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { parseLiveRequest, parseTopRequest } from "./answers";
 import type { LiveFanOut } from "./fan-out";
@@ -24,8 +25,8 @@ const LIVE_PATH = "/api/trpc/leaderboard.live";
 
 /** The route handler's dependencies, but the board only if already in memory and streams on Node's response. */
 export type NodeAnswerDeps = Omit<BoardHttpDeps, "live" | "fanOut"> & {
-  live: Pick<LiveBoard, "peek">;
-  fanOut: Pick<LiveFanOut, "attach">;
+  live: Record<BoardWindow, Pick<LiveBoard, "peek">>;
+  fanOut: Record<BoardWindow, Pick<LiveFanOut, "attach">>;
 };
 
 /** Answers the request if it is one of the board's; false leaves it to Next.js. */
@@ -42,7 +43,7 @@ function isPath(url: string, path: string) {
 
 function answerTop(deps: NodeAnswerDeps, req: IncomingMessage, res: ServerResponse) {
   const request = parseTopRequest(new URL(req.url!, "http://localhost"));
-  const board = request && deps.live.peek();
+  const board = request && deps.live[request.window].peek();
   if (!request || !board) return false;
   const ifNoneMatch = req.headers["if-none-match"];
   const { status, headers, body } = deps.answerTop(board, request, typeof ifNoneMatch === "string" ? ifNoneMatch : null);
@@ -64,7 +65,7 @@ function openLiveStream(deps: NodeAnswerDeps, req: IncomingMessage, res: ServerR
       res.writeHead(200, SSE_HEADERS);
       // Node buffers what the socket cannot take yet; past its high-water mark the client is behind.
       let saturated = false;
-      const stream = deps.fanOut.attach(request.limit, request.lastEventId, {
+      const stream = deps.fanOut[request.window].attach(request.limit, request.lastEventId, {
         write(frame) {
           if (saturated) return false;
           saturated = !res.write(frame);

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 
+import { BOARD_WINDOWS, parsePeriod, type BoardWindow } from "~/lib/board-windows";
 import { LIVE_BOARD_SIZE } from "~/server/scoring/live-board";
 
 export const actionStartInput = z.object({ actionType: z.string().min(1).max(64) }).strict();
@@ -14,10 +15,35 @@ export const actionStartInput = z.object({ actionType: z.string().min(1).max(64)
 /** `.strict()`: a client sending a score, delta or user id is refused outright. */
 export const scoreSubmitInput = z.object({ actionId: z.uuid(), token: z.string().min(1).max(512) }).strict();
 
-export const topInput = z.object({ limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10) }).default({ limit: 10 });
+const boardLimit = z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10);
+const boardWindow = z.enum(BOARD_WINDOWS).default("all");
+
+const PERIOD_FORMAT = { day: "a UTC day as YYYY-MM-DD", week: "an ISO week as YYYY-Www" } as const;
+
+/** A window and, optionally, one of its periods by name (`2026-11-29`, `2026-W48`), parsed into its bounds. */
+const windowAndPeriod = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z
+    .object({ ...shape, window: boardWindow, period: z.string().max(16).optional() })
+    .superRefine((input, context) => {
+      const { window, period } = input as { window: BoardWindow; period?: string };
+      if (period === undefined) return;
+      if (window === "all") context.addIssue({ code: "custom", path: ["period"], message: "all time has no periods: choose the window day or week" });
+      else if (!parsePeriod(window, period)) context.addIssue({ code: "custom", path: ["period"], message: `must be ${PERIOD_FORMAT[window]}` });
+    })
+    .transform((input) => {
+      const { window, period } = input as { window: BoardWindow; period?: string };
+      return { ...input, period: period === undefined || window === "all" ? undefined : parsePeriod(window, period)! };
+    });
+
+/** A board's top: the window's current period, or the period named (a finished one is read from Postgres). */
+export const topInput = windowAndPeriod({ limit: boardLimit }).prefault({});
+
+/** One's own standing on a window's board (the current period unless one is named). */
+export const meInput = windowAndPeriod({}).prefault({});
 
 export const liveInput = z.object({
-  limit: z.number().int().min(1).max(LIVE_BOARD_SIZE).default(10),
+  limit: boardLimit,
+  window: boardWindow,
   // Sent by the client when it reconnects: the id of the last snapshot it received.
   lastEventId: z.string().max(32).nullish(),
 });

@@ -3,8 +3,9 @@ import { tracked } from "@trpc/server";
 import { admitLiveStream } from "~/server/api/board/admission";
 import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
-import { sliceBoard } from "~/server/scoring/live-board";
-import { liveInput, topInput } from "./inputs";
+import { boardEventId } from "~/lib/board-windows";
+import { sliceBoard, viewContent } from "~/server/scoring/live-board";
+import { liveInput, meInput, topInput } from "./inputs";
 
 /**
  * Over HTTP, valid `top` and `live` requests are answered by src/server/api/board/http.ts from
@@ -12,11 +13,16 @@ import { liveInput, topInput } from "./inputs";
  * and define the procedures' types, with the same boards and the same rules.
  */
 export const leaderboardRouter = createTRPCRouter({
-  top: publicProcedure.input(topInput).query(async ({ ctx, input }) => sliceBoard(await ctx.live.current(), input.limit)),
+  top: publicProcedure
+    .input(topInput)
+    .query(async ({ ctx, input }) =>
+      input.period ? ctx.scoring.leaderboard.top(input.window, input.limit, input.period) : sliceBoard(await ctx.liveBoards[input.window].current(), input.limit),
+    ),
 
   /**
-   * The board, live: the current snapshot at once (unless the client's lastEventId says it
-   * already has it), then each change of its top `limit`. Event ids are board versions.
+   * A window's board, live: the current snapshot at once (unless the client's lastEventId says it
+   * already has it), then each change of its top `limit`, and the next period's board when a day
+   * or week ends. Event ids are board versions (see boardEventId).
    */
   live: publicProcedure.input(liveInput).subscription(async function* ({ ctx, input, signal }) {
     // A stream that reaches tRPC over HTTP counts against its client's limit like any other. The
@@ -29,12 +35,12 @@ export const leaderboardRouter = createTRPCRouter({
       // The client already holds the board of this version (it rendered it, or it reconnects).
       let clientHas = input.lastEventId ?? null;
       let lastSent: string | null = null;
-      for await (const board of ctx.live.watch(signal ?? new AbortController().signal)) {
+      for await (const board of ctx.liveBoards[input.window].watch(signal ?? new AbortController().signal)) {
         const claim = await claimed;
         if ("refusal" in claim) throw claim.refusal;
         const view = sliceBoard(board, input.limit);
-        const content = JSON.stringify(view.entries);
-        const id = String(view.version);
+        const content = viewContent(view);
+        const id = boardEventId(view);
         if (id === clientHas) lastSent = content;
         clientHas = null;
         // Changes below this subscriber's top `limit` move the version but not its view.
@@ -47,8 +53,8 @@ export const leaderboardRouter = createTRPCRouter({
     }
   }),
 
-  me: protectedProcedure.query(async ({ ctx }) => {
-    const standing = await ctx.scoring.leaderboard.standing(ctx.user.id);
+  me: protectedProcedure.input(meInput).query(async ({ ctx, input }) => {
+    const standing = await ctx.scoring.leaderboard.standing(ctx.user.id, input.window, input.period);
     if (!standing) throw new AppError("NOT_FOUND", "Your account no longer exists.");
     return standing;
   }),
