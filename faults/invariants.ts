@@ -7,6 +7,9 @@
  *   its own once the load has stopped, with no request prodding it (PRODUCT.md asks for a second
  *   of quiet; how long it takes on a shared machine is a measurement for bench/, so the wait here
  *   only bounds a failure);
+ * - every day and ISO week whose Redis keys exist (the current ones, and those the run's audit rows
+ *   fell in): Postgres's `window_scores` and Redis's ranking equal the sums of the audit deltas in
+ *   the period (./window-invariants.ts), converging on their own like the all-time board;
  * - against the client's ledger: every acknowledged submit has exactly one audit row (none lost),
  *   no action was applied twice (none doubled), every audit row is an action the suite started
  *   for that user and did not have every submit refused (none let in), every delta is the rule's,
@@ -19,6 +22,7 @@ import { boardMember } from "../src/server/redis/board-store";
 import type { BoardKeys } from "../src/server/redis/keys";
 import { ACTION_RULES, isActionType } from "../src/server/scoring/rules";
 import type { Ledger } from "./ledger";
+import { compareWindows, windowHolds, type WindowReport } from "./window-invariants";
 
 export type InvariantReport = {
   users: number;
@@ -37,6 +41,8 @@ export type InvariantReport = {
   phantoms: string[];
   /** Differences between Redis and Postgres that the app did not repair on its own. */
   redisDrift: string[];
+  /** The day and week boards checked (current and, after a boundary, those of the run's audit rows), as last compared. */
+  windows: WindowReport[];
   ok: boolean;
 };
 
@@ -54,12 +60,13 @@ const CONVERGENCE_POLL_MS = 100;
 export async function checkInvariants(deps: { sql: postgres.Sql; redis: IORedis; keys: BoardKeys; ledger: Ledger }): Promise<InvariantReport> {
   const { sql, ledger } = deps;
   const deadline = performance.now() + CONVERGENCE_TIMEOUT_MS;
-  // Redis first: it must converge on its own, with no request prodding the app.
-  let redisDrift = await compareRedis(deps);
-  while (redisDrift.length > 0 && performance.now() < deadline) {
-    // Nothing announces that the app has repaired the board: compare again.
+  // Redis first: every board (all time, each day and week) must converge on its own, with no
+  // request prodding the app. Each comparison takes the current day and week at its own moment.
+  let [redisDrift, windows] = await Promise.all([compareRedis(deps), compareWindows(deps)]);
+  while ((redisDrift.length > 0 || windows.some((window) => window.redisDrift.length > 0)) && performance.now() < deadline) {
+    // Nothing announces that the app has repaired a board: compare again.
     await new Promise((resolve) => setTimeout(resolve, CONVERGENCE_POLL_MS));
-    redisDrift = await compareRedis(deps);
+    [redisDrift, windows] = await Promise.all([compareRedis(deps), compareWindows(deps)]);
   }
 
   const users = await sql<UserRow[]>`
@@ -129,8 +136,9 @@ export async function checkInvariants(deps: { sql: postgres.Sql; redis: IORedis;
     scoreMismatches,
     phantoms,
     redisDrift,
+    windows,
   };
-  const ok = [lost, doubled, unexplained, wrongDelta, scoreMismatches, phantoms, redisDrift].every((list) => list.length === 0);
+  const ok = [lost, doubled, unexplained, wrongDelta, scoreMismatches, phantoms, redisDrift].every((list) => list.length === 0) && windows.every(windowHolds);
   return { ...report, ok };
 }
 

@@ -7,8 +7,9 @@
  *   npm run test:faults -- --only redis-down     one scenario (repeat --only for more)
  *
  * Every scenario ends with the invariant check (faults/invariants.ts). The run prints, per
- * scenario, the load held, the faults injected, the requests tried and the invariant result,
- * and exits 1 when anything failed. Everything it started is stopped and removed, also on
+ * scenario, the load held, the faults injected, the requests tried and the invariant result —
+ * all time, then each day and ISO week checked (faults/window-invariants.ts) —, and exits 1 when
+ * anything failed. Everything it started is stopped and removed, also on
  * failure and on Ctrl-C.
  */
 import { spawn } from "node:child_process";
@@ -21,6 +22,7 @@ import { startFaultCluster, type FaultCluster } from "./cluster";
 import { createHarness, type Harness, type Scenario, type ScenarioReport } from "./harness";
 import { checkInvariants, type InvariantReport } from "./invariants";
 import type { RequestTally } from "./ledger";
+import type { WindowReport } from "./window-invariants";
 import { hostileInput } from "./scenarios/hostile-input";
 import { instanceKilled } from "./scenarios/instance-killed";
 import { postgresDown } from "./scenarios/postgres-down";
@@ -132,6 +134,28 @@ function invariantLine(invariants: InvariantReport, tally: RequestTally) {
   return `${counts.join(", ")}; ${invariants.users} users, ${invariants.auditRows} audit rows, ${invariants.acknowledged} actions acknowledged`;
 }
 
+/** One board's line: all time (the ledger's lost and doubled), or a day's or a week's (window score against its audit sum). */
+function windowLine(invariants: InvariantReport, window: WindowReport | null) {
+  if (!window) {
+    const counts = [`${invariants.lost.length} lost`, `${invariants.doubled.length} doubled`, `${invariants.scoreMismatches.length} score ≠ audit sum`, `${invariants.redisDrift.length} Redis drift`];
+    return `all: ${counts.join(", ")}; ${invariants.users} users, ${invariants.auditRows} audit rows`;
+  }
+  const name = `${window.window} ${window.period} (${window.current ? "current" : "finished"})`;
+  const counts = [
+    `${window.lost.length} lost`,
+    `${window.doubled.length} doubled`,
+    `${window.scoreMismatches.length} window_scores ≠ audit sum`,
+    window.notChecked ? `Redis not checked: ${window.notChecked}` : `${window.redisDrift.length} Redis drift`,
+  ];
+  return `${name}: ${counts.join(", ")}; ${window.players} players, ${window.auditRows} audit rows, ${window.points} points`;
+}
+
+/** A day's or a week's cell of the summary. */
+function windowSummary(window: WindowReport) {
+  const drift = `${window.scoreMismatches.length + window.redisDrift.length} drift${window.notChecked ? " (Redis not checked)" : ""}`;
+  return `${window.window} ${window.period}${window.current ? "" : " (finished)"}: ${window.lost.length} lost, ${window.doubled.length} doubled, ${drift}`;
+}
+
 function printOutcome({ scenario, seconds, report, tally, invariants, error, passed }: Outcome) {
   console.log(`${passed ? "✓" : "✗"} ${scenario.name} (${seconds.toFixed(1)} s)`);
   if (report) {
@@ -142,13 +166,23 @@ function printOutcome({ scenario, seconds, report, tally, invariants, error, pas
   if (tally.unavailable > 0) console.log(`                    ${tally.unavailable} × 503 DB_UNAVAILABLE (${report?.allowUnavailable ? "expected: the database was down" : "NOT expected"})`);
   if (tally.unanswered > 0) console.log(`                    ${tally.unanswered} without an answer (${report?.allowUnanswered ? "expected: an instance was killed" : "NOT expected"})`);
   for (const example of tally.examples) console.log(`                    e.g. ${example}`);
-  if (invariants) console.log(`    invariants      ${invariants.ok ? "hold" : "BROKEN"}: ${invariantLine(invariants, tally)}`);
+  if (invariants) {
+    console.log(`    invariants      ${invariants.ok ? "hold" : "BROKEN"}: ${invariantLine(invariants, tally)}`);
+    for (const window of [null, ...invariants.windows]) console.log(`    window          ${windowLine(invariants, window)}`);
+  }
   for (const note of report?.notes ?? []) console.log(`    note            ${note}`);
   for (const failure of report?.failures ?? []) console.log(`    ✗ ${failure}`);
   if (invariants) {
     for (const [name, list] of Object.entries({ lost: invariants.lost, doubled: invariants.doubled, "let in": invariants.unexplained, "wrong delta": invariants.wrongDelta, "score ≠ audit sum": invariants.scoreMismatches, "uncommitted score shown": invariants.phantoms, "Redis drift": invariants.redisDrift })) {
       for (const line of list.slice(0, 5)) console.log(`    ✗ ${name}: ${line}`);
       if (list.length > 5) console.log(`    ✗ ${name}: … and ${list.length - 5} more`);
+    }
+    // Lost and doubled per window are among these two lists (sorted by direction), so these say it all.
+    for (const window of invariants.windows) {
+      for (const [name, list] of Object.entries({ "window_scores ≠ audit sum": window.scoreMismatches, "Redis drift": window.redisDrift })) {
+        for (const line of list.slice(0, 5)) console.log(`    ✗ ${window.window} ${window.period} ${name}: ${line}`);
+        if (list.length > 5) console.log(`    ✗ ${window.window} ${window.period} ${name}: … and ${list.length - 5} more`);
+      }
     }
   }
   if (error) console.log(`    ✗ ${error.split("\n").slice(0, 8).join("\n      ")}`);
@@ -171,7 +205,8 @@ function printSummary() {
     scenario.name,
     `${seconds.toFixed(0)} s`,
     `${tally.total} requests`,
-    invariants ? `${invariants.lost.length} lost, ${invariants.doubled.length} doubled, ${invariants.unexplained.length} let in, ${tally.serverErrors} 5xx, ${invariants.redisDrift.length} drift` : "not checked",
+    invariants ? `all: ${invariants.lost.length} lost, ${invariants.doubled.length} doubled, ${invariants.unexplained.length} let in, ${tally.serverErrors} 5xx, ${invariants.redisDrift.length} drift` : "not checked",
+    invariants ? invariants.windows.map(windowSummary).join("; ") : "",
   ]);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) console.log(`  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ")}`);

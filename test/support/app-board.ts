@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 
+import { ALL_TIME } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { createBoardStore } from "~/server/redis/board-store";
 
@@ -8,10 +9,10 @@ const { keys, redis, scoreDeps } = services;
 /** The app's Redis board, read directly under the app's own keys, to show Redis agrees with Postgres. */
 export const appBoardStore = createBoardStore(redis, keys.board);
 
-/** Builds the app's Redis board from the test file's database, so leaderboard reads after it are Redis's answers. */
+/** Builds the app's all-time Redis board from the test file's database, so leaderboard reads after it are Redis's answers. */
 export async function buildAppBoard() {
   // A read of an unbuilt board schedules the rebuild; settled() waits for it.
-  await scoreDeps.leaderboard.top(1);
+  await scoreDeps.leaderboard.top("all", 1);
   await scoreDeps.leaderboard.settled();
-  expect(await appBoardStore.top(1), "the app's Redis board was not built").not.toBeNull();
+  expect(await appBoardStore.top(ALL_TIME, 1), "the app's Redis board was not built").not.toBeNull();
 }

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import superjson, { type SuperJSONResult } from "superjson";
 import { z } from "zod";
 
+import { periodAt } from "~/lib/board-windows";
 import { adjustScoreInput, actionStartInput, scoreSubmitInput, setBannedInput } from "~/server/api/routers/inputs";
 import { profileInput } from "~/server/auth/profile";
 import { liveEventReader } from "./live-stream";
@@ -368,9 +369,21 @@ export function invalidWire(spec: MutatingSpec, targetId: string, withMeta = fal
 export type ProcedureSpec = { path: string; kind: Kind; fields: () => Record<string, fc.Arbitrary<unknown>>; strict: boolean };
 
 export const limitArb = fc.oneof(fc.integer({ min: 1, max: 100 }), weirdNumber);
+/** A board window: the three there are, or text that is none of them. */
+export const windowArb = fc.oneof(fc.constantFrom("all", "week", "day", "month", "ALL", " day", ""), unicodeString);
+/** A period name: real days and ISO weeks, ones that look real but are not, and any text. */
+export const periodArb = fc.oneof(
+  // Any moment of the years 0100..9999, named as its day or as its ISO week.
+  fc
+    .tuple(fc.integer({ min: Date.UTC(100, 0, 1), max: Date.UTC(9999, 11, 31) }), fc.constantFrom("day" as const, "week" as const))
+    .map(([at, window]) => periodAt(window, at).name),
+  fc.constantFrom("2026-11-29", "2026-W48", "2026-W53", "2020-W53", "2026-02-29", "2024-02-29", "2026-13-01", "2026-W00"),
+  fc.constantFrom("0000-01-01", "1969-12-31", "2026-W1", "2026-11-29T00:00:00Z"),
+  unicodeString,
+);
 export const READS: ProcedureSpec[] = [
-  { path: "leaderboard.top", kind: "query", fields: () => ({ limit: limitArb }), strict: false },
-  { path: "leaderboard.me", kind: "query", fields: () => ({}), strict: false },
+  { path: "leaderboard.top", kind: "query", fields: () => ({ limit: limitArb, window: windowArb, period: periodArb }), strict: false },
+  { path: "leaderboard.me", kind: "query", fields: () => ({ window: windowArb, period: periodArb }), strict: false },
   { path: "admin.users", kind: "query", fields: () => ({ query: unicodeString, cursor: fc.oneof(fc.uuid(), unicodeString), limit: limitArb }), strict: true },
   {
     path: "admin.auditLog",

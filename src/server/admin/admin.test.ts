@@ -15,6 +15,7 @@ import { appRouter, createCaller } from "~/server/api/root";
 import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
 import { grantAdmin } from "~/server/auth/roles";
+import { ALL_TIME } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
 import { readStandingFromDatabase } from "~/server/scoring/board-queries";
@@ -229,20 +230,20 @@ describe("admin.adjustScore", () => {
 
     // The board, through the app's leaderboard (Redis, built in beforeAll), and Redis itself.
     const standing = await scoreDeps.leaderboard.standing(target.id);
-    const fromDatabase = await readStandingFromDatabase(db, target.id);
+    const fromDatabase = await readStandingFromDatabase(db, ALL_TIME, target.id);
     expect(standing).toEqual({ userId: target.id, displayName: target.name, score: 250, rank: expect.any(Number), hidden: false });
     expect(fromDatabase!.rank).toBe(standing!.rank);
-    expect(await appBoardStore.rank(target.id)).toBe(standing!.rank);
+    expect(await appBoardStore.rank(ALL_TIME, target.id)).toBe(standing!.rank);
     expect(result.rank).toBe(standing!.rank);
     expect(standing!.rank!, "precondition: the user is within the top 100").toBeLessThanOrEqual(100);
-    const board = await scoreDeps.leaderboard.top(100);
+    const board = await scoreDeps.leaderboard.top("all", 100);
     expect(board.entries.find((entry) => entry.userId === target.id)).toEqual({
       rank: standing!.rank,
       userId: target.id,
       displayName: target.name,
       score: 250,
     });
-    const redisTop = await appBoardStore.top(100);
+    const redisTop = await appBoardStore.top(ALL_TIME, 100);
     expect(redisTop?.entries.find((entry) => entry.userId === target.id)).toMatchObject({ score: 250, rank: standing!.rank });
   });
 
@@ -254,7 +255,7 @@ describe("admin.adjustScore", () => {
     expect(lowered).toMatchObject({ userId: target.id, score: 150, delta: -100 });
     const [newest] = (await caller.admin.auditLog({ userId: target.id, limit: 1 })).items;
     expect(newest).toMatchObject({ actionType: "ADMIN_ADJUST", delta: -100, previousScore: 250, newScore: 150, actorId: admin.id });
-    expect((await readStandingFromDatabase(db, target.id))!.score).toBe(150);
+    expect((await readStandingFromDatabase(db, ALL_TIME, target.id))!.score).toBe(150);
     expect((await scoreDeps.leaderboard.standing(target.id))!.score).toBe(150);
     // The invariant: the score equals the sum of the audit deltas.
     const [sum] = await db
@@ -343,11 +344,11 @@ describe("admin.setBanned", () => {
     // Off the board at once: no waiting, no polling.
     const anonymous = callerFor(null);
     expect((await anonymous.leaderboard.top({ limit: 100 })).entries.map((entry) => entry.userId)).not.toContain(target.id);
-    expect((await scoreDeps.leaderboard.top(100)).entries.map((entry) => entry.userId)).not.toContain(target.id);
-    expect((await appBoardStore.top(100))?.entries.map((entry) => entry.userId)).not.toContain(target.id);
-    expect(await appBoardStore.rank(target.id)).toBeNull();
+    expect((await scoreDeps.leaderboard.top("all", 100)).entries.map((entry) => entry.userId)).not.toContain(target.id);
+    expect((await appBoardStore.top(ALL_TIME, 100))?.entries.map((entry) => entry.userId)).not.toContain(target.id);
+    expect(await appBoardStore.rank(ALL_TIME, target.id)).toBeNull();
     expect(await targetCaller.leaderboard.me()).toMatchObject({ score: 1_000_000, rank: null });
-    expect((await readStandingFromDatabase(db, target.id))!.rank).toBeNull();
+    expect((await readStandingFromDatabase(db, ALL_TIME, target.id))!.rank).toBeNull();
 
     // Cannot play.
     await expectAppError(targetCaller.action.start({ actionType: "COMPLETE_TASK" }), "BANNED", "FORBIDDEN");
@@ -370,7 +371,7 @@ describe("admin.setBanned", () => {
     expect(unbanned).toMatchObject({ userId: target.id, banned: false, score: 1_000_000 });
     const rank = (await scoreDeps.leaderboard.standing(target.id))!.rank;
     expect(rank).not.toBeNull();
-    expect((await readStandingFromDatabase(db, target.id))!.rank).toBe(rank);
+    expect((await readStandingFromDatabase(db, ALL_TIME, target.id))!.rank).toBe(rank);
     expect(rank!).toBeLessThanOrEqual(10);
     expect((await anonymous.leaderboard.top()).entries.find((entry) => entry.userId === target.id)).toEqual({
       rank,
@@ -378,7 +379,7 @@ describe("admin.setBanned", () => {
       displayName: target.name,
       score: 1_000_000,
     });
-    expect(await appBoardStore.rank(target.id)).toBe(rank);
+    expect(await appBoardStore.rank(ALL_TIME, target.id)).toBe(rank);
     expect(await targetCaller.leaderboard.me()).toMatchObject({ score: 1_000_000, rank, hidden: false });
     const started = await targetCaller.action.start({ actionType: "COMPLETE_TASK" });
     expect(started.actionType).toBe("COMPLETE_TASK");
@@ -400,9 +401,9 @@ describe("admin.setBanned", () => {
     expect(adjusted.score).toBe(70);
     // Soft, so one run shows every symptom: the rank answered, the public board, Redis's own rank.
     expect.soft(adjusted.rank, "a banned user has no rank").toBeNull();
-    expect.soft((await scoreDeps.leaderboard.top(100)).entries.map((entry) => entry.userId), "banned user back on leaderboard.top").not.toContain(target.id);
-    expect.soft(await appBoardStore.rank(target.id), "banned user ranked in Redis").toBeNull();
-    expect((await readStandingFromDatabase(db, target.id))!.rank).toBeNull();
+    expect.soft((await scoreDeps.leaderboard.top("all", 100)).entries.map((entry) => entry.userId), "banned user back on leaderboard.top").not.toContain(target.id);
+    expect.soft(await appBoardStore.rank(ALL_TIME, target.id), "banned user ranked in Redis").toBeNull();
+    expect((await readStandingFromDatabase(db, ALL_TIME, target.id))!.rank).toBeNull();
   });
 
   it("the moderation history is append-only: UPDATE and DELETE are refused by the database", async () => {

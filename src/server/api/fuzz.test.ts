@@ -41,6 +41,7 @@ import {
   invalidWire,
   limitArb,
   READS,
+  windowArb,
 } from "../../../test/support/fuzz-inputs";
 
 const { db } = services;
@@ -255,7 +256,7 @@ describe("2. invalid input to state-changing procedures is refused and changes n
   });
 
   it("leaderboard.live (createCaller): invalid input throws BAD_REQUEST / INVALID_INPUT, nothing else", async () => {
-    const liveFields = shaped({ limit: limitArb, lastEventId: fc.oneof(fc.string({ maxLength: 32 }), fc.constant(null)) });
+    const liveFields = shaped({ limit: limitArb, window: windowArb, lastEventId: fc.oneof(fc.string({ maxLength: 32 }), fc.constant(null)) });
     const controller = new AbortController();
     const caller = createCaller(context(null), { signal: controller.signal });
     try {
@@ -278,7 +279,8 @@ describe("2. invalid input to state-changing procedures is refused and changes n
 
       const invalid = [0, 101, 1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e308, "10", null, [], {}]
         .map((limit) => ({ limit }))
-        .concat([{ lastEventId: "x".repeat(33) } as never, { lastEventId: 42 } as never, { lastEventId: {} } as never]);
+        .concat([{ lastEventId: "x".repeat(33) } as never, { lastEventId: 42 } as never, { lastEventId: {} } as never])
+        .concat([{ window: "month" } as never, { window: "" } as never, { window: null } as never]);
       for (const input of [...invalid, "x", 7, [], null]) {
         const error = await caller.leaderboard.live(input as never).then(
           () => null,
@@ -399,7 +401,10 @@ describe("3. raw HTTP abuse on the real handler", () => {
   });
 
   it("batches mixing valid and invalid calls: no ≥ 500, one result per call, a reason for each bad one", async () => {
-    const queryInput = encodeURIComponent(JSON.stringify({ 0: { json: { limit: 3 } }, 1: { json: { limit: "many" } }, 2: { json: null }, 3: { json: { limit: 1e308 } } }));
+    // leaderboard.me without input, as the browser's client sends it (superjson's undefined); a bare
+    // null is not an input of `{ window?, period? }`.
+    const noInput = { json: null, meta: { values: ["undefined"], v: 1 } };
+    const queryInput = encodeURIComponent(JSON.stringify({ 0: { json: { limit: 3 } }, 1: { json: { limit: "many" } }, 2: noInput, 3: { json: { limit: 1e308 } } }));
     const queries = await callTrpc(`leaderboard.top,leaderboard.top,leaderboard.me,admin.flags?batch=1&input=${queryInput}`, asPlayer);
     const outcomes = expectNo5xx(queries, "GET batch");
     expect(outcomes.map((outcome) => (outcome.ok ? "ok" : outcome.reason))).toEqual(["ok", "INVALID_INPUT", "ok", "NOT_ADMIN"]);

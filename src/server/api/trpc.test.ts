@@ -5,8 +5,10 @@ import { eq } from "drizzle-orm";
 import type { Session } from "next-auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import type { BoardWindow } from "~/lib/board-windows";
 import { signUp, type SessionUser } from "~/server/auth/accounts";
 import { grantAdmin } from "~/server/auth/roles";
+import { scopeAt } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { createDatabase } from "~/server/db";
 import { scores, users } from "~/server/db/schema";
@@ -45,12 +47,14 @@ function context(session: Session | null = null, database: Context["db"] = db): 
   if (database === db) return { ...contextServices(), session, headers: new Headers() };
   const keys = redisKeys("dead:").board;
   const leaderboard = createLeaderboard({ db: database, store: createBoardStore(deadRedis, keys), onRedisError: () => {} });
-  const live = createLiveBoard({
-    readBoard: () => leaderboard.top(LIVE_BOARD_SIZE),
-    changeFeed: createBoardChangeFeed(deadRedis, keys, () => {}),
-    onError: () => {},
-  });
-  return { ...contextServices(), db: database, session, headers: new Headers(), scoring: { ...scoreDeps, db: database, leaderboard }, live };
+  const live = (window: BoardWindow) =>
+    createLiveBoard({
+      readBoard: () => leaderboard.top(window, LIVE_BOARD_SIZE),
+      changeFeed: createBoardChangeFeed(deadRedis, keys, () => scopeAt(window, Date.now()), () => {}),
+      onError: () => {},
+    });
+  const liveBoards = { all: live("all"), week: live("week"), day: live("day") };
+  return { ...contextServices(), db: database, session, headers: new Headers(), scoring: { ...scoreDeps, db: database, leaderboard }, liveBoards };
 }
 
 async function signUpUser(username = uniqueName()): Promise<SessionUser> {

@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller } from "~/server/api/root";
 import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
+import { ALL_TIME } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board-queries";
@@ -88,8 +89,8 @@ describe("account.update: display name", () => {
     expect(await storedProfile(player.id)).toEqual({ displayName: newName, hidden: false });
 
     expect(await boardEntry(player.id)).toMatchObject({ displayName: newName, score: 40_000 });
-    expect((await appBoardStore.top(100))?.entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
-    expect((await readTopFromDatabase(db, 100)).entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
+    expect((await appBoardStore.top(ALL_TIME, 100))?.entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
+    expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries.find((entry) => entry.userId === player.id)?.displayName).toBe(newName);
     expect(await callerFor(player).leaderboard.me()).toMatchObject({ displayName: newName, score: 40_000, hidden: false });
   });
 
@@ -162,11 +163,11 @@ describe("account.update: hidden", () => {
     const hidden = await caller.account.update({ hidden: true });
     expect(hidden).toEqual({ userId: player.id, username: player.username, displayName: player.name, hidden: true });
     expect(await boardEntry(player.id)).toBeUndefined();
-    expect((await appBoardStore.top(100))?.entries.map((entry) => entry.userId)).not.toContain(player.id);
-    expect(await appBoardStore.rank(player.id)).toBeNull();
-    expect((await readTopFromDatabase(db, 100)).entries.map((entry) => entry.userId)).not.toContain(player.id);
+    expect((await appBoardStore.top(ALL_TIME, 100))?.entries.map((entry) => entry.userId)).not.toContain(player.id);
+    expect(await appBoardStore.rank(ALL_TIME, player.id)).toBeNull();
+    expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries.map((entry) => entry.userId)).not.toContain(player.id);
     expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_000, rank: null, hidden: true });
-    expect(await readStandingFromDatabase(db, player.id)).toMatchObject({ score: 30_000, rank: null, hidden: true });
+    expect(await readStandingFromDatabase(db, ALL_TIME, player.id)).toMatchObject({ score: 30_000, rank: null, hidden: true });
 
     // Still plays while hidden: the score rises, the board does not show it.
     const started = await caller.action.start({ actionType: "DAILY_BONUS" });
@@ -178,8 +179,8 @@ describe("account.update: hidden", () => {
     expect(shown.hidden).toBe(false);
     const entry = await boardEntry(player.id);
     expect(entry).toEqual({ rank: expect.any(Number), userId: player.id, displayName: player.name, score: 30_050 });
-    expect(await appBoardStore.rank(player.id)).toBe(entry!.rank);
-    expect((await readStandingFromDatabase(db, player.id))!.rank).toBe(entry!.rank);
+    expect(await appBoardStore.rank(ALL_TIME, player.id)).toBe(entry!.rank);
+    expect((await readStandingFromDatabase(db, ALL_TIME, player.id))!.rank).toBe(entry!.rank);
     expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_050, rank: entry!.rank, hidden: false });
   });
 

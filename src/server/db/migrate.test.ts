@@ -109,7 +109,7 @@ describe("migrateDatabase", () => {
     await migrateDatabase(target.url);
 
     await withClient(target.url, async (client) => {
-      expect(await publicTables(client)).toEqual(["action_refusals", "moderation_actions", "role_changes", "score_actions", "scores", "users"]);
+      expect(await publicTables(client)).toEqual(["action_refusals", "moderation_actions", "role_changes", "score_actions", "scores", "users", "window_scores"]);
       expect(await appliedMigrations(client)).toHaveLength(MIGRATION_FILES.length);
       const triggers = await client<{ tgname: string }[]>`
         select tgname from pg_trigger where tgrelid = 'score_actions'::regclass and not tgisinternal order by tgname`;
@@ -123,7 +123,7 @@ describe("migrateDatabase", () => {
     await Promise.all([1, 2, 3].map(() => migrateDatabase(target.url)));
 
     await withClient(target.url, async (client) => {
-      expect(await publicTables(client)).toEqual(["action_refusals", "moderation_actions", "role_changes", "score_actions", "scores", "users"]);
+      expect(await publicTables(client)).toEqual(["action_refusals", "moderation_actions", "role_changes", "score_actions", "scores", "users", "window_scores"]);
       expect(await appliedMigrations(client)).toHaveLength(MIGRATION_FILES.length);
     });
   });

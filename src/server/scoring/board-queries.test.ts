@@ -7,8 +7,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 
+import { ALL_TIME } from "~/server/board/types";
 import { services } from "~/server/composition-root";
-import { scores, users } from "~/server/db/schema";
+import { scores, users, windowScores } from "~/server/db/schema";
 import { readStandingFromDatabase, readTopFromDatabase } from "./board-queries";
 
 const { db } = services;
@@ -23,6 +24,7 @@ const uniqueName = (prefix = "b") => `${prefix}_${randomBytes(6).toString("hex")
 
 // No test here writes audit rows, so the users of earlier tests can go.
 beforeEach(async () => {
+  await db.delete(windowScores);
   await db.delete(scores);
   await db.delete(users);
 });
@@ -59,36 +61,38 @@ describe("readTopFromDatabase", () => {
     // Full ties go to the larger user id (the Redis member order; see src/server/redis/board-store.ts).
     const [firstTie, secondTie] = [tie1!, tie2!].sort((x, y) => (x.id > y.id ? -1 : 1));
 
-    const board = await readTopFromDatabase(db, 100);
+    const board = await readTopFromDatabase(db, ALL_TIME, 100);
     expect(board.entries).toEqual(entriesOf([a!, earlyB!, lateB!, firstTie!, secondTie!, low!], [300, 200, 200, 100, 100, 1]));
     expect(typeof board.version).toBe("number");
     expect(board.generatedAt).toBeInstanceOf(Date);
+    // The all-time board has no period and never resets.
+    expect(board).toMatchObject({ window: "all", period: null, resetsAt: null });
   });
 
   it("excludes hidden and banned users, even with the highest scores", async () => {
     const [, , visible] = await seed({ score: 30, hidden: true }, { score: 20, banned: true }, { score: 10 });
-    expect((await readTopFromDatabase(db, 100)).entries).toEqual(entriesOf([visible!], [10]));
+    expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries).toEqual(entriesOf([visible!], [10]));
   });
 
   it("drops a user from the board when they are banned or hide themselves", async () => {
     const [first, second, third] = await seed({ score: 3 }, { score: 2 }, { score: 1 });
-    expect((await readTopFromDatabase(db, 100)).entries).toEqual(entriesOf([first!, second!, third!], [3, 2, 1]));
+    expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries).toEqual(entriesOf([first!, second!, third!], [3, 2, 1]));
 
     await db.update(users).set({ banned: true }).where(eq(users.id, first!.id));
     await db.update(users).set({ hidden: true }).where(eq(users.id, third!.id));
-    expect((await readTopFromDatabase(db, 100)).entries).toEqual(entriesOf([second!], [2]));
+    expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries).toEqual(entriesOf([second!], [2]));
   });
 
   it("respects the limit", async () => {
     const seeded = await seed(...[6, 5, 4, 3, 2, 1].map((score) => ({ score })));
     for (const limit of [1, 2, 5]) {
-      expect((await readTopFromDatabase(db, limit)).entries, `limit ${limit}`).toEqual(entriesOf(seeded.slice(0, limit), [6, 5, 4, 3, 2]));
+      expect((await readTopFromDatabase(db, ALL_TIME, limit)).entries, `limit ${limit}`).toEqual(entriesOf(seeded.slice(0, limit), [6, 5, 4, 3, 2]));
     }
   });
 
   it("reports the newest row version as the board version, growing with every change", async () => {
     const [user] = await seed({ score: 0 });
-    const before = await readTopFromDatabase(db, 1);
+    const before = await readTopFromDatabase(db, ALL_TIME, 1);
 
     // What the score service does on a change: a new value of the board version sequence.
     const [row] = await db
@@ -96,7 +100,7 @@ describe("readTopFromDatabase", () => {
       .set({ score: 10, version: sql`nextval('board_version_seq')` })
       .where(eq(scores.userId, user!.id))
       .returning({ version: scores.version });
-    const after = await readTopFromDatabase(db, 1);
+    const after = await readTopFromDatabase(db, ALL_TIME, 1);
 
     expect(after.version).toBeGreaterThan(before.version);
     expect(after.version).toBe(row!.version);
@@ -110,39 +114,39 @@ describe("readStandingFromDatabase", () => {
       { score: 10, reachedAt: at(1) },
       { score: 10, reachedAt: at(2) },
     );
-    const standings = await Promise.all([leader!, early!, late!].map((user) => readStandingFromDatabase(db, user.id)));
+    const standings = await Promise.all([leader!, early!, late!].map((user) => readStandingFromDatabase(db, ALL_TIME, user.id)));
     expect(standings).toEqual(
       entriesOf([leader!, early!, late!], [50, 10, 10]).map(({ userId, displayName, score, rank }) => ({ userId, displayName, score, rank, hidden: false })),
     );
     // The same ranks the board shows.
-    const board = await readTopFromDatabase(db, 100);
+    const board = await readTopFromDatabase(db, ALL_TIME, 100);
     expect(board.entries.map((entry) => [entry.userId, entry.rank])).toEqual(standings.map((standing) => [standing!.userId, standing!.rank]));
   });
 
   it("breaks a full tie (same score, same reached_at) by the larger user id, as the Redis board does", async () => {
     const pair = await seed({ score: 7, reachedAt: at(3) }, { score: 7, reachedAt: at(3) });
     const [first, second] = [...pair].sort((x, y) => (x.id > y.id ? -1 : 1));
-    expect((await readStandingFromDatabase(db, first!.id))!.rank).toBe(1);
-    expect((await readStandingFromDatabase(db, second!.id))!.rank).toBe(2);
-    expect((await readTopFromDatabase(db, 100)).entries).toEqual(entriesOf([first!, second!], [7, 7]));
+    expect((await readStandingFromDatabase(db, ALL_TIME, first!.id))!.rank).toBe(1);
+    expect((await readStandingFromDatabase(db, ALL_TIME, second!.id))!.rank).toBe(2);
+    expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries).toEqual(entriesOf([first!, second!], [7, 7]));
   });
 
   it("does not count hidden or banned users ahead of you", async () => {
     const [hiddenAbove, bannedAbove, visibleAbove, me] = await seed({ score: 40, hidden: true }, { score: 30, banned: true }, { score: 20 }, { score: 10 });
-    expect((await readStandingFromDatabase(db, visibleAbove!.id))!.rank).toBe(1);
-    expect((await readStandingFromDatabase(db, me!.id))!.rank).toBe(2);
+    expect((await readStandingFromDatabase(db, ALL_TIME, visibleAbove!.id))!.rank).toBe(1);
+    expect((await readStandingFromDatabase(db, ALL_TIME, me!.id))!.rank).toBe(2);
 
     // Unhiding the hidden user puts one more user ahead of both.
     await db.update(users).set({ hidden: false }).where(eq(users.id, hiddenAbove!.id));
-    expect((await readStandingFromDatabase(db, hiddenAbove!.id))!.rank).toBe(1);
-    expect((await readStandingFromDatabase(db, visibleAbove!.id))!.rank).toBe(2);
-    expect((await readStandingFromDatabase(db, me!.id))!.rank).toBe(3);
-    expect((await readStandingFromDatabase(db, bannedAbove!.id))!.rank).toBeNull();
+    expect((await readStandingFromDatabase(db, ALL_TIME, hiddenAbove!.id))!.rank).toBe(1);
+    expect((await readStandingFromDatabase(db, ALL_TIME, visibleAbove!.id))!.rank).toBe(2);
+    expect((await readStandingFromDatabase(db, ALL_TIME, me!.id))!.rank).toBe(3);
+    expect((await readStandingFromDatabase(db, ALL_TIME, bannedAbove!.id))!.rank).toBeNull();
   });
 
   it("gives a hidden user rank null and hidden true, keeping their score", async () => {
     const [user] = await seed({ score: 5, hidden: true });
-    expect(await readStandingFromDatabase(db, user!.id)).toEqual({
+    expect(await readStandingFromDatabase(db, ALL_TIME, user!.id)).toEqual({
       userId: user!.id,
       displayName: user!.displayName,
       score: 5,
@@ -153,7 +157,7 @@ describe("readStandingFromDatabase", () => {
 
   it("gives a banned user rank null, keeping their score", async () => {
     const [user] = await seed({ score: 5, banned: true });
-    expect(await readStandingFromDatabase(db, user!.id)).toEqual({
+    expect(await readStandingFromDatabase(db, ALL_TIME, user!.id)).toEqual({
       userId: user!.id,
       displayName: user!.displayName,
       score: 5,
@@ -163,6 +167,6 @@ describe("readStandingFromDatabase", () => {
   });
 
   it("returns null for an unknown user id", async () => {
-    expect(await readStandingFromDatabase(db, randomUUID())).toBeNull();
+    expect(await readStandingFromDatabase(db, ALL_TIME, randomUUID())).toBeNull();
   });
 });

@@ -6,12 +6,16 @@ import { randomBytes } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
+import { scopeName, scopesAt, type BoardUpdate } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import type { BoardStore } from "~/server/redis/board-store";
 import { createLeaderboard } from "./leaderboard";
 
 const { db } = services;
+
+/** The leaderboard's clock in these tests: a Monday noon, UTC. */
+const NOW = Date.parse("2026-11-30T12:00:00Z");
 
 /** A user with a score row, as sign-up creates. */
 async function createUser() {
@@ -22,18 +26,21 @@ async function createUser() {
 }
 
 describe("createLeaderboard on a serverless platform", () => {
-  /** A Redis board store that refuses the first `failures` writes, then takes them; nothing is ever built. */
+  /**
+   * A Redis board store that refuses the first `failures` requests, then takes them; nothing is
+   * ever built. `applied` holds, per request taken, the boards written and the users on each.
+   */
   function flakyStore(failures: number) {
-    const applied: string[][] = [];
+    const applied: [string, string[]][][] = [];
     let refusals = 0;
     const store = {
-      async apply(writes: { userId: string }[]) {
+      async apply(updates: BoardUpdate[]) {
         if (refusals < failures) {
           refusals += 1;
           throw new Error("redis unreachable");
         }
-        applied.push(writes.map((write) => write.userId));
-        return { version: 1, ready: true, ranks: writes.map(() => 1) };
+        applied.push(updates.map((update) => [scopeName(update.scope), update.writes.map((write) => write.userId)]));
+        return updates.map((update) => ({ version: 1, ready: true, ranks: update.writes.map(() => 1) }));
       },
       async top() {
         return null;
@@ -56,13 +63,16 @@ describe("createLeaderboard on a serverless platform", () => {
       onRedisError: (operation) => failed.push(operation),
       keepAlive: (task) => kept.push(task),
       repairDelaysMs: [1, 2],
+      now: () => NOW,
     });
 
     await leaderboard.refresh([user.id]); // fails, queues a repair; the next two attempts fail too
     expect(kept).toHaveLength(1);
     expect(applied).toEqual([]);
     await kept[0];
-    expect(applied).toEqual([[user.id]]);
+    // One request, writing the user to every current board: all time, the day's and the week's.
+    expect(applied).toEqual([scopesAt(NOW).map((scope) => [scopeName(scope), [user.id]])]);
+    expect(applied[0]!.map(([board]) => board)).toEqual(["all", "day:2026-11-30", "week:2026-W49"]);
     expect(failed).toEqual(["refresh", "repair", "repair"]);
   });
 
@@ -70,7 +80,7 @@ describe("createLeaderboard on a serverless platform", () => {
     const { store } = flakyStore(0);
     const kept: Promise<unknown>[] = [];
     const leaderboard = createLeaderboard({ db, store, onRedisError: () => {}, keepAlive: (task) => kept.push(task) });
-    await leaderboard.top(10); // an unbuilt board: served from Postgres, rebuild scheduled
+    await leaderboard.top("all", 10); // an unbuilt board: served from Postgres, rebuild scheduled
     expect(kept).toHaveLength(1);
     await expect(kept[0]).resolves.toBeUndefined();
   });

@@ -22,7 +22,7 @@ import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
 import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
-import type { Board, BoardChangeFeed } from "~/server/board/types";
+import { ALL_TIME, scopesAt, type Board, type BoardChangeFeed } from "~/server/board/types";
 import { createBoardChangeFeed } from "~/server/redis/board-changes";
 import { createBoardStore } from "~/server/redis/board-store";
 import { redisKeys, type BoardKeys } from "~/server/redis/keys";
@@ -97,10 +97,15 @@ function isAbortError(error: unknown) {
   return error instanceof Error && error.name === "AbortError";
 }
 
-/** Fresh board keys under this file's prefix, marked built: the board holds only what this test publishes. */
+/**
+ * Fresh board keys under this file's prefix, marked built: the board holds only what this test
+ * publishes. The current day's and week's boards, which every submit writes too, are marked built
+ * alike, so that no rebuild of theirs runs in the background of a test about the all-time board.
+ */
 async function freshBoardKeys(): Promise<BoardKeys> {
   const keys = redisKeys(`${env.REDIS_KEY_PREFIX}live_${hex()}:`).board;
-  await raw.set(keys.ready, "1");
+  const periods = scopesAt(Date.now()).flatMap((scope) => (scope.period ? [keys.period(scope.window, scope.period.name)] : []));
+  await raw.mset(...[keys, ...periods].flatMap((ranking) => [ranking.ready, "1"]));
   return keys;
 }
 
@@ -171,7 +176,7 @@ function createInstance(
     errors.push(`${operation}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
   const count = { reads: 0, readsInFlight: 0, heard: 0, polls: 0, pollsInFlight: 0, streamsOpened: 0, openStreams: 0 };
 
-  const feed = createBoardChangeFeed(client, keys, onError);
+  const feed = createBoardChangeFeed(client, keys, () => ALL_TIME, onError);
   const observedFeed: BoardChangeFeed = {
     subscribe(handlers) {
       count.streamsOpened += 1;
@@ -212,7 +217,7 @@ function createInstance(
       count.readsInFlight += 1;
       observed();
       try {
-        const board = await leaderboard.top(LIVE_BOARD_SIZE);
+        const board = await leaderboard.top("all", LIVE_BOARD_SIZE);
         await options.afterRead?.();
         return board;
       } finally {
@@ -532,7 +537,9 @@ describe("leaderboard.live through the router (createCaller)", () => {
     await score(a, fourth!);
     const controller = new AbortController();
     onTestFinished(() => controller.abort());
-    const ctx: Context = { ...contextServices(), session: null, headers: new Headers(), scoring: a.deps, rateLimits: noLimits, live: a.live };
+    // The instance's live board is the all-time one; no test here watches another window.
+    const liveBoards = { ...services.liveBoards, all: a.live };
+    const ctx: Context = { ...contextServices(), session: null, headers: new Headers(), scoring: a.deps, rateLimits: noLimits, liveBoards };
     const caller = createCaller(ctx, { signal: controller.signal });
     const witness = collect(a.live);
     await until(() => witness.boards.length >= 1, "the witness's first snapshot");

@@ -20,6 +20,7 @@ import { AppError } from "~/server/api/errors";
 import { appRouter, createCaller } from "~/server/api/root";
 import { contextServices, type Context } from "~/server/api/trpc";
 import type { SessionUser } from "~/server/auth/accounts";
+import { ALL_TIME, scopesAt } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { createDatabase } from "~/server/db";
 import { scoreActions, scores, users } from "~/server/db/schema";
@@ -78,6 +79,8 @@ async function createUsers(count: number) {
 }
 
 type Isolated = {
+  /** The prefix of every Redis key of this board (all time's, and each day's and week's). */
+  prefix: string;
   keys: BoardKeys;
   store: BoardStore;
   leaderboard: Leaderboard;
@@ -97,7 +100,8 @@ type Isolated = {
  * file's database. A passing test ends once its background work has.
  */
 function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number[] } = {}): Isolated {
-  const keys = redisKeys(`${env.REDIS_KEY_PREFIX}iso_${hex()}:`).board;
+  const prefix = `${env.REDIS_KEY_PREFIX}iso_${hex()}:`;
+  const keys = redisKeys(prefix).board;
   const store = createBoardStore(client, keys);
   const redisErrors: string[] = [];
   const redisErrorMessages: string[] = [];
@@ -122,6 +126,7 @@ function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number
   // After a failure the work may never end (a repair loop whose Redis stays away): the failure is reported already.
   onTestFinished(({ task }) => (task.result?.state === "fail" ? undefined : settled()));
   return {
+    prefix,
     keys,
     store,
     leaderboard,
@@ -135,15 +140,25 @@ function isolatedBoard(client: Redis = redis, options: { repairDelaysMs?: number
   };
 }
 
-/** Builds the isolated board from Postgres (as the first read of a fresh Redis does) and waits for it. */
+/** Builds the isolated all-time board from Postgres (as the first read of a fresh Redis does) and waits for it. */
 async function buildBoard(iso: Isolated) {
-  await iso.leaderboard.top(1);
+  await iso.leaderboard.top("all", 1);
   await iso.settled();
-  expect(await iso.store.top(1), `board built (Redis errors: ${iso.redisErrorMessages.join("; ")})`).not.toBeNull();
+  expect(await iso.store.top(ALL_TIME, 1), `board built (Redis errors: ${iso.redisErrorMessages.join("; ")})`).not.toBeNull();
 }
 
-async function deleteBoardKeys(keys: BoardKeys) {
-  await raw.del(...Object.values(keys));
+/** A flush: every key of the isolated boards goes, all time's and each period's. */
+async function deleteBoardKeys(iso: Isolated) {
+  // SCAN, not KEYS: the server is shared.
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, found] = await raw.scan(cursor, "MATCH", `${iso.prefix}*`, "COUNT", 1000);
+    keys.push(...found);
+    cursor = next;
+  } while (cursor !== "0");
+  expect(keys, "the board had keys to flush").toContain(iso.keys.ready);
+  await raw.del(...keys);
 }
 
 function ok<T>(outcome: Outcome<T>): T {
@@ -263,8 +278,8 @@ async function expectRedisMatchesDatabase(keys: BoardKeys, userIds: string[]) {
 async function expectRanksMatchDatabase(iso: Isolated, userIds: string[]) {
   const [standings, redisRanks, fromDb] = await Promise.all([
     Promise.all(userIds.map((userId) => iso.leaderboard.standing(userId))),
-    Promise.all(userIds.map((userId) => iso.store.rank(userId))),
-    Promise.all(userIds.map((userId) => readStandingFromDatabase(db, userId))),
+    Promise.all(userIds.map((userId) => iso.store.rank(ALL_TIME, userId))),
+    Promise.all(userIds.map((userId) => readStandingFromDatabase(db, ALL_TIME, userId))),
   ]);
   expect(redisRanks).toEqual(fromDb.map((standing) => standing?.rank));
   expect(standings).toEqual(fromDb);
@@ -275,7 +290,7 @@ const WHOLE_BOARD = 5_000;
 
 /** The board through the leaderboard and straight from Postgres, both whole. */
 async function expectBoardMatchesDatabase(iso: Isolated) {
-  const [fromLeaderboard, fromDb] = await Promise.all([iso.leaderboard.top(WHOLE_BOARD), readTopFromDatabase(db, WHOLE_BOARD)]);
+  const [fromLeaderboard, fromDb] = await Promise.all([iso.leaderboard.top("all", WHOLE_BOARD), readTopFromDatabase(db, ALL_TIME, WHOLE_BOARD)]);
   expect(fromLeaderboard.entries).toEqual(fromDb.entries);
 }
 
@@ -439,7 +454,7 @@ describe("score service: success, audit and replay", () => {
     expect(action.expiresAt.getTime() - action.issuedAt.getTime()).toBe(5 * 60 * 1000);
     clock.advance(2_000);
     const result = ok(await submit(deps, user, action));
-    const standing = await readStandingFromDatabase(db, user.id);
+    const standing = await readStandingFromDatabase(db, ALL_TIME, user.id);
     expect(result).toEqual({ userId: user.id, score: 10, delta: ACTION_RULES.COMPLETE_TASK.delta, rank: standing!.rank, replayed: false });
     expect(result.rank).toBeGreaterThanOrEqual(1);
     expect(await dbScore(user.id)).toBe(10);
@@ -584,7 +599,7 @@ describe("board consistency: Redis converges to Postgres", () => {
 
     // The two read paths give the same board: same order, names, scores and version.
     for (const limit of [10, 100, WHOLE_BOARD]) {
-      const [fromRedis, fromDb] = await Promise.all([iso.store.top(limit), readTopFromDatabase(db, limit)]);
+      const [fromRedis, fromDb] = await Promise.all([iso.store.top(ALL_TIME, limit), readTopFromDatabase(db, ALL_TIME, limit)]);
       expect(fromRedis, `top ${limit}`).toEqual({ entries: fromDb.entries, version: fromDb.version });
     }
     // And through the leaderboard's own read (Redis, as the board is built).
@@ -604,21 +619,21 @@ describe("board consistency: Redis converges to Postgres", () => {
     // A quarter of the submits land before the flush, half race it, the last quarter come after it.
     const outcomes = await submitAll(planned.slice(0, 20));
     const racing = submitAll(planned.slice(20, 60));
-    await deleteBoardKeys(iso.keys);
+    await deleteBoardKeys(iso);
     outcomes.push(...(await racing), ...(await submitAll(planned.slice(60))));
     expect(outcomes).toHaveLength(80);
     expect(outcomes.map(refused).filter((reason) => reason !== "OK")).toEqual([]);
 
     // Whichever path answers (a submit after the flush may already have started the rebuild),
     // the first read is Postgres's board.
-    const firstRead = await iso.leaderboard.top(WHOLE_BOARD);
-    const fromDb = await readTopFromDatabase(db, WHOLE_BOARD);
+    const firstRead = await iso.leaderboard.top("all", WHOLE_BOARD);
+    const fromDb = await readTopFromDatabase(db, ALL_TIME, WHOLE_BOARD);
     expect(firstRead.entries).toEqual(fromDb.entries);
     expect(firstRead.entries.filter((entry) => userIds.includes(entry.userId))).toHaveLength(10);
 
     // That read started a rebuild; once it is done Redis answers again, equal to Postgres.
     await iso.settled();
-    expect(await iso.store.top(1)).not.toBeNull();
+    expect(await iso.store.top(ALL_TIME, 1)).not.toBeNull();
     await expectRedisMatchesDatabase(iso.keys, userIds);
     await expectRanksMatchDatabase(iso, userIds);
     await expectBoardMatchesDatabase(iso);
@@ -636,10 +651,10 @@ describe("board consistency: Redis converges to Postgres", () => {
     ok(await submit(deps, leader, leaderAction)); // 25
     ok(await submit(deps, chaser, chaserActions[0]!)); // 10
 
-    await deleteBoardKeys(iso.keys);
+    await deleteBoardKeys(iso);
     const result = ok(await submit(deps, chaser, chaserActions[1]!)); // 20, still behind the leader's 25
-    const truth = await readStandingFromDatabase(db, chaser.id);
-    const leaderTruth = await readStandingFromDatabase(db, leader.id);
+    const truth = await readStandingFromDatabase(db, ALL_TIME, chaser.id);
+    const leaderTruth = await readStandingFromDatabase(db, ALL_TIME, leader.id);
     expect(truth!.rank).toBeGreaterThan(leaderTruth!.rank!);
     expect(result).toMatchObject({ score: 20, delta: 10, replayed: false });
     expect(result.rank, "rank returned by submit vs Postgres's rank").toBe(truth!.rank);
@@ -653,13 +668,13 @@ describe("board consistency: Redis converges to Postgres", () => {
     clock.advance(2_000);
 
     const versions: { when: string; version: number }[] = [];
-    const read = async (when: string) => versions.push({ when, version: (await iso.leaderboard.top(10)).version });
+    const read = async (when: string) => versions.push({ when, version: (await iso.leaderboard.top("all", 10)).version });
     await read("fresh Redis (Postgres answers)");
     await iso.settled();
     await read("after the rebuild (Redis answers)");
     ok(await submit(deps, user, actions[0]!));
     await read("after a change");
-    await deleteBoardKeys(iso.keys);
+    await deleteBoardKeys(iso);
     await read("after a flush (Postgres answers)");
     await iso.settled();
     await read("after the second rebuild");
@@ -717,7 +732,7 @@ describe("board consistency: Redis converges to Postgres", () => {
     // …and the rank each of the last submits got is still Postgres's (they ran in turn: of two
     // concurrent ones, the transaction that began first reaches 40 first even if it commits last).
     for (const { player, result } of downRounds.slice(10)) {
-      expect(result.rank).toBe((await readStandingFromDatabase(db, player.id))!.rank);
+      expect(result.rank).toBe((await readStandingFromDatabase(db, ALL_TIME, player.id))!.rank);
     }
     // …while Redis, unreachable, still has (at most) the state before the outage for some users.
     const during = await redisState(iso.keys, userIds);
@@ -726,11 +741,11 @@ describe("board consistency: Redis converges to Postgres", () => {
     expect(iso.redisErrors).toContain("publish");
 
     // Reads still answer, from Postgres.
-    const board = await iso.leaderboard.top(WHOLE_BOARD);
-    expect(board.entries).toEqual((await readTopFromDatabase(db, WHOLE_BOARD)).entries);
+    const board = await iso.leaderboard.top("all", WHOLE_BOARD);
+    expect(board.entries).toEqual((await readTopFromDatabase(db, ALL_TIME, WHOLE_BOARD)).entries);
     expect(board.entries.filter((entry) => userIds.includes(entry.userId)).map((entry) => entry.score)).toEqual(userIds.map(() => 40));
     const standing = await iso.leaderboard.standing(players[0]!.id);
-    expect(standing).toEqual(await readStandingFromDatabase(db, players[0]!.id));
+    expect(standing).toEqual(await readStandingFromDatabase(db, ALL_TIME, players[0]!.id));
 
     // Once the repair loop has failed twice against the missing bridge, bring a new one up on the same port.
     await iso.failures("repair", 2);
@@ -740,7 +755,7 @@ describe("board consistency: Redis converges to Postgres", () => {
     await iso.settled();
     await expectRedisMatchesDatabase(iso.keys, userIds);
     // Redis answers reads again, and agrees with Postgres.
-    const [fromRedis, fromDb] = await Promise.all([iso.store.top(WHOLE_BOARD), readTopFromDatabase(db, WHOLE_BOARD)]);
+    const [fromRedis, fromDb] = await Promise.all([iso.store.top(ALL_TIME, WHOLE_BOARD), readTopFromDatabase(db, ALL_TIME, WHOLE_BOARD)]);
     expect(fromRedis).toEqual({ entries: fromDb.entries, version: fromDb.version });
   });
 });
@@ -890,15 +905,21 @@ describe("through the router (createCaller and HTTP)", () => {
       tokenKey: iso.deps.tokenKey,
       now: iso.clock.now,
     };
+    // Every board a submit would write: all time, today's and this week's.
+    const rankings = scopesAt(Date.now()).map((scope) => (scope.period ? iso.keys.period(scope.window, scope.period.name) : iso.keys));
     const snapshot = async () => ({
-      ranking: await raw.zrange(iso.keys.ranking, 0, -1, "WITHSCORES"),
-      applied: await raw.hgetall(iso.keys.applied),
       names: await raw.hgetall(iso.keys.names),
-      version: await raw.get(iso.keys.version),
-      ready: await raw.get(iso.keys.ready),
+      boards: await Promise.all(
+        rankings.map(async (ranking) => ({
+          ranking: await raw.zrange(ranking.ranking, 0, -1, "WITHSCORES"),
+          applied: await raw.hgetall(ranking.applied),
+          version: await raw.get(ranking.version),
+          ready: await raw.get(ranking.ready),
+        })),
+      ),
     });
     const before = await snapshot();
-    expect(before.applied[user.id]).toBeDefined(); // built after the user existed: they are on the board with 0
+    expect(before.boards[0]!.applied[user.id]).toBeDefined(); // built after the user existed: they are on the board with 0
 
     const caller = createCaller(routerContext(sessionFor(user), deadScoring));
     await expectAppError(caller.score.submit({ actionId: action.actionId, token: action.token }), "DB_UNAVAILABLE", "SERVICE_UNAVAILABLE");

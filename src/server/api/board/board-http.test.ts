@@ -9,6 +9,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson, { type SuperJSONResult } from "superjson";
 import { describe, expect, it } from "vitest";
 
+import type { BoardWindow } from "~/lib/board-windows";
 import type { Board } from "~/server/board/types";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { appRouter } from "../root";
@@ -28,10 +29,25 @@ const board: Board = {
     { rank: 2, userId: "0b7c5e8e-3f0e-4a57-9f0a-1f0c2b6f6d02", displayName: "grace", score: 1_200 },
     { rank: 3, userId: "0b7c5e8e-3f0e-4a57-9f0a-1f0c2b6f6d03", displayName: '"quoted"', score: 7 },
   ],
+  window: "all",
+  period: null,
+  resetsAt: null,
 };
 
+/** Each window's board: all time's above, and a day's and a week's of their own. */
+const boards: Record<BoardWindow, Board> = {
+  all: board,
+  week: { ...board, version: 41, entries: board.entries.slice(1), window: "week", period: "2026-W49", resetsAt: new Date("2026-12-07T00:00:00.000Z") },
+  day: { ...board, version: 40, entries: board.entries.slice(2), window: "day", period: "2026-11-30", resetsAt: new Date("2026-12-01T00:00:00.000Z") },
+};
+
+/** Each window's live board, each always holding its board. */
+function fixedLiveBoards(): Record<BoardWindow, LiveBoard> {
+  return { all: fixedLiveBoard(boards.all), week: fixedLiveBoard(boards.week), day: fixedLiveBoard(boards.day) };
+}
+
 /** A live board that always holds `board` and never changes (watch yields it, then waits for the end). */
-function fixedLiveBoard(): LiveBoard {
+function fixedLiveBoard(board: Board): LiveBoard {
   return {
     notify() {},
     current: async () => board,
@@ -49,13 +65,14 @@ function fixedLiveBoard(): LiveBoard {
 
 function trpcAnswer(path: string, init?: RequestInit) {
   const streamSlots = { claim: async () => ({ allowed: true, slot: { release() {} } }) };
-  const ctx = { live: fixedLiveBoard(), streamSlots, session: null, headers: new Headers() } as unknown as Context;
+  const ctx = { liveBoards: fixedLiveBoards(), streamSlots, session: null, headers: new Headers() } as unknown as Context;
   return fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://localhost/api/trpc/${path}`, init), router: appRouter, createContext: () => ctx });
 }
 
 function boardHttp(slots = streamSlotsFor(), maxDurationMs = 60_000) {
-  const live = fixedLiveBoard();
-  const fanOut = createLiveFanOut({ live, client: SSE_SETTINGS.client, maxDurationMs, pingIntervalMs: 60_000 });
+  const live = fixedLiveBoards();
+  const fanOutOf = (window: BoardWindow) => createLiveFanOut({ live: live[window], client: SSE_SETTINGS.client, maxDurationMs, pingIntervalMs: 60_000 });
+  const fanOut = { all: fanOutOf("all"), week: fanOutOf("week"), day: fanOutOf("day") };
   return createBoardHttp({
     live,
     answerTop: createTopAnswers(),
@@ -89,6 +106,8 @@ describe("leaderboard.top from memory", () => {
     ["a single call", `leaderboard.top?input=${input({ limit: 2 })}`],
     ["a call without input", "leaderboard.top"],
     ["a batch of one (the browser's httpBatchLink)", `leaderboard.top?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: { limit: 3 } } }))}`],
+    ["a call for the week's board", `leaderboard.top?input=${input({ limit: 2, window: "week" })}`],
+    ["a call for the day's board", `leaderboard.top?input=${input({ window: "day" })}`],
   ])("answers %s with tRPC's exact bytes", async (_, path) => {
     const expected = await trpcAnswer(path);
     const ours = await boardHttp().handle(new Request(`http://localhost/api/trpc/${path}`));

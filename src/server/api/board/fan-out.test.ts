@@ -17,6 +17,9 @@ function boardOf(version: number, scores: number[]): Board {
     version,
     generatedAt: new Date(0),
     entries: scores.map((score, index) => ({ rank: index + 1, userId: `user-${index}`, displayName: `Player ${index}`, score })),
+    window: "all",
+    period: null,
+    resetsAt: null,
   };
 }
 

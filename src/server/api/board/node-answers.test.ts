@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { getTRPCErrorFromUnknown } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
 
+import { BOARD_WINDOWS, type BoardWindow, type PeriodWindow } from "~/lib/board-windows";
 import type { Board } from "~/server/board/types";
 import type { LiveBoard } from "~/server/scoring/live-board";
 import { ScoreboardClient } from "../../../../test/support/client";
@@ -25,6 +26,9 @@ const boardOf = (version: number, score: number): Board => ({
   version,
   generatedAt: new Date(0),
   entries: [{ rank: 1, userId: "0b7c5e8e-3f0e-4a57-9f0a-1f0c2b6f6d01", displayName: "grace", score }],
+  window: "all",
+  period: null,
+  resetsAt: null,
 });
 
 /** A live board the test changes by hand; `inMemory` false makes it report no current board. */
@@ -48,11 +52,31 @@ function handDrivenLiveBoard(initial: Board) {
   };
 }
 
-function depsFor(live: Pick<LiveBoard, "listen" | "peek">, slots = streamSlotsFor()): NodeAnswerDeps & { fanOut: ReturnType<typeof createLiveFanOut> } {
+type TestLiveBoard = Pick<LiveBoard, "listen" | "peek">;
+
+/**
+ * The answers' dependencies with `live` as the all-time board; the day's and the week's boards
+ * are empty ones of their own, which no test here reads.
+ */
+function depsFor(live: TestLiveBoard, slots = streamSlotsFor()): NodeAnswerDeps & { fanOut: Record<BoardWindow, ReturnType<typeof createLiveFanOut>> } {
+  const emptyBoard = (window: PeriodWindow, period: string, resetsAt: string): Board => ({
+    version: 0,
+    generatedAt: new Date(0),
+    entries: [],
+    window,
+    period,
+    resetsAt: new Date(resetsAt),
+  });
+  const boards: Record<BoardWindow, TestLiveBoard> = {
+    all: live,
+    week: handDrivenLiveBoard(emptyBoard("week", "1970-W01", "1970-01-05T00:00:00Z")).live,
+    day: handDrivenLiveBoard(emptyBoard("day", "1970-01-01", "1970-01-02T00:00:00Z")).live,
+  };
+  const fanOutOf = (window: BoardWindow) => createLiveFanOut({ live: boards[window], ...settings });
   return {
-    live,
+    live: boards,
     answerTop: createTopAnswers(),
-    fanOut: createLiveFanOut({ live, ...settings }),
+    fanOut: { all: fanOutOf("all"), week: fanOutOf("week"), day: fanOutOf("day") },
     onServed: () => {},
     claimStream: slots.claimStream,
     refuse: async (error) => errorAnswer(getTRPCErrorFromUnknown(error)),
@@ -117,7 +141,7 @@ describe("live streams on Node's response", () => {
     const response = await new ScoreboardClient(await serverWith(deps)).request(path);
     expect(response.status).toBe(404);
     expect(await response.text()).toBe("left to Next.js");
-    expect(deps.fanOut.streamCount).toBe(0);
+    expect(BOARD_WINDOWS.map((window) => deps.fanOut[window].streamCount)).toEqual([0, 0, 0]);
   });
 
   it("answers a top read from memory with the ETag, and 304 for a client that has it", async () => {
@@ -143,9 +167,9 @@ describe("live streams on Node's response", () => {
     const client = new ScoreboardClient(await serverWith(deps));
     const stream = await client.live({ limit: 1 });
     await stream.until(() => true, 5_000);
-    expect(deps.fanOut.streamCount).toBe(1);
+    expect(deps.fanOut.all.streamCount).toBe(1);
     stream.close();
-    await expect.poll(() => deps.fanOut.streamCount).toBe(0);
+    await expect.poll(() => deps.fanOut.all.streamCount).toBe(0);
   });
 
   it("refuses a stream over its client's limit with tRPC's 429 RATE_LIMITED, and frees the slot when a stream closes", async () => {
@@ -159,7 +183,7 @@ describe("live streams on Node's response", () => {
     expect(refused.status).toBe(429);
     const reply = decodeReply(refused.status, await refused.text());
     expect(reply.ok ? null : reply.error.data).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "RATE_LIMITED", retryAfterMs: 1_000 });
-    expect(deps.fanOut.streamCount).toBe(1);
+    expect(deps.fanOut.all.streamCount).toBe(1);
 
     stream.close();
     await expect.poll(() => slots.open).toBe(0);
