@@ -12,13 +12,18 @@ export type BenchOptions = {
   largeBoardUsers: number;
   /** Users the live driver bumps; they hold the top of the board (see scenarios/drivers.ts). */
   liveDrivers: number;
-  /** Hidden users that only the database scenarios (pgbench, statement vs transaction) write to, never the app. */
+  /**
+   * Hidden users that only the database scenarios (pgbench, statement vs transaction) write to,
+   * never the app; as many others for the window cost comparison.
+   */
   anchorUsers: number;
   /** Connection counts for submits, the no-op mutation anchor and the database anchor. */
   clientCounts: number[];
   /** Submitters in flight for the score write compared two ways (scenarios/statement-vs-transaction.ts). */
   scoreWriteClients: number[];
-  /** Measured seconds per implementation and round, and the rounds (each runs both). */
+  /** Submitters in flight for the submit's write path with three boards and with all time only (scenarios/window-cost.ts). */
+  windowCostClients: number[];
+  /** Measured seconds per implementation and round, and the rounds (each runs both), of both comparisons. */
   scoreWriteSeconds: number;
   scoreWriteRounds: number;
   /** Connections for top reads and the bare route anchor. */
@@ -57,6 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     manyStreamsSubmitRate: 5,
     lowLoadSubmitRate: 5,
     scoreWriteClients: [1, 16, 64],
+    windowCostClients: [1, 64],
   };
   if (quick) {
     return {
@@ -91,7 +97,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     liveSeconds: 20,
     streamSteps: [1_000, 4_000, 10_000],
     manyStreamsSeconds: 10,
-    redisBenchmarkRequests: 200_000,
+    // Each redis-benchmark step still runs for seconds (a submit's APPLY writes three boards).
+    redisBenchmarkRequests: 100_000,
     bridgeCalls: 20_000,
   };
 }

@@ -73,7 +73,7 @@ try {
     const { row, note } = await measureLive({ subscribers, drivers, targets: [0], rate: 20, seconds, tokenKey, serverPids: [app.pid] });
     outcome = `live, ${LIVE_SUBSCRIBERS} subscribers: p50 ${row.latency!.p50.toFixed(1)} ms, p99 ${row.latency!.p99.toFixed(1)} ms, ${note}`;
   } else {
-    const source = scenario === "submit" ? submits(await benchUsers("board", 1_000, services.env.AUTH_SECRET), tokenKey) : topRead;
+    const source = scenario === "submit" ? submits(await benchUsers("board", 1_000, services.env.AUTH_SECRET), tokenKey) : topRead("all");
     console.error(`profiling ${scenario} at ${HTTP_CONNECTIONS} connections for ${seconds} s (+${HTTP_WARMUP_SECONDS} s warm-up)…`);
     const row = await runWrkLoad(app, { connections: HTTP_CONNECTIONS, warmupSeconds: HTTP_WARMUP_SECONDS, seconds }, source);
     outcome = formatRow({ scenario, variant: `${HTTP_CONNECTIONS} connections`, ...row }).trim();

@@ -2,11 +2,13 @@
  * The bridge's overhead (a worker process, see worker.ts, so its CPU is measured apart from the
  * orchestrator, which hosts the bridge): the board's write script through @upstash/redis and the
  * bridge, as the app sends it, against the same script sent straight to redis-server with ioredis.
+ * Each call is a submit's: one write to each of the three boards (all time, today, this week).
  */
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 
-import { APPLY, applyArgs, applyKeys, createBoardStore } from "../src/server/redis/board-store";
+import { scopesAt } from "../src/server/board/types";
+import { APPLY, applyCall, createBoardStore } from "../src/server/redis/board-store";
 import { redisKeys } from "../src/server/redis/keys";
 import { countError, cpuPercent, Samples, type LoadResult } from "./stats";
 import { serveRequests } from "./worker";
@@ -30,18 +32,20 @@ async function runRedisCompare(job: RedisCompareJob): Promise<RedisCompareResult
   const store = createBoardStore(upstash, keys);
   const direct = new IORedis(job.redisUrl);
   const sha = (await direct.script("LOAD", APPLY)) as string;
-  const keyList = applyKeys(keys);
   let version = 0;
-  const write = () => {
+  /** A submit's writes: the user's new state on all time, today's and this week's board. */
+  const updates = () => {
     version += 1;
-    return { userId: `anchor-${version % 10_000}`, version, score: version, reachedMicros: String(1_700_000_000_000_000 + version), displayName: "anchor", visible: true };
+    const write = { userId: `anchor-${version % 10_000}`, version, score: version, reachedMicros: String(1_700_000_000_000_000 + version), displayName: "anchor", visible: true };
+    return scopesAt(Date.now()).map((scope) => ({ scope, writes: [write] }));
   };
   try {
     const viaBridge = await closedLoop(job, async () => {
-      await store.apply([write()]);
+      await store.apply(updates());
     });
     const straight = await closedLoop(job, async () => {
-      await direct.evalsha(sha, keyList.length, ...keyList, ...applyArgs([write()]));
+      const call = applyCall(keys, updates());
+      await direct.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
     });
     return { bridge: viaBridge, direct: straight };
   } finally {

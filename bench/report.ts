@@ -17,6 +17,7 @@ import { LIVE_ONE_INSTANCE, LIVE_TWO_INSTANCES, STREAM_MEMORY } from "./scenario
 import { SCORE_WRITE } from "./scenarios/statement-vs-transaction";
 import { SUBMIT } from "./scenarios/submit";
 import { TOP_READS } from "./scenarios/top";
+import { WINDOW_COST } from "./scenarios/window-cost";
 import type { TargetResult } from "./targets";
 
 /** The committed results of the latest complete full run. */
@@ -69,15 +70,17 @@ const SCENARIO_NOTES: Record<string, string> = {
   [FRAMEWORK_ANCHOR]:
     "The floor this stack puts under any request: a minimal Next.js app (bench/anchors/, built with the project's packages) with a bare route handler, and a tRPC route whose one procedure is a signed-in no-op `score.submit` (the session decoded as the app does, the product's input schema, a constant answer), sent the submit scenario's very requests.",
   [TOP_READS]:
-    "`leaderboard.top` (limit 10) as the page asks for it, with 1,000 users on the board and then with the large board (bulk-loaded; the app rebuilds its Redis board from Postgres first). Compared with the bare route handler, and the large board with the small one.",
+    "`leaderboard.top` (limit 10) as the page asks for it, with 1,000 users on the board and then with the large board (bulk-loaded; the app rebuilds its Redis board from Postgres first). Compared with the bare route handler, and the large board with the small one. With 1,000 users, the same read of today's and this week's board (`window: \"day\"`, `\"week\"`; the bench seeds those users' day and week scores, so each board holds them), each compared with all time's.",
   [SUBMIT]:
     "`score.submit` as the browser sends it (a batch of one, superjson, a session cookie), for actions started earlier, round robin over 1,000 signed-in users so that the per-user rate limit (on, at its default) is not what is measured. Compared with the no-op mutation at the same connection count; the note compares it with pgbench at the same client count.",
   [SCORE_WRITE]:
-    "A submit's database write straight against Postgres (a pool set up like the app's): the app's single prepared statement against a typed Drizzle transaction doing the same work (`bench/transaction-baseline.ts`: lock the row, check, insert the audit row, update), at 1, 16 and 64 in flight, in alternating rounds; each row is the median round, every round in its note. Afterwards every touched user's score must equal the sum of their audit rows.",
+    "A submit's database write straight against Postgres (a pool set up like the app's): the app's single prepared statement against a typed Drizzle transaction doing the same work (`bench/transaction-baseline.ts`: lock the row, check, insert the audit row, update the score and the day's and week's window rows), at 1, 16 and 64 in flight, in alternating rounds; each row is the median round, every round in its note. Afterwards every touched user's score, and each of their day and week scores, must equal the sum of their audit rows in it.",
+  [WINDOW_COST]:
+    "What the day and week boards add to a submit: its write path (the Postgres statement, then the Redis script through `@upstash/redis` and the bridge, as the app publishes after commit) with the three boards, as the app does, against the same path with the all-time board only (`bench/all-time-baseline.ts`: the statement without its window rows, the script writing all time only), from one worker, same pool, users and concurrency, in alternating rounds; each row is the median round, with the time spent in each part. The cost ratio is the all-time-only rate ÷ the three boards' rate. Afterwards every score and window score must equal the sum of its audit rows, and each Redis board Postgres.",
   [DATABASE_ANCHOR]:
     "`pgbench -M prepared` running the score service's own statement, rendered by Drizzle from `src/server/scoring/score-service.ts`, against the same database, writing to hidden users nothing else touches. It runs at most at the client count that leaves room for the app's pools under `max_connections`; the note says when that is fewer.",
   "redis anchor (redis-benchmark)":
-    "`redis-benchmark` straight against redis-server: the board's write script (`APPLY`, a submit's whole Redis work after commit) and `ZREVRANGE 0 9`, the nearest command to a top read.",
+    "`redis-benchmark` straight against redis-server: the board's write script (`APPLY`, a submit's whole Redis work after commit: a write to each of all time, today and this week) and `ZREVRANGE 0 9`, the nearest command to a top read.",
   "redis anchor (ioredis, direct)": "The same board write through ioredis straight to redis-server, from a worker process.",
   "bridge (@upstash/redis → bridge)":
     "The same board write through `@upstash/redis` and the local Upstash bridge, as the app sends it on this machine; compared with ioredis direct.",

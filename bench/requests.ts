@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 
+import type { BoardWindow } from "../src/lib/board-windows";
 import { issueActionToken } from "../src/server/scoring/token";
 import { browserCall } from "../test/support/wire";
 import { BARE_ROUTE_PATH } from "./anchor-app";
@@ -18,11 +19,14 @@ const TRPC_HEADERS = { "x-trpc-source": "nextjs-react" };
 /** A started COMPLETE_TASK is submittable 2 s after start: these were started 3 s before they are prepared. */
 const STARTED_AGO_MS = 3_000;
 
-/** `leaderboard.top` (limit 10), anonymous, as the page asks for it. */
-export const topRead: RequestSource = {
-  kind: "same",
-  request: { method: "GET", path: browserCall("leaderboard.top", { limit: 10 }).queryPath, headers: TRPC_HEADERS },
-};
+/**
+ * `leaderboard.top` (limit 10) of a window's current board, anonymous, as the page asks for it
+ * (all time as before windows: without a `window`, the default).
+ */
+export function topRead(window: BoardWindow): RequestSource {
+  const input = window === "all" ? { limit: 10 } : { limit: 10, window };
+  return { kind: "same", request: { method: "GET", path: browserCall("leaderboard.top", input).queryPath, headers: TRPC_HEADERS } };
+}
 
 export const bareRoute: RequestSource = { kind: "same", request: { method: "GET", path: BARE_ROUTE_PATH, headers: {} } };
 

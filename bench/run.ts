@@ -36,6 +36,7 @@ import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
 import { statementVsTransactionScenario } from "./scenarios/statement-vs-transaction";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
 import { topReadsScenario } from "./scenarios/top";
+import { windowCostScenario } from "./scenarios/window-cost";
 import { benchUsers, seedUsers } from "./seed";
 import { buildBoard, checkBoardMatchesDatabase, checkRealPaths } from "./setup";
 import { evaluateTargets } from "./targets";
@@ -56,13 +57,14 @@ const steps: Step[] = [
   { name: "services", expectedSeconds: reuseBuild ? 2 : 90 },
   { name: "seed and start", expectedSeconds: reuseAnchorBuild ? 10 : 40 },
   { name: "framework anchors", expectedSeconds: 2 + (1 + options.clientCounts.length) * loadStep },
-  { name: "top reads, small board", expectedSeconds: loadStep },
+  { name: "top reads, small board", expectedSeconds: 3 * loadStep },
   { name: "submit", expectedSeconds: options.clientCounts.length * loadStep },
   { name: "database anchor", expectedSeconds: options.clientCounts.length * loadStep },
   {
     name: "statement vs transaction",
     expectedSeconds: options.scoreWriteClients.length * options.scoreWriteRounds * 2 * (options.scoreWriteSeconds + 1) + 2,
   },
+  { name: "window cost", expectedSeconds: options.windowCostClients.length * options.scoreWriteRounds * 2 * (options.scoreWriteSeconds + 1) + 2 },
   { name: "redis anchors", expectedSeconds: options.quick ? 4 : 30 },
   { name: "live latency, low load", expectedSeconds: options.lowLoadSubmits / options.lowLoadSubmitRate },
   {
@@ -101,6 +103,7 @@ try {
     seedUsers(sql, "board", options.boardUsers),
     seedUsers(sql, "driver", options.liveDrivers),
     seedUsers(sql, "anchor", options.anchorUsers),
+    seedUsers(sql, "window", options.anchorUsers),
     reuseAnchorBuild ? null : buildAnchorApp(`${RESULTS_DIR}/${stamp}-anchor-build.log`),
   ]);
   const [boardUsers, liveDrivers] = await Promise.all([
@@ -136,7 +139,7 @@ try {
   // Idle from here on, but its memory and timers are no part of what follows.
   await anchorApp.stop();
   progress.begin("top reads, small board");
-  await topReadsScenario(ctx, options.boardUsers);
+  await topReadsScenario(ctx, options.boardUsers, ["day", "week"]);
   progress.begin("submit");
   await submitScenario(ctx);
   progress.begin("database anchor");
@@ -144,6 +147,8 @@ try {
   notePgbenchRatios(ctx);
   progress.begin("statement vs transaction");
   await statementVsTransactionScenario(ctx);
+  progress.begin("window cost");
+  await windowCostScenario(ctx);
   progress.begin("redis anchors");
   await redisAnchorScenario(ctx);
   const drivers = createDrivers(

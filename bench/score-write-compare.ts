@@ -1,28 +1,39 @@
 /**
- * The score write's two implementations, driven straight against Postgres (no HTTP, no Redis) by a
- * worker process (see worker.ts): `concurrency` submitters in a closed loop, each recording a
- * COMPLETE_TASK for the next anchor user in turn, through a pool configured as the app's
- * (src/server/db/connection.ts). See scenarios/statement-vs-transaction.ts.
+ * The score write's implementations, driven straight against Postgres by a worker process (see
+ * worker.ts): `concurrency` submitters in a closed loop, each recording a COMPLETE_TASK for the
+ * next user of a kind in turn, through a pool configured as the app's
+ * (src/server/db/connection.ts). With `publish`, each applied change is then written to Redis as
+ * the app publishes it after commit (one APPLY script through @upstash/redis and the bridge, to a
+ * board of the job's own): the submit's whole write path, each part timed.
+ * See scenarios/statement-vs-transaction.ts and scenarios/window-cost.ts.
  */
 import { randomUUID } from "node:crypto";
 
+import { Redis as UpstashRedis } from "@upstash/redis";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 
 import type { Database } from "../src/server/db";
 import { databaseClientConfig } from "../src/server/db/connection";
 import * as schema from "../src/server/db/schema";
+import { createBoardStore, type BoardStore } from "../src/server/redis/board-store";
+import { redisKeys } from "../src/server/redis/keys";
 import { ACTION_RULES } from "../src/server/scoring/rules";
 import { recordScoreChange, type RecordedChange, type ScoreChange } from "../src/server/scoring/score-service";
-import { benchUserId } from "./seed";
-import { countError, cpuPercent, Samples, type LoadResult } from "./stats";
+import { recordAllTimeOnly } from "./all-time-baseline";
+import { benchUserId, type UserKind } from "./seed";
+import { countError, cpuPercent, Samples, type LatencySummary, type LoadResult } from "./stats";
 import { recordByTransaction } from "./transaction-baseline";
 import { serveRequests } from "./worker";
 
-/** The app's single statement, and the transaction it was chosen over (transaction-baseline.ts). */
+/**
+ * The app's single statement; the transaction it was chosen over (transaction-baseline.ts); and
+ * the statement as it was with the all-time board only (all-time-baseline.ts).
+ */
 const SCORE_WRITES = {
   statement: recordScoreChange,
   transaction: recordByTransaction,
+  "all time only": recordAllTimeOnly,
 } satisfies Record<string, (db: Database, change: ScoreChange) => Promise<RecordedChange>>;
 export type ScoreWriteImplementation = keyof typeof SCORE_WRITES;
 
@@ -32,15 +43,20 @@ export type ScoreWriteJob = {
   concurrency: number;
   warmupSeconds: number;
   seconds: number;
-  /** Anchor users 1..users take the writes in turn. */
+  /** Users 1..users of this kind take the writes in turn. */
+  kind: UserKind;
   users: number;
   /** Marks the audit rows written. */
   userAgent: string;
+  /** Publish each applied change to Redis after commit, through the bridge, under this key prefix. */
+  publish?: { bridgeUrl: string; bridgeToken: string; keyPrefix: string };
 };
 
 export type ScoreWriteResult = LoadResult & {
   /** How the measured calls came out (`applied`, `cap-reached`, …). */
   outcomes: Record<string, number>;
+  /** With `publish`: each part of the measured calls, the Postgres write and the Redis script. */
+  parts?: { database: LatencySummary; redis: LatencySummary };
 };
 
 const rule = ACTION_RULES.COMPLETE_TASK;
@@ -56,12 +72,27 @@ function database(url: string) {
   return pool;
 }
 
+/** The job's Redis board, one per key prefix (the script is loaded once per store). */
+const stores = new Map<string, BoardStore>();
+
+function boardStore(publish: NonNullable<ScoreWriteJob["publish"]>) {
+  let store = stores.get(publish.keyPrefix);
+  if (!store) {
+    const upstash = new UpstashRedis({ url: publish.bridgeUrl, token: publish.bridgeToken, enableTelemetry: false, automaticDeserialization: false });
+    stores.set(publish.keyPrefix, (store = createBoardStore(upstash, redisKeys(publish.keyPrefix).board)));
+  }
+  return store;
+}
+
 let nextUser = 0;
 
 async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
   const db = database(job.databaseUrl);
   const record = SCORE_WRITES[job.implementation];
+  const store = job.publish ? boardStore(job.publish) : null;
   const samples = new Samples();
+  const databaseSamples = new Samples();
+  const redisSamples = new Samples();
   const errors: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   const started = performance.now();
@@ -74,7 +105,7 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
         cpuBefore ??= sent >= measureFrom ? process.cpuUsage() : null;
         nextUser = (nextUser % job.users) + 1;
         const change = {
-          userId: benchUserId("anchor", nextUser),
+          userId: benchUserId(job.kind, nextUser),
           actionId: randomUUID(),
           actionType: "COMPLETE_TASK" as const,
           delta: rule.delta,
@@ -85,8 +116,16 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
           userAgent: job.userAgent,
         };
         let outcome: string;
+        let committed = sent;
         try {
-          outcome = (await record(db, change)).kind;
+          const recorded = await record(db, change);
+          outcome = recorded.kind;
+          committed = performance.now();
+          if (store && recorded.kind === "applied") {
+            // The bench users are hidden (off the app's boards); on this board of the job's own
+            // they are written as the visible players whose submits this stands for.
+            await store.apply(recorded.updates.map((update) => ({ ...update, writes: update.writes.map((write) => ({ ...write, visible: true })) })));
+          }
         } catch (error) {
           outcome = "error";
           countError(errors, error);
@@ -95,7 +134,10 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
         const done = performance.now();
         if (done < measureFrom || done > measureUntil) continue;
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        if (outcome !== "error") samples.add(done - sent);
+        if (outcome === "error") continue;
+        samples.add(done - sent);
+        databaseSamples.add(committed - sent);
+        if (store) redisSamples.add(done - committed);
       }
     }),
   );
@@ -106,6 +148,7 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
     errors,
     outcomes,
     generatorCpuPercent: cpuPercent(cpu, job.seconds * 1000),
+    ...(store ? { parts: { database: databaseSamples.summary(), redis: redisSamples.summary() } } : {}),
   };
 }
 

@@ -1,17 +1,20 @@
 /**
  * Before measuring, prove the harness speaks to the real product: a few users sign up through
  * next-auth (the scrypt path the bulk-loaded users skip), one starts and submits an action
- * through the API, a minted session cookie is accepted, and the Redis board the app built
- * from the seeded database matches Postgres.
+ * through the API, a minted session cookie is accepted, and the Redis boards the app built
+ * from the seeded database (all time, today, this week) match Postgres.
  */
 import { randomBytes } from "node:crypto";
 
 import type { Redis as IORedis } from "ioredis";
 import type postgres from "postgres";
 
+import { BOARD_WINDOWS, parsePeriod, type BoardWindow } from "../src/lib/board-windows";
+import { scopeAt } from "../src/server/board/types";
+import { rankingOf } from "../src/server/redis/board-store";
 import { redisKeys } from "../src/server/redis/keys";
 import { ScoreboardClient } from "../test/support/client";
-import type { TestEnv } from "../test/support/services";
+import { deleteKeys, type TestEnv } from "../test/support/services";
 import type { BenchUser } from "./seed";
 
 const SIGN_UPS = 3;
@@ -35,15 +38,21 @@ export async function checkRealPaths(origin: string, mintedUser: BenchUser) {
 }
 
 /**
- * Has the app (re)build its Redis board from Postgres — its own recovery path: a read finds the
- * board not built and starts a rebuild — and waits until it is ready. `clear` first deletes the
- * board's keys, as a Redis flush would, so rows bulk-loaded since the last build are picked up.
- * (Deleting only the ready mark is not enough: the instances answer reads from memory while the
- * board's version stays the same, and a flush is what changes it.)
+ * Has the app (re)build its Redis boards from Postgres — its own recovery path: a read finds a
+ * board not built and starts a rebuild — and waits until each window's current board (all time,
+ * today, this week) is ready. `clear` first deletes every key of the boards (all time's and every
+ * period's, by SCAN on their common prefix), as a Redis flush would, so rows bulk-loaded since the
+ * last build are picked up. (Deleting only the ready marks is not enough: the instances answer
+ * reads from memory while a board's version stays the same, and a flush is what changes it.)
  */
 export async function buildBoard(origin: string, env: TestEnv, redis: IORedis, options: { clear: boolean }) {
   const keys = redisKeys(env.REDIS_KEY_PREFIX).board;
-  if (options.clear) await redis.del(...Object.values(keys));
+  // `<prefix>board:v2:names` → `<prefix>board:v2:`, the prefix of every board key.
+  if (options.clear) await deleteKeys(keys.names.slice(0, keys.names.lastIndexOf(":") + 1));
+  for (const window of BOARD_WINDOWS) await waitForBoard(origin, redis, window, () => rankingOf(keys, scopeAt(window, Date.now())).keys.ready);
+}
+
+async function waitForBoard(origin: string, redis: IORedis, window: BoardWindow, readyKey: () => string) {
   const client = new ScoreboardClient(origin);
   const deadline = Date.now() + BOARD_BUILD_TIMEOUT_MS;
   // A read starts a rebuild unless one runs (and another if one failed, e.g. on a lock). It is
@@ -52,10 +61,10 @@ export async function buildBoard(origin: string, env: TestEnv, redis: IORedis, o
   // sent whenever none is out, and a failed one only noted.
   let trigger: Promise<void> | null = null;
   let lastFailure: string | null = null;
-  while ((await redis.exists(keys.ready)) === 0) {
-    if (Date.now() > deadline) throw new Error(`the app did not build its Redis board in time${lastFailure ? ` (the last read: ${lastFailure})` : ""}`);
+  while ((await redis.exists(readyKey())) === 0) {
+    if (Date.now() > deadline) throw new Error(`the app did not build its Redis board (${window}) in time${lastFailure ? ` (the last read: ${lastFailure})` : ""}`);
     trigger ??= client
-      .query("leaderboard.top", { limit: 10 })
+      .query("leaderboard.top", { limit: 10, window })
       .then(
         () => {},
         (error: Error) => void (lastFailure = error.message),
@@ -67,14 +76,26 @@ export async function buildBoard(origin: string, env: TestEnv, redis: IORedis, o
   await trigger;
 }
 
-/** The app's top 10 (from Redis) must equal Postgres's, in the spec's order. */
+/** Each window's top 10 from the app (Redis) must equal Postgres's, in the spec's order. */
 export async function checkBoardMatchesDatabase(origin: string, sql: postgres.Sql) {
-  const board = await new ScoreboardClient(origin).query("leaderboard.top", { limit: 10 });
-  const rows = await sql<{ user_id: string; score: string }[]>`
-    select s.user_id, s.score from scores s join users u on u.id = s.user_id
-    where not u.hidden and not u.banned
-    order by s.score desc, s.reached_at asc, s.user_id desc limit 10`;
-  const fromRedis = board.entries.map((entry) => `${entry.userId}:${entry.score}`).join(",");
-  const fromDatabase = rows.map((row) => `${row.user_id}:${row.score}`).join(",");
-  if (fromRedis !== fromDatabase) throw new Error(`the Redis board differs from Postgres:\n  redis: ${fromRedis}\n  pg:    ${fromDatabase}`);
+  for (const window of BOARD_WINDOWS) {
+    const board = await new ScoreboardClient(origin).query("leaderboard.top", { limit: 10, window });
+    // The period the app answered for (a day, or an ISO week from its Monday).
+    const periodStart = window === "all" ? null : parsePeriod(window, board.period!)!.startsAt.toISOString().slice(0, 10);
+    const rows =
+      window === "all"
+        ? await sql<{ user_id: string; score: string }[]>`
+            select s.user_id, s.score from scores s join users u on u.id = s.user_id
+            where not u.hidden and not u.banned
+            order by s.score desc, s.reached_at asc, s.user_id desc limit 10`
+        : await sql<{ user_id: string; score: string }[]>`
+            select w.user_id, w.score from window_scores w join users u on u.id = w.user_id
+            where w.board_window = ${window} and w.period_start = ${periodStart}::date
+              and not u.hidden and not u.banned
+            order by w.score desc, w.reached_at asc, w.user_id desc limit 10`;
+    const fromRedis = board.entries.map((entry) => `${entry.userId}:${entry.score}`).join(",");
+    const fromDatabase = rows.map((row) => `${row.user_id}:${row.score}`).join(",");
+    if (fromRedis !== fromDatabase) throw new Error(`the Redis board (${window}) differs from Postgres:\n  redis: ${fromRedis}\n  pg:    ${fromDatabase}`);
+    if (board.entries.length === 0) throw new Error(`the board (${window}) is empty: the bench seeds every window`);
+  }
 }

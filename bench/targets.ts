@@ -1,5 +1,5 @@
 /**
- * Issue 14's targets, read from one run's rows: each with what was measured, the anchor it is
+ * Issue 14's targets and issue 17's (windows), read from one run's rows: each with what was measured, the anchor it is
  * compared with (measured in the same run), and whether it was met. Goals for the benchmark,
  * not assertions: a run that misses one still succeeds. A target measured at other sizes than
  * its own (a `--quick` run) is "not measured", with what was measured shown beside it.
@@ -8,7 +8,8 @@ import type { BenchOptions } from "./options";
 import { isMeasured, type ResultRow } from "./scenarios/context";
 import { LIVE_ONE_INSTANCE, LIVE_TWO_INSTANCES, STREAM_MEMORY } from "./scenarios/live";
 import { SUBMIT } from "./scenarios/submit";
-import { TOP_READS } from "./scenarios/top";
+import { TOP_READS, topReadsVariant } from "./scenarios/top";
+import { ALL_TIME_ONLY, THREE_BOARDS, WINDOW_COST, windowCostVariant } from "./scenarios/window-cost";
 
 export type Verdict = "met" | "not met" | "not measured" | "reported";
 export type TargetResult = { target: string; measured: string; comparedWith: string; verdict: Verdict };
@@ -17,6 +18,10 @@ const TWO_INSTANCE_SUBSCRIBERS = 1_000;
 const ONE_INSTANCE_STREAMS = 10_000;
 /** 1 GB, in the MiB the rows report. */
 const RSS_LIMIT_MIB = 1e9 / 2 ** 20;
+/** A submit with three boards may cost this many times the all-time-only one (rate one ÷ rate three). */
+const WINDOW_COST_LIMIT = 1.1;
+/** A window's top read "as fast as all time": at least this share of all time's rate in the same run (its noise). */
+const WINDOW_TOP_MINIMUM = 0.9;
 
 export function evaluateTargets(rows: ResultRow[], options: BenchOptions): TargetResult[] {
   const find = (scenario: string, variant?: string) => rows.find((row) => row.scenario === scenario && (variant === undefined || row.variant === variant));
@@ -38,7 +43,47 @@ export function evaluateTargets(rows: ResultRow[], options: BenchOptions): Targe
     ratioTarget("score.submit at 64 connections ≥ 0.6× the signed-in no-op mutation", find(SUBMIT, "64 connections"), 0.6),
     latencyTarget("score.submit p99 < 50 ms at 16 connections", find(SUBMIT, "16 connections"), 50),
     memoryPerStream(rows.filter((row) => row.scenario === STREAM_MEMORY)),
+    windowCost(rows, options, find(SUBMIT, "64 connections")),
+    windowTopReads(rows, options),
   ];
+}
+
+/** Issue 17: the submit's write path with three boards against all time only, at each concurrency measured. */
+function windowCost(rows: ResultRow[], options: BenchOptions, submit: ResultRow | undefined): TargetResult {
+  const target = `a submit with three boards (all time, day, week) costs ≤ ${WINDOW_COST_LIMIT}× one with all time only: the write path (Postgres statement + Redis script), rate all-time-only ÷ rate three boards`;
+  const pairs = options.windowCostClients.map((clients) => {
+    const find = (variant: string) => rows.find((row) => row.scenario === WINDOW_COST && row.variant === variant);
+    return { clients, one: find(windowCostVariant(ALL_TIME_ONLY, clients)), three: find(windowCostVariant(THREE_BOARDS, clients)) };
+  });
+  const measuredPairs = pairs.filter((pair) => pair.one?.throughput && pair.three?.throughput);
+  if (measuredPairs.length === 0) return { target, measured: "no measurement", comparedWith: "—", verdict: "not measured" };
+  const costs = measuredPairs.map((pair) => ({ ...pair, cost: pair.one!.throughput! / pair.three!.throughput! }));
+  const count = (value: number) => Math.round(value).toLocaleString("en");
+  const endToEnd = submit?.throughput ? `; end to end (HTTP), score.submit at 64 connections: ${count(submit.throughput)}/s` : "";
+  return {
+    target,
+    measured: `${costs.map((pair) => `${pair.clients} in flight: ${pair.cost.toFixed(2)}× (${count(pair.three!.throughput!)}/s with three)`).join("; ")}${endToEnd}`,
+    comparedWith: `all time only (bench/all-time-baseline.ts), same run: ${costs.map((pair) => `${count(pair.one!.throughput!)}/s at ${pair.clients}`).join(", ")}`,
+    verdict: measuredPairs.length < pairs.length ? "not met" : costs.every((pair) => pair.cost <= WINDOW_COST_LIMIT) ? "met" : "not met",
+  };
+}
+
+/** Issue 17: today's and this week's top read against all time's, same board size, same run. */
+function windowTopReads(rows: ResultRow[], options: BenchOptions): TargetResult {
+  const target = `leaderboard.top of the day and week boards as fast as all time's: ≥ ${WINDOW_TOP_MINIMUM}× at ${options.topClients} connections, same board size`;
+  const find = (window: "all" | "day" | "week") => rows.find((row) => row.scenario === TOP_READS && row.variant === topReadsVariant(options.boardUsers, window));
+  const allTime = find("all");
+  const windows = (["day", "week"] as const).map((window) => ({ window, row: find(window) }));
+  if (!allTime?.throughput || windows.some(({ row }) => !row)) return { target, measured: "no measurement", comparedWith: "—", verdict: "not measured" };
+  const measured = windows.map(({ window, row }) =>
+    isMeasured(row!.ratio) ? `${window} ${row!.ratio.toFixed(2)}× (${Math.round(row!.throughput!).toLocaleString("en")}/s, p99 ${row!.latency!.p99.toFixed(1)} ms)` : `${window}: no throughput`,
+  );
+  return {
+    target,
+    measured: measured.join("; "),
+    comparedWith: `${TOP_READS}, ${allTime.variant} (all time): ${Math.round(allTime.throughput).toLocaleString("en")}/s`,
+    verdict: windows.every(({ row }) => isMeasured(row!.ratio) && row!.ratio >= WINDOW_TOP_MINIMUM) ? "met" : "not met",
+  };
 }
 
 function everyChangeShown(row: ResultRow) {

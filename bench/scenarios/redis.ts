@@ -1,7 +1,8 @@
 /**
  * Scenario 3 — the Redis anchors, on the same redis-server:
  * - redis-benchmark running the board's write script (APPLY in src/server/redis/board-store.ts, the
- *   whole post-commit Redis work of a submit) on keys of its own, at the submit client counts;
+ *   whole post-commit Redis work of a submit: one write to each of all time, today and this week)
+ *   on keys of its own, at the submit client counts;
  *   and ZREVRANGE 0 9 on the real board, the closest single command to a top read;
  * - the bridge's overhead: the same write through @upstash/redis and the bridge (as the app
  *   sends it) against ioredis straight to redis-server, from the load generator process.
@@ -9,7 +10,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
-import { APPLY, applyKeys } from "../../src/server/redis/board-store";
+import { scopesAt } from "../../src/server/board/types";
+import { APPLY, applyCall, boardMember } from "../../src/server/redis/board-store";
 import { redisKeys } from "../../src/server/redis/keys";
 import type { TestEnv } from "../../test/support/services";
 import type { RedisCompareResult, RedisCompareJob } from "../redis-compare";
@@ -23,12 +25,9 @@ const RANDOM_KEYSPACE = 100_000_000;
 export async function redisAnchorScenario(ctx: BenchContext) {
   const redisUrl = new URL(ctx.env.REDIS_URL);
   const host = ["-h", redisUrl.hostname, "-p", redisUrl.port || "6379"];
-  const keyList = applyKeys(redisKeys(anchorKeyPrefix(ctx.env)).board);
   const sha = (await ctx.redis.script("LOAD", APPLY)) as string;
-  const applyCommand = [
-    ...["EVALSHA", sha, String(keyList.length), ...keyList],
-    ...["user:__rand_int__", "__rand_int__", "100", "0000000000000000:__rand_int__", "anchor"],
-  ];
+  const call = randomizedApplyCall(anchorKeyPrefix(ctx.env));
+  const applyCommand = ["EVALSHA", sha, String(call.keys.length), ...call.keys, ...call.args];
   for (const clients of ctx.options.clientCounts) {
     ctx.progress.detail(`redis-benchmark APPLY, ${clients} clients`);
     report(ctx, { scenario: "redis anchor (redis-benchmark)", variant: `board write (APPLY), ${clients} clients`, clients, ...(await redisBenchmark(host, clients, ctx.options.redisBenchmarkRequests, applyCommand)) });
@@ -58,6 +57,22 @@ export async function redisAnchorScenario(ctx: BenchContext) {
       ratio: bridge.throughput / direct.throughput,
     });
   }
+}
+
+/** A submit's APPLY (a write to each current board) with redis-benchmark's placeholders: each write a random user, version and time. */
+function randomizedApplyCall(prefix: string) {
+  const sample = { userId: "00000000-0000-4000-8000-0000000000aa", version: 987_654_321, score: 100, reachedMicros: "1700000000000000", displayName: "anchor", visible: true };
+  const member = boardMember(sample.reachedMicros, sample.userId);
+  const placeholders: Record<string, string> = {
+    [sample.userId]: "user:__rand_int__",
+    [String(sample.version)]: "__rand_int__",
+    [member]: "0000000000000000:__rand_int__",
+  };
+  const call = applyCall(
+    redisKeys(prefix).board,
+    scopesAt(Date.now()).map((scope) => ({ scope, writes: [sample] })),
+  );
+  return { keys: call.keys, args: call.args.map((arg) => placeholders[arg] ?? arg) };
 }
 
 /** The anchors' boards live under this prefix, apart from the app's (the run deletes it at the end). */
