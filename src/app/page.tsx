@@ -2,6 +2,8 @@ import { getServerAuthSession } from "~/server/auth";
 import { ACTION_RULES } from "~/server/scoring/rules";
 import { api, HydrateClient } from "~/trpc/server";
 import { AccountPanel } from "./_components/account-panel";
+import { BoardWindowProvider } from "./_components/board-window";
+import { parseBoardWindow, WINDOW_PARAM } from "./_components/board-window-names";
 import { MyStanding } from "./_components/my-standing";
 import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { ProfileForm } from "./_components/profile-form";
@@ -26,10 +28,16 @@ const ACTIONS: ActionChoice[] = Object.entries(ACTION_RULES).map(([type, rule]) 
   seconds: rule.minSeconds,
 }));
 
-export default async function HomePage() {
+export default async function HomePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  // The tab the address names (`?window=day`), read as the page writes it: rendered here as the client hydrates it.
+  const boardWindow = parseBoardWindow((await searchParams)[WINDOW_PARAM]);
   const session = await getServerAuthSession();
-  void api.leaderboard.top.prefetch({ limit: BOARD_SIZE });
-  if (session) void api.leaderboard.me.prefetch();
+  void api.leaderboard.top.prefetch({ limit: BOARD_SIZE, window: boardWindow });
+  if (session) {
+    void api.leaderboard.me.prefetch({ window: boardWindow });
+    // The profile form reads all time's.
+    if (boardWindow !== "all") void api.leaderboard.me.prefetch({ window: "all" });
+  }
 
   return (
     <HydrateClient>
@@ -39,16 +47,19 @@ export default async function HomePage() {
           {session?.user.role === "admin" ? <a href="/admin">Admin</a> : null}
           <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} />
         </header>
-        <div className={session ? "layout" : undefined}>
-          <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} />
-          {session ? (
-            <div className="side">
-              <MyStanding limit={BOARD_SIZE} />
-              <PlayPanel actions={ACTIONS} />
-              <ProfileForm />
-            </div>
-          ) : null}
-        </div>
+        <BoardWindowProvider initial={boardWindow}>
+          <div className={session ? "layout" : undefined}>
+            {/* The server's clock now: where the reset countdowns start, whatever the device's clock says. */}
+            <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} pageRenderedAt={Date.now()} />
+            {session ? (
+              <div className="side">
+                <MyStanding limit={BOARD_SIZE} />
+                <PlayPanel actions={ACTIONS} />
+                <ProfileForm />
+              </div>
+            ) : null}
+          </div>
+        </BoardWindowProvider>
       </main>
     </HydrateClient>
   );

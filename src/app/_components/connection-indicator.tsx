@@ -11,17 +11,21 @@ const LABELS: Record<ConnectionState, string> = {
   offline: "Offline",
 };
 
-/** Maps the subscription's status to what a person cares about, remembering whether it was ever live. */
-export function useConnectionState(status: "idle" | "connecting" | "pending" | "error"): ConnectionState {
-  const wasLive = useRef(false);
+/**
+ * Maps the subscription's status to what a person cares about, remembering whether it was ever
+ * live. A new `stream` (the page switched to another board's stream) starts over at "Connecting…":
+ * that is not a reconnection.
+ */
+export function useConnectionState(status: "idle" | "connecting" | "pending" | "error", stream = ""): ConnectionState {
+  const wasLive = useRef<string | null>(null);
   const online = useOnline();
   if (!online) return "offline";
   if (status === "pending") {
-    wasLive.current = true;
+    wasLive.current = stream;
     return "live";
   }
   if (status === "error") return "offline";
-  return wasLive.current ? "reconnecting" : "connecting";
+  return wasLive.current === stream ? "reconnecting" : "connecting";
 }
 
 function useOnline() {

@@ -8,7 +8,8 @@ import { describeError } from "./error-messages";
 /** Change the name others see, or leave the public board while keeping one's score. */
 export function ProfileForm() {
   const utils = api.useUtils();
-  const [me] = api.leaderboard.me.useSuspenseQuery();
+  // The profile is the same in every window; all time's standing is the one the page always loads.
+  const [me] = api.leaderboard.me.useSuspenseQuery({ window: "all" });
   const [message, setMessage] = useState<string | null>(null);
   const update = api.account.update.useMutation({
     onSuccess: (profile) => {
