@@ -12,7 +12,7 @@ export const appBoardStore = createBoardStore(redis, keys.board);
 /** A user's 1-based rank on the app's all-time Redis board (null off it), or "unbuilt". */
 export async function appBoardRank(userId: string) {
   const answer = await appBoardStore.rank(ALL_TIME, userId);
-  return answer === "unbuilt" ? answer : answer.rank;
+  return answer === "unbuilt" ? answer : (answer.entry?.rank ?? null);
 }
 
 /** Builds the app's all-time Redis board from the test file's database, so leaderboard reads after it are Redis's answers. */

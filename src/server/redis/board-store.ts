@@ -134,9 +134,9 @@ if #ids > 0 then names = redis.call('HMGET', KEYS[2], unpack(ids)) end
 return { redis.call('GET', KEYS[3]) or '0', members, names }
 `;
 
-// KEYS: applied, ranking, ready. ARGV: userId. Nil until built; else { the user's 0-based rank,
-// or -2 when Redis has never seen the user on this board, or -1 when they are off it; the number
-// of players on the board }.
+// KEYS: applied, ranking, ready, names. ARGV: userId. Nil until built; else { the user's 0-based
+// rank, or -2 when Redis has never seen the user on this board, or -1 when they are off it; the
+// number of players on the board; and while they are on it, their score and name }.
 const RANK = `
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 local total = redis.call('ZCARD', KEYS[2])
@@ -144,7 +144,9 @@ local applied = redis.call('HGET', KEYS[1], ARGV[1])
 if not applied then return { -2, total } end
 local member = string.sub(applied, string.find(applied, '|', 1, true) + 1)
 if member == '' then return { -1, total } end
-return { redis.call('ZREVRANK', KEYS[2], member) or -1, total }
+local rank = redis.call('ZREVRANK', KEYS[2], member)
+if not rank then return { -1, total } end
+return { rank, total, redis.call('ZSCORE', KEYS[2], member), redis.call('HGET', KEYS[4], ARGV[1]) or '' }
 `;
 
 // KEYS: applied, ranking, ready, names. ARGV: userId, radius. Nil until built; else { the 0-based
@@ -191,7 +193,7 @@ export type BoardStore = ReturnType<typeof createBoardStore>;
 export function createBoardStore(redis: Redis, keys: BoardKeys) {
   const applyScript = redis.createScript<[number, number, number[]][]>(APPLY);
   const topScript = redis.createScript<[string, string[], (string | null)[]] | null, true>(TOP, { readonly: true });
-  const rankScript = redis.createScript<[number, number] | null, true>(RANK, { readonly: true });
+  const rankScript = redis.createScript<[number, number, string?, string?] | null, true>(RANK, { readonly: true });
   const aroundScript = redis.createScript<[number, number, string[], (string | null)[]] | null, true>(AROUND, { readonly: true });
   const finishScript = redis.createScript<number>(FINISH_REBUILD);
   const renewScript = redis.createScript<number>(RENEW_REBUILD);
@@ -227,16 +229,17 @@ export function createBoardStore(redis: Redis, keys: BoardKeys) {
     },
 
     /**
-     * A user's 1-based rank on a board (null when they are off it) and the number of players on
-     * it; "unbuilt" before the board has been built, and `seen: false` when Redis has no record of
-     * the user there.
+     * A user's 1-based rank on a board, with their score and name there (`entry`, null when they
+     * are off it), and the number of players on it; "unbuilt" before the board has been built, and
+     * `seen: false` when Redis has no record of the user there.
      */
-    async rank(scope: BoardScope, userId: string): Promise<{ rank: number | null; seen: boolean; total: number } | "unbuilt"> {
+    async rank(scope: BoardScope, userId: string): Promise<{ entry: BoardEntry | null; seen: boolean; total: number } | "unbuilt"> {
       const ranking = rankingOf(keys, scope).keys;
-      const result = await rankScript.exec([ranking.applied, ranking.ranking, ranking.ready], [userId]);
+      const result = await rankScript.exec([ranking.applied, ranking.ranking, ranking.ready, keys.names], [userId]);
       if (result === null) return "unbuilt";
-      const [rank, total] = result;
-      return { rank: rank >= 0 ? rank + 1 : null, seen: rank !== -2, total: Number(total) };
+      const [rank, total, score, displayName] = result;
+      const entry = rank >= 0 ? { rank: rank + 1, userId, displayName: displayName ?? "", score: Number(score) } : null;
+      return { entry, seen: rank !== -2, total: Number(total) };
     },
 
     /**

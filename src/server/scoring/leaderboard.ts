@@ -6,7 +6,7 @@
  * from Postgres only.
  */
 import type { BoardWindow, Period } from "~/lib/board-windows";
-import { scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding, type Neighbourhood } from "~/server/board/types";
+import { percentileOf, scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding, type Neighbourhood } from "~/server/board/types";
 import { readAroundFromDatabase, readStandingFromDatabase, readStandingWithRank, readTopFromDatabase } from "./board-queries";
 import { createBoardRecovery, type BoardRecoveryDeps } from "./board-recovery";
 
@@ -69,7 +69,11 @@ export function createLeaderboard(
       const { scope, current } = scopeOf(window, period);
       if (!current) return readStandingFromDatabase(db, scope, userId);
       const ranked = await fromRedis(scope, userId, "rank", () => store.rank(scope, userId));
-      return ranked ? readStandingWithRank(db, scope, userId, ranked.rank, ranked.total) : readStandingFromDatabase(db, scope, userId);
+      if (!ranked) return readStandingFromDatabase(db, scope, userId);
+      // On the board, Redis knows it all (being on it means neither hidden nor banned): no Postgres read.
+      const { entry, total } = ranked;
+      if (entry) return { userId, displayName: entry.displayName, score: entry.score, rank: entry.rank, hidden: false, total, percentile: percentileOf(entry.rank, total) };
+      return readStandingWithRank(db, scope, userId, null, total);
     },
 
     /**
