@@ -183,6 +183,8 @@ test("my standing is read again after my own submit and when a frame could move 
     await page.getByRole("radio", { name: /Daily bonus/ }).check();
     await page.getByRole("button", { name: "Start" }).click();
     await page.getByRole("button", { name: "Complete" }).click();
+    const scored = start.score + 50;
+    await expect.poll(async () => (await me.client.query("leaderboard.me", { window: "all" })).score, { message: "the submit went through" }).toBe(scored);
     const afterSubmit = await me.client.query("leaderboard.me", { window: "all" });
     expect(afterSubmit.rank).toBeLessThan(start.rank!);
     await expect(summary(page)).toHaveText(new RegExp(`^#${afterSubmit.rank} of `));
