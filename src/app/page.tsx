@@ -8,6 +8,7 @@ import { MyStanding } from "./_components/my-standing";
 import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { ProfileForm } from "./_components/profile-form";
 import { Scoreboard } from "./_components/scoreboard";
+import { WhereIStand } from "./_components/where-i-stand";
 
 // The board changes with every score; it is never prerendered. Renders with Node APIs (db, auth).
 export const dynamic = "force-dynamic";
@@ -49,8 +50,11 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
         </header>
         <BoardWindowProvider initial={boardWindow}>
           <div className={session ? "layout" : undefined}>
-            {/* The server's clock now: where the reset countdowns start, whatever the device's clock says. */}
-            <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} pageRenderedAt={Date.now()} />
+            <div className="board-column">
+              {/* The server's clock now: where the reset countdowns start, whatever the device's clock says. */}
+              <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} pageRenderedAt={Date.now()} />
+              {session ? <WhereIStand limit={BOARD_SIZE} /> : null}
+            </div>
             {session ? (
               <div className="side">
                 <MyStanding limit={BOARD_SIZE} />
