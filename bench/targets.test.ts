@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { parseOptions } from "./options";
 import type { ResultRow } from "./scenarios/context";
-import { PAGE_READS, PAGE_READS_GETS, pageReadsVariant } from "./scenarios/page-reads";
+import { PAGE_READS, PAGE_READS_GETS, pageReadsVariant, ROUND_FAILED } from "./scenarios/page-reads";
 import { TOP_READS, topReadsVariant } from "./scenarios/top";
 import { ALL_TIME_ONLY, THREE_BOARDS, WINDOW_COST, windowCostVariant } from "./scenarios/window-cost";
 import { evaluateTargets } from "./targets";
@@ -87,6 +87,19 @@ describe("issue 18's target: the page's reads against the live fan-out", () => {
     expect(failed.verdict).toBe("not met");
     expect(failed.measured).toContain("0.52 refreshes per viewer per second, 3 failed");
     expect(evaluate([side(null, 40, 300), side(150, 40, 300), reads(0.44)]).verdict).toBe("not met");
+  });
+
+  it("a round with the reads that failed outright is not met; one without them leaves the target unmeasured", () => {
+    const failure = `${ROUND_FAILED}round 1, The operation was aborted due to timeout`;
+    const broken = { scenario: PAGE_READS, variant: pageReadsVariant(1_000, 150), clients: 1_000, errors: { [failure]: 1 } };
+    const notMet = evaluate([side(null, 40, 300), broken, reads(0.2)]);
+    expect(notMet.verdict).toBe("not met");
+    expect(notMet.measured).toBe(`with the reads: ${failure}`);
+    const partly = evaluate([side(null, 40, 300), { ...side(150, 40, 300), errors: { [failure]: 1 } }, reads()]);
+    expect(partly.verdict).toBe("not met");
+    const withoutFailed = evaluate([{ ...side(null, 40, 300), errors: { [failure]: 1 } }, side(150, 40, 300), reads()]);
+    expect(withoutFailed.verdict).toBe("not measured");
+    expect(withoutFailed.measured).toBe(`without the reads: ${failure}`);
   });
 
   it("not measured without both sides and the reads, or at another size than 1,000 subscribers (a --quick run)", () => {

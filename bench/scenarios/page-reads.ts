@@ -24,7 +24,7 @@ import type { BenchOptions } from "../options";
 import { summarize } from "../stats";
 import type { OpenResult } from "../subscribers";
 import { startWorker, type Worker } from "../worker";
-import { report, type BenchContext, type ResultRow } from "./context";
+import { isMeasured, report, type BenchContext, type ResultRow } from "./context";
 import type { Driver } from "./drivers";
 import { measureLive } from "./live";
 
@@ -38,7 +38,10 @@ export const pageViewerCount = (options: Pick<BenchOptions, "pageViewers" | "liv
 export const pageReadsVariant = (subscribers: number, readers: number | null) =>
   `${subscribers.toLocaleString("en")} subscribers, ${readers === null ? "no page reads" : `${readers.toLocaleString("en")} of them signed in and reading`}`;
 
-type Round = { row: Partial<ResultRow>; note: string; samples: number[]; reads: ViewerReadsResult | null };
+type Round = { row: Partial<ResultRow>; note: string; samples: number[] };
+
+/** An error of a side's row: one of its rounds failed (the rounds stop there). */
+export const ROUND_FAILED = "a round failed: ";
 
 export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, drivers: Driver[]) {
   const { options } = ctx;
@@ -49,6 +52,9 @@ export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, 
   const anonymous = options.liveSubscribers - viewerUsers.length;
   const viewers = startWorker(path.resolve("bench/page-viewers.ts"));
   const sides = { without: [] as Round[], with: [] as Round[] };
+  const reads: ViewerReadsResult[] = [];
+  // The first round that failed: the rounds stop there.
+  let failed = null as { reading: boolean; round: number; message: string } | null;
   let opened: { subscribers: number; viewers: number; failures: string };
   try {
     ctx.progress.detail(`${options.liveSubscribers.toLocaleString("en")} streams over two instances, ${viewerUsers.length} of them signed in`);
@@ -69,24 +75,31 @@ export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, 
         .map((result) => Object.entries(result.errors).map(([name, count]) => `${count}× ${name}`).join(", "))
         .join(", "),
     };
-    for (let round = 0; round < options.pageReadsRounds; round++) {
+    rounds: for (let round = 0; round < options.pageReadsRounds; round++) {
       for (const reading of round % 2 === 0 ? [false, true] : [true, false]) {
         ctx.progress.detail(`${reading ? "with" : "without"} the page's reads, round ${round + 1} of ${options.pageReadsRounds}`);
         if (reading) await viewers.request({ command: "start" });
-        const measured = await measureLive({
-          subscribers,
-          drivers,
-          targets: [0, 1],
-          rate: options.liveSubmitRate,
-          seconds: options.pageReadsSeconds,
-          tokenKey: ctx.tokenKey,
-          serverPids: ctx.apps.map((app) => app.pid),
-          keepSamples: true,
-          // The submitting player's page refreshes once its submit is answered.
-          onLift: reading ? (lift) => void viewers.request({ command: "submitted", userId: lift.userId }).catch(() => {}) : undefined,
-        });
-        const reads = reading ? await viewers.request<ViewerReadsResult>({ command: "stop" }) : null;
-        (reading ? sides.with : sides.without).push({ row: measured.row, note: measured.note, samples: measured.samples, reads });
+        try {
+          const measured = await measureLive({
+            subscribers,
+            drivers,
+            targets: [0, 1],
+            rate: options.liveSubmitRate,
+            seconds: options.pageReadsSeconds,
+            tokenKey: ctx.tokenKey,
+            serverPids: ctx.apps.map((app) => app.pid),
+            keepSamples: true,
+            // The submitting player's page refreshes once its submit is answered.
+            onLift: reading ? (lift) => void viewers.request({ command: "submitted", userId: lift.userId }).catch(() => {}) : undefined,
+          });
+          (reading ? sides.with : sides.without).push({ row: measured.row, note: measured.note, samples: measured.samples });
+        } catch (error) {
+          // An overloaded fan-out is what this scenario looks for: it is reported, and the run goes on.
+          failed = { reading, round: round + 1, message: String((error as Error).message ?? error).split("\n")[0]!.slice(0, 120) };
+        } finally {
+          if (reading) reads.push(await viewers.request<ViewerReadsResult>({ command: "stop" }));
+        }
+        if (failed) break rounds;
       }
     }
   } finally {
@@ -97,9 +110,15 @@ export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, 
 
   const streams = opened.subscribers + opened.viewers;
   const failures = opened.failures ? `failed to open: ${opened.failures}` : "";
-  const without = pooled(sides.without, options.pageReadsSeconds);
-  const withReads = pooled(sides.with, options.pageReadsSeconds);
   const timed = `latency timed on the ${opened.subscribers.toLocaleString("en")} anonymous streams`;
+  const side = (reading: boolean) => {
+    const result = pooled(reading ? sides.with : sides.without, options.pageReadsSeconds);
+    if (failed?.reading !== reading) return result;
+    const failure = `${ROUND_FAILED}round ${failed.round}, ${failed.message}`;
+    return { row: { ...result.row, errors: { ...result.row.errors, [failure]: 1 } }, note: `${failure}; ${result.note}` };
+  };
+  const without = side(false);
+  const withReads = side(true);
   report(ctx, {
     scenario: PAGE_READS,
     variant: pageReadsVariant(options.liveSubscribers, null),
@@ -107,19 +126,21 @@ export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, 
     ...without.row,
     note: [`${opened.viewers} signed-in viewers' streams open, not reading`, timed, without.note, failures].filter(Boolean).join("; "),
   });
-  const cost = (key: "p50" | "p99") => (withReads.row.latency![key] / without.row.latency![key]).toFixed(2);
+  const cost = (key: "p50" | "p99") => (withReads.row.latency?.[key] ?? NaN) / (without.row.latency?.[key] ?? NaN);
+  const costNote = isMeasured(cost("p50")) ? `cost: p50 ${cost("p50").toFixed(2)}×, p99 ${cost("p99").toFixed(2)}× the rounds without` : "";
   report(ctx, {
     scenario: PAGE_READS,
     variant: pageReadsVariant(options.liveSubscribers, viewerUsers.length),
     clients: streams,
     ...withReads.row,
-    note: [`cost: p50 ${cost("p50")}×, p99 ${cost("p99")}× the rounds without`, timed, withReads.note, failures].filter(Boolean).join("; "),
+    note: [costNote, timed, withReads.note, failures].filter(Boolean).join("; "),
   });
-  report(ctx, readsRow(sides.with.map((round) => round.reads!), submitting.length));
+  if (reads.length > 0) report(ctx, readsRow(reads, submitting.length));
 }
 
 /** One side's rounds as one row: latency over every round's samples, counts summed, CPU averaged. */
 function pooled(rounds: Round[], seconds: number): { row: Partial<ResultRow>; note: string } {
+  if (rounds.length === 0) return { row: { errors: {} }, note: "no round finished" };
   const made = rounds.reduce((sum, round) => sum + (round.row.changes?.made ?? 0), 0);
   const shown = rounds.reduce((sum, round) => sum + (round.row.changes?.shownOnEveryStream ?? 0), 0);
   const arrived = made === 0 ? 0 : rounds.reduce((sum, round) => sum + (round.row.changes?.eventsArrivedPercent ?? 0) * (round.row.changes?.made ?? 0), 0) / made;
