@@ -9,7 +9,7 @@ export default function NotFound() {
       </header>
       <section className="card" aria-labelledby="not-found-title">
         <h2 id="not-found-title">Page not found</h2>
-        <p className="muted">There is nothing at this address.</p>
+        <p className="muted">This page could not be found.</p>
         <Link href="/">Back to the board</Link>
       </section>
     </main>
