@@ -1,3 +1,6 @@
+import { Suspense } from "react";
+
+import { env } from "~/env.js";
 import { getServerAuthSession } from "~/server/auth";
 import { ACTION_RULES } from "~/server/scoring/rules";
 import { api, HydrateClient } from "~/trpc/server";
@@ -8,6 +11,7 @@ import { MyStanding } from "./_components/my-standing";
 import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { ProfileForm } from "./_components/profile-form";
 import { Scoreboard } from "./_components/scoreboard";
+import { CardSkeleton } from "./_components/skeletons";
 import { WhereIStand } from "./_components/where-i-stand";
 
 // The board changes with every score; it is never prerendered. Renders with Node APIs (db, auth).
@@ -46,7 +50,7 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
         <header className="page-header">
           <h1>Live Scoreboard</h1>
           {session?.user.role === "admin" ? <a href="/admin">Admin</a> : null}
-          <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} />
+          <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} githubSignIn={env.GITHUB !== null} />
         </header>
         <BoardWindowProvider initial={boardWindow}>
           <div className={session ? "layout" : undefined}>
@@ -56,10 +60,15 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
               {session ? <WhereIStand limit={BOARD_SIZE} /> : null}
             </div>
             {session ? (
+              // The reader's own cards stream in as their reads finish, each a skeleton of its shape until then.
               <div className="side">
-                <MyStanding limit={BOARD_SIZE} />
-                <PlayPanel actions={ACTIONS} />
-                <ProfileForm />
+                <Suspense fallback={<CardSkeleton title="You" name="standing" />}>
+                  <MyStanding limit={BOARD_SIZE} />
+                </Suspense>
+                <PlayPanel actions={ACTIONS} userId={session.user.id} />
+                <Suspense fallback={<CardSkeleton title="Profile" name="profile" lines={3} />}>
+                  <ProfileForm />
+                </Suspense>
               </div>
             ) : null}
           </div>
