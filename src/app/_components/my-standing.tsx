@@ -7,7 +7,7 @@ import { api } from "~/trpc/react";
 import { LIVE_BOARD_QUERY, STANDING_QUERY } from "./board-queries";
 import { useBoardWindow } from "./board-window";
 import { WINDOW_LABELS } from "./board-window-names";
-import { useNumberFormat } from "./locale-numbers";
+import { useFormat } from "./reader-locale";
 
 const NOT_SCORED_YET: Record<BoardWindow, string | null> = {
   day: "You have no points today yet: today's board starts from zero every day at 00:00 UTC.",
@@ -28,7 +28,7 @@ export function MyStanding({ limit }: { limit: number }) {
   const [me] = api.leaderboard.me.useSuspenseQuery({ window: shown }, STANDING_QUERY);
   const [board] = api.leaderboard.top.useSuspenseQuery({ limit, window: shown }, LIVE_BOARD_QUERY);
   const onBoard = board.entries.find((entry) => entry.userId === me.userId);
-  const format = useNumberFormat();
+  const format = useFormat().number;
 
   const score = onBoard?.score ?? me.score;
   const rank = onBoard?.rank ?? me.rank;

@@ -13,7 +13,7 @@ import { BoardTabs, panelId, tabId } from "./board-tabs";
 import { useBoardWindow } from "./board-window";
 import { TAB_ORDER } from "./board-window-names";
 import { ConnectionIndicator } from "./connection-indicator";
-import { useNumberFormat } from "./locale-numbers";
+import { useFormat } from "./reader-locale";
 import { ResetCountdown } from "./reset-countdown";
 import { serverClock } from "./server-clock";
 import { useFlip } from "./use-flip";
@@ -144,7 +144,7 @@ function useBoardFeed(limit: number, shown: BoardWindow): { state: FeedState; re
 /** One window's board: the countdown to its reset (day, week), then its rows. */
 function BoardTable({ board, currentUserId, pageRenderedAt }: { board: Board; currentUserId: string | null; pageRenderedAt: number }) {
   const table = useRef<HTMLTableSectionElement>(null);
-  const format = useNumberFormat();
+  const format = useFormat().number;
   useFlip(table, board.entries.map((entry) => entry.userId).join(","), `${board.window}:${board.period ?? ""}`);
 
   return (

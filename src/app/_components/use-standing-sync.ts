@@ -8,7 +8,7 @@ import { announce } from "./announcer";
 import { boardScope, couldMoveMe, createPassWatch, myPlace, viewAround, type Frame, type RankedEntry, type RelativeView } from "./board-changes";
 import { STANDING_REFRESH_MS } from "./board-queries";
 import { useBoardSteps, type BoardFreshness } from "./board-steps";
-import { formatNumber } from "./locale-numbers";
+import { useFormat } from "./reader-locale";
 import { RANK_SCOPE } from "./what-just-happened";
 
 type Me = RouterOutputs["leaderboard"]["me"];
@@ -40,6 +40,7 @@ export function useStandingSync({
   me: Me;
   around: { data: Around | undefined; dataUpdatedAt: number };
 }) {
+  const { number: formatNumber } = useFormat();
   const utils = api.useUtils();
   const queryClient = useQueryClient();
   const latest = useRef({ me, around });
@@ -125,7 +126,7 @@ export function useStandingSync({
 
     const where = RANK_SCOPE[after.window];
     if (passedBy.length > 0) {
-      announce(`${names(passedBy)} passed you${mineNow ? `: you are now #${formatNumber(mineNow.rank)}${where}` : ""}.`, { priority: ABOUT_ME, toast: true });
+      announce(`${names(passedBy, formatNumber)} passed you${mineNow ? `: you are now #${formatNumber(mineNow.rank)}${where}` : ""}.`, { priority: ABOUT_ME, toast: true });
     }
     if (mineNow && !mineBefore) {
       announce(`You are in the top ${formatNumber(limit)}${where}: #${formatNumber(mineNow.rank)} with ${formatNumber(mineNow.score)} points.`, { priority: ABOUT_ME, toast: true });
@@ -146,13 +147,13 @@ export function useStandingSync({
     const passedBy = passes.current.observe(boardScope(board), view, Date.now());
     if (passedBy.length === 0) return;
     const mine = data.entries.find((entry) => entry.userId === me.userId)!;
-    announce(`${names(passedBy)} passed you: you are now #${formatNumber(mine.rank)}${RANK_SCOPE[board.window]}.`, { priority: ABOUT_ME, toast: true });
+    announce(`${names(passedBy, formatNumber)} passed you: you are now #${formatNumber(mine.rank)}${RANK_SCOPE[board.window]}.`, { priority: ABOUT_ME, toast: true });
     // For each new answer only; the board and me are this render's.
   }, [around.data, around.dataUpdatedAt]);
 }
 
 /** "grace", "grace and zoe", "grace, zoe and 2 others". */
-function names(entries: readonly RankedEntry[]): string {
+function names(entries: readonly RankedEntry[], formatNumber: (value: number) => string): string {
   const all = entries.map((entry) => entry.displayName);
   if (all.length <= 2) return all.join(" and ");
   return `${all.slice(0, 2).join(", ")} and ${formatNumber(all.length - 2)} other${all.length - 2 === 1 ? "" : "s"}`;

@@ -6,7 +6,7 @@ import type { BoardWindow } from "~/lib/board-windows";
 import { announce } from "./announcer";
 import { frameChanges, type BoardChange, type Frame } from "./board-changes";
 import { useBoardSteps, type BoardFreshness } from "./board-steps";
-import { formatNumber, useNumberFormat } from "./locale-numbers";
+import { useFormat } from "./reader-locale";
 
 /** How many changes the list keeps, newest first. */
 const RECENT_CHANGES = 5;
@@ -25,7 +25,7 @@ let nextId = 1;
  */
 export function WhatJustHappened({ board, freshness, limit, currentUserId }: { board: Frame; freshness: BoardFreshness; limit: number; currentUserId: string | null }) {
   const [listed, setListed] = useState<Listed[]>([]);
-  const format = useNumberFormat();
+  const format = useFormat().number;
 
   useBoardSteps(board, freshness, (step) => {
     if (step.kind === "switched" || step.kind === "rollover") {
@@ -40,7 +40,7 @@ export function WhatJustHappened({ board, freshness, limit, currentUserId }: { b
     const leader = step.after.entries[0];
     // The player's own moves are told by the "where I stand" part of the page.
     if (leader && leader.userId !== step.before.entries[0]?.userId && leader.userId !== currentUserId) {
-      announce(`${leader.displayName} takes the lead${RANK_SCOPE[step.after.window]} with ${formatNumber(leader.score)} points.`);
+      announce(`${leader.displayName} takes the lead${RANK_SCOPE[step.after.window]} with ${format(leader.score)} points.`);
     }
   });
 

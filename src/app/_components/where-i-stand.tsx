@@ -9,7 +9,7 @@ import { LIVE_BOARD_QUERY, STANDING_QUERY } from "./board-queries";
 import { useChosenAt } from "./board-steps";
 import { useBoardWindow } from "./board-window";
 import { WINDOW_LABELS } from "./board-window-names";
-import { useNumberFormat } from "./locale-numbers";
+import { useFormat } from "./reader-locale";
 import { useStandingSync } from "./use-standing-sync";
 
 const NO_SCORE: Record<BoardWindow, string> = {
@@ -43,7 +43,7 @@ export function WhereIStand({ limit }: { limit: number }) {
     me,
     around: { data: around.data, dataUpdatedAt: around.dataUpdatedAt },
   });
-  const format = useNumberFormat();
+  const format = useFormat().number;
 
   if (onBoard) return null;
 
