@@ -57,7 +57,12 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
             <div className="board-column">
               {/* The server's clock now: where the reset countdowns start, whatever the device's clock says. */}
               <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} pageRenderedAt={Date.now()} />
-              {session ? <WhereIStand limit={BOARD_SIZE} /> : null}
+              {session ? (
+                // My neighbourhood reads my standing: the board above never waits for it.
+                <Suspense fallback={null}>
+                  <WhereIStand limit={BOARD_SIZE} />
+                </Suspense>
+              ) : null}
             </div>
             {session ? (
               // The reader's own cards stream in as their reads finish, each a skeleton of its shape until then.
