@@ -43,6 +43,14 @@ export type BenchOptions = {
   streamSteps: number[];
   manyStreamsSubmitRate: number;
   manyStreamsSeconds: number;
+  /**
+   * The page's extra reads (scenarios/page-reads.ts): `liveSubscribers` streams of which
+   * `pageViewers` are signed-in viewers' pages, measured without and with their reads in
+   * `pageReadsRounds` rounds of each (alternating), `pageReadsSeconds` each.
+   */
+  pageViewers: number;
+  pageReadsSeconds: number;
+  pageReadsRounds: number;
   /** Live latency at low load: this many submits, one at a time, at most `lowLoadSubmitRate` a second. */
   lowLoadSubmits: number;
   lowLoadSubmitRate: number;
@@ -79,6 +87,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       liveSeconds: 2,
       streamSteps: [100, 200],
       manyStreamsSeconds: 2,
+      pageViewers: 20,
+      pageReadsSeconds: 2,
+      pageReadsRounds: 1,
       redisBenchmarkRequests: 5_000,
       bridgeCalls: 500,
     };
@@ -97,6 +108,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     liveSeconds: 20,
     streamSteps: [1_000, 4_000, 10_000],
     manyStreamsSeconds: 10,
+    // 15 % of the subscribers are signed-in viewers: the 50 players who submit and 100 others.
+    pageViewers: 150,
+    pageReadsSeconds: 10,
+    pageReadsRounds: 2,
     // Each redis-benchmark step still runs for seconds (a submit's APPLY writes three boards).
     redisBenchmarkRequests: 100_000,
     bridgeCalls: 20_000,

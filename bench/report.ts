@@ -14,6 +14,7 @@ import { describeErrors, isMeasured, type ResultRow } from "./scenarios/context"
 import { FRAMEWORK_ANCHOR } from "./scenarios/anchors";
 import { DATABASE_ANCHOR } from "./scenarios/database";
 import { LIVE_ONE_INSTANCE, LIVE_TWO_INSTANCES, STREAM_MEMORY } from "./scenarios/live";
+import { PAGE_READS } from "./scenarios/page-reads";
 import { SCORE_WRITE } from "./scenarios/statement-vs-transaction";
 import { SUBMIT } from "./scenarios/submit";
 import { TOP_READS } from "./scenarios/top";
@@ -91,6 +92,8 @@ const SCENARIO_NOTES: Record<string, string> = {
   [STREAM_MEMORY]:
     "Streams opened on one instance in steps; at each, once the instance's `scoreboard_live_subscribers` gauge counts them, its RSS growth over its RSS before any stream, per stream.",
   [LIVE_ONE_INSTANCE]: "The largest step's streams held on one instance while the top 10 changes; latency as above, with the instance's RSS and CPU.",
+  [PAGE_READS]:
+    "What the page's reads beyond its stream cost the live fan-out. The subscribers of the two-instance fan-out (same size, same 20 changes/s), of which some are signed-in viewers' pages (a worker of their own, each stream with its session cookie): the players who submit and board users below the top. With the reads on, each viewer refreshes its standing as the page does: one GET with its cookie, `leaderboard.me` and `leaderboard.around` batched as the browser's client sends them (\"me\" alone while it is on the top), after a frame its own stream received that could move it, at most once per 2 s (each viewer in its own phase), and at once after its own submit; with the top changing 20×/s nearly every frame can move a viewer below the top, so each refreshes about every 2 s, the most the page asks. The same streams without and with the reads, in alternating rounds; each side pools its rounds' latencies, timed on the anonymous streams in a process apart from the reads. The last row is the reads themselves, with the reading worker's own CPU.",
 };
 
 type Column = { header: string; right: boolean; value: (row: ResultRow) => string };

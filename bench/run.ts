@@ -32,6 +32,7 @@ import { DATABASE_ANCHOR, databaseAnchorScenario, databaseAnchorVariant } from "
 import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
+import { pageReadsScenario } from "./scenarios/page-reads";
 import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
 import { statementVsTransactionScenario } from "./scenarios/statement-vs-transaction";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
@@ -70,6 +71,10 @@ const steps: Step[] = [
   {
     name: "live fan-out",
     expectedSeconds: options.liveSeconds + options.manyStreamsSeconds + (options.quick ? 4 : 8) + Math.max(...options.streamSteps) / (options.quick ? 100 : 400),
+  },
+  {
+    name: "page reads",
+    expectedSeconds: options.liveSubscribers / (options.quick ? 100 : 400) + 2 + options.pageReadsRounds * 2 * (options.pageReadsSeconds + 2),
   },
   { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
   { name: "top reads, large board", expectedSeconds: loadStep },
@@ -159,6 +164,8 @@ try {
   await lowLoadLatencyScenario(ctx, drivers);
   progress.begin("live fan-out");
   await liveScenario(ctx, subscriberWorker, drivers);
+  progress.begin("page reads");
+  await pageReadsScenario(ctx, subscriberWorker, drivers);
 
   progress.begin("large board seed");
   const extra = options.largeBoardUsers - options.boardUsers;

@@ -41,6 +41,11 @@ export class Samples {
     return this.length;
   }
 
+  /** The samples as a plain array, rounded to µs (to send over IPC and pool with others'). */
+  toArray(): number[] {
+    return Array.from(this.values.subarray(0, this.length), (value) => Math.round(value * 1000) / 1000);
+  }
+
   summary(): LatencySummary {
     return summarize(this.values.subarray(0, this.length));
   }

@@ -16,7 +16,7 @@ export type SubscriberCommand =
   | { command: "open"; origin: string; count: number }
   | { command: "mark" }
   | { command: "caught-up"; version: number; timeoutMs: number }
-  | { command: "collect"; sent: [key: string, sentAt: number][] }
+  | { command: "collect"; sent: [key: string, sentAt: number][]; samples?: boolean }
   | { command: "close" };
 
 export type OpenResult = { open: number; failed: number; errors: Record<string, number> };
@@ -31,6 +31,8 @@ export type CollectResult = {
   /** Submits that every open stream received. */
   shownOnEveryStream: number;
   generatorCpuPercent: number;
+  /** Every latency behind `latency` (ms), when asked for: to pool several measurements. */
+  samples?: number[];
 };
 
 /** `lastVersion`: the id of the stream's newest snapshot (ids are board versions). */
@@ -155,7 +157,7 @@ function caughtUp(version: number, timeoutMs: number): Promise<CaughtUpResult> {
   });
 }
 
-function collect(sent: [string, number][]): CollectResult {
+function collect(sent: [string, number][], withSamples: boolean): CollectResult {
   const samples = new Samples();
   let delivered = 0;
   let shownOnEveryStream = 0;
@@ -173,6 +175,7 @@ function collect(sent: [string, number][]): CollectResult {
     delivered,
     shownOnEveryStream,
     generatorCpuPercent: cpuPercent(cpu, performance.now() - wallMark),
+    ...(withSamples ? { samples: samples.toArray() } : {}),
   };
 }
 
@@ -188,7 +191,7 @@ serveRequests(async (message: SubscriberCommand) => {
     case "caught-up":
       return caughtUp(message.version, message.timeoutMs);
     case "collect":
-      return collect(message.sent);
+      return collect(message.sent, message.samples ?? false);
     case "close":
       for (const stream of streams) stream.request.destroy();
       streams.clear();

@@ -1,5 +1,5 @@
 /**
- * Issue 14's targets and issue 17's (windows), read from one run's rows: each with what was measured, the anchor it is
+ * Issue 14's targets, issue 17's (windows) and issue 18's (the page's reads), read from one run's rows: each with what was measured, the anchor it is
  * compared with (measured in the same run), and whether it was met. Goals for the benchmark,
  * not assertions: a run that misses one still succeeds. A target measured at other sizes than
  * its own (a `--quick` run) is "not measured", with what was measured shown beside it.
@@ -7,6 +7,7 @@
 import type { BenchOptions } from "./options";
 import { isMeasured, type ResultRow } from "./scenarios/context";
 import { LIVE_ONE_INSTANCE, LIVE_TWO_INSTANCES, STREAM_MEMORY } from "./scenarios/live";
+import { PAGE_READS, PAGE_READS_GETS, pageReadsVariant, pageViewerCount, ROUND_FAILED } from "./scenarios/page-reads";
 import { SUBMIT } from "./scenarios/submit";
 import { TOP_READS, topReadsVariant } from "./scenarios/top";
 import { ALL_TIME_ONLY, THREE_BOARDS, WINDOW_COST, windowCostVariant } from "./scenarios/window-cost";
@@ -22,6 +23,10 @@ const RSS_LIMIT_MIB = 1e9 / 2 ** 20;
 const WINDOW_COST_LIMIT = 1.1;
 /** A window's top read "as fast as all time": at least this share of all time's rate in the same run (its noise). */
 const WINDOW_TOP_MINIMUM = 0.9;
+/** The page's reads may cost the live fan-out this much: latency with them ÷ without, at p50 and at p99. */
+const PAGE_READS_COST_LIMIT = 1.1;
+/** The reads count as made when the viewers refreshed at least this share of what the page's throttle allows after frames. */
+const PAGE_READS_MINIMUM_SHARE = 0.9;
 
 export function evaluateTargets(rows: ResultRow[], options: BenchOptions): TargetResult[] {
   const find = (scenario: string, variant?: string) => rows.find((row) => row.scenario === scenario && (variant === undefined || row.variant === variant));
@@ -45,7 +50,54 @@ export function evaluateTargets(rows: ResultRow[], options: BenchOptions): Targe
     memoryPerStream(rows.filter((row) => row.scenario === STREAM_MEMORY)),
     windowCost(rows, options, find(SUBMIT, "64 connections")),
     windowTopReads(rows, options),
+    pageReadsCost(rows, options),
   ];
+}
+
+/**
+ * Issue 18: the live fan-out's latency with the signed-in viewers' reads against without them,
+ * same streams, same run. Met when neither p50 nor p99 grew by more than 10 %, every change
+ * reached every stream on both sides, and the reads were really made: every one answered right,
+ * each viewer refreshing at least 90 % as often as the page's throttle allows. Not met when a
+ * round with the reads failed outright; not measured when one without them did.
+ */
+function pageReadsCost(rows: ResultRow[], options: BenchOptions): TargetResult {
+  const target = `the page's extra reads cost the live fan-out ≤ ${Math.round((PAGE_READS_COST_LIMIT - 1) * 100)} % at 1,000 subscribers: signed-in viewers refreshing leaderboard.me + leaderboard.around (after frames that could move them, at most every 2 s, and after their submits); submit→event p50 and p99 with the reads ≤ ${PAGE_READS_COST_LIMIT}× without, every change shown, every read answered`;
+  const find = (variant: string) => rows.find((row) => row.scenario === PAGE_READS && row.variant === variant);
+  const without = find(pageReadsVariant(options.liveSubscribers, null));
+  const withReads = find(pageReadsVariant(options.liveSubscribers, pageViewerCount(options)));
+  const reads = find(PAGE_READS_GETS);
+  const failure = (row: ResultRow | undefined) => Object.keys(row?.errors ?? {}).find((name) => name.startsWith(ROUND_FAILED));
+  const atSize = options.liveSubscribers === TWO_INSTANCE_SUBSCRIBERS;
+  // A round with the reads that failed (the fan-out overloaded past the harness's bounds) fails the target; one without them leaves it unmeasured.
+  if (without && isMeasured(without.latency?.p50) && !failure(without) && withReads && failure(withReads) && !isMeasured(withReads.latency?.p50)) {
+    return { target, measured: `with the reads: ${failure(withReads)}`, comparedWith: `the same streams without the reads: p50 ${without.latency!.p50.toFixed(1)} ms, p99 ${without.latency!.p99.toFixed(1)} ms`, verdict: atSize ? "not met" : "not measured" };
+  }
+  if (!without || !withReads || !reads?.readers || !isMeasured(without.latency?.p50) || !isMeasured(withReads.latency?.p50) || failure(without)) {
+    return { target, measured: failure(without) ? `without the reads: ${failure(without)}` : "no measurement", comparedWith: "—", verdict: "not measured" };
+  }
+  const cost = { p50: withReads.latency!.p50 / without.latency!.p50, p99: withReads.latency!.p99 / without.latency!.p99 };
+  const readErrors = Object.values(reads.errors ?? {}).reduce((sum, count) => sum + count, 0);
+  const { viewers, refreshesPerViewerSecond, throttlePerSecond } = reads.readers;
+  const shown = (row: ResultRow) => `${(row.changes?.shownOnEveryStream ?? 0).toLocaleString("en")} of ${(row.changes?.made ?? 0).toLocaleString("en")}`;
+  const measured = [
+    `${(withReads.clients ?? 0).toLocaleString("en")} streams, ${viewers} signed in: p50 ${withReads.latency!.p50.toFixed(1)} ms (${cost.p50.toFixed(2)}×), p99 ${withReads.latency!.p99.toFixed(1)} ms (${cost.p99.toFixed(2)}×)`,
+    `reads ${Math.round(reads.throughput ?? 0).toLocaleString("en")}/s (p99 ${isMeasured(reads.latency?.p99) ? reads.latency.p99.toFixed(1) : "—"} ms), ${refreshesPerViewerSecond.toFixed(2)} refreshes per viewer per second${readErrors > 0 ? `, ${readErrors} failed` : ""}`,
+    `changes shown on every stream: ${shown(without)} without, ${shown(withReads)} with`,
+  ].join("; ");
+  const met =
+    cost.p50 <= PAGE_READS_COST_LIMIT &&
+    cost.p99 <= PAGE_READS_COST_LIMIT &&
+    everyChangeShown(without) &&
+    everyChangeShown(withReads) &&
+    readErrors === 0 &&
+    refreshesPerViewerSecond >= PAGE_READS_MINIMUM_SHARE * throttlePerSecond;
+  return {
+    target,
+    measured,
+    comparedWith: `the same streams without the reads, alternating rounds in the same run: p50 ${without.latency!.p50.toFixed(1)} ms, p99 ${without.latency!.p99.toFixed(1)} ms`,
+    verdict: !atSize ? "not measured" : met ? "met" : "not met",
+  };
 }
 
 /** Issue 17: the submit's write path with three boards against all time only, at each concurrency measured. */

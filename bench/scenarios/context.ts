@@ -50,6 +50,8 @@ export type ResultRow = {
   changes?: { made: number; shownOnEveryStream: number; eventsArrivedPercent: number };
   /** Memory rows: the instance's RSS growth per open stream. */
   kibPerStream?: number;
+  /** The page's reads (scenarios/page-reads.ts): the signed-in viewers, how often each refreshed, and the most often frames alone may start a refresh. */
+  readers?: { viewers: number; refreshesPerViewerSecond: number; throttlePerSecond: number };
   note?: string;
 };
 

@@ -14,7 +14,7 @@ import { cpuSeconds, rssMiB } from "../proc";
 import type { CaughtUpResult, CollectResult, OpenResult } from "../subscribers";
 import type { Worker } from "../worker";
 import { report, type BenchContext, type ResultRow, type RunningApp } from "./context";
-import { liftLowestDriver, type Driver } from "./drivers";
+import { liftLowestDriver, type Driver, type Lift } from "./drivers";
 
 export const LIVE_TWO_INSTANCES = "live fan-out, two instances";
 export const LIVE_ONE_INSTANCE = "live fan-out, one instance";
@@ -36,6 +36,10 @@ export type LiveLoad = {
   tokenKey: Buffer;
   /** The serving instances' processes: their CPU while the submits run is reported, together. */
   serverPids: number[];
+  /** Called with each submit once answered (the submitting player's page reacts to it). */
+  onLift?: (lift: Lift) => void;
+  /** Also return every latency sample (to pool several measurements). */
+  keepSamples?: boolean;
 };
 
 export async function liveScenario(ctx: BenchContext, subscribers: Worker, drivers: Driver[]) {
@@ -141,7 +145,7 @@ async function liveStreamsHeld(app: RunningApp, metricsToken: string) {
  * Submits at `rate` for `seconds` (to the given instances in turn), waits until every
  * subscriber has the board the last submit made, and collects every subscriber's latency.
  */
-export async function measureLive({ subscribers, drivers, targets, rate, seconds, tokenKey, serverPids }: LiveLoad) {
+export async function measureLive({ subscribers, drivers, targets, rate, seconds, tokenKey, serverPids, onLift, keepSamples = false }: LiveLoad) {
   await subscribers.request({ command: "mark" });
   const serverCpu = () => Promise.all(serverPids.map(cpuSeconds)).then((values) => values.reduce((sum, value) => sum + value, 0));
   const cpuBefore = await serverCpu();
@@ -157,7 +161,10 @@ export async function measureLive({ subscribers, drivers, targets, rate, seconds
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(
       liftLowestDriver(drivers, targets[i % targets.length]!, tokenKey).then(
-        ({ key, sentAt }) => void sent.push([key, sentAt]),
+        (lift) => {
+          sent.push([lift.key, lift.sentAt]);
+          onLift?.(lift);
+        },
         (error: Error) => {
           const name = error.message.slice(0, 80);
           errors[name] = (errors[name] ?? 0) + 1;
@@ -170,7 +177,7 @@ export async function measureLive({ subscribers, drivers, targets, rate, seconds
   // Every submit has published before answering, so the board's version now covers them all.
   const { version } = await drivers[0]!.clients[targets[0]!]!.query("leaderboard.top", { limit: 1 });
   const { behind } = await subscribers.request<CaughtUpResult>({ command: "caught-up", version, timeoutMs: CATCH_UP_TIMEOUT_MS });
-  const collected = await subscribers.request<CollectResult>({ command: "collect", sent });
+  const collected = await subscribers.request<CollectResult>({ command: "collect", sent, samples: keepSamples });
   const arrivedPercent = collected.expected > 0 ? (collected.delivered / collected.expected) * 100 : 0;
   const row: Partial<ResultRow> = {
     clients: collected.open,
@@ -186,5 +193,5 @@ export async function measureLive({ subscribers, drivers, targets, rate, seconds
     `${arrivedPercent.toFixed(1)} % of ${collected.expected.toLocaleString("en")} expected events arrived`,
     behind > 0 ? `${behind.toLocaleString("en")} streams lacked the last board after ${CATCH_UP_TIMEOUT_MS / 1000} s` : "",
   ];
-  return { row, note: note.filter(Boolean).join("; ") };
+  return { row, note: note.filter(Boolean).join("; "), samples: collected.samples ?? [] };
 }

@@ -1,3 +1,6 @@
+import { Suspense } from "react";
+
+import { env } from "~/env.js";
 import { getServerAuthSession } from "~/server/auth";
 import { ACTION_RULES } from "~/server/scoring/rules";
 import { api, HydrateClient } from "~/trpc/server";
@@ -8,6 +11,8 @@ import { MyStanding } from "./_components/my-standing";
 import { PlayPanel, type ActionChoice } from "./_components/play-panel";
 import { ProfileForm } from "./_components/profile-form";
 import { Scoreboard } from "./_components/scoreboard";
+import { CardSkeleton } from "./_components/skeletons";
+import { WhereIStand } from "./_components/where-i-stand";
 
 // The board changes with every score; it is never prerendered. Renders with Node APIs (db, auth).
 export const dynamic = "force-dynamic";
@@ -45,17 +50,30 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
         <header className="page-header">
           <h1>Live Scoreboard</h1>
           {session?.user.role === "admin" ? <a href="/admin">Admin</a> : null}
-          <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} />
+          <AccountPanel user={session ? { name: session.user.name, username: session.user.username } : null} githubSignIn={env.GITHUB !== null} />
         </header>
         <BoardWindowProvider initial={boardWindow}>
           <div className={session ? "layout" : undefined}>
-            {/* The server's clock now: where the reset countdowns start, whatever the device's clock says. */}
-            <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} pageRenderedAt={Date.now()} />
+            <div className="board-column">
+              {/* The server's clock now: where the reset countdowns start, whatever the device's clock says. */}
+              <Scoreboard limit={BOARD_SIZE} currentUserId={session?.user.id ?? null} pageRenderedAt={Date.now()} />
+              {session ? (
+                // My neighbourhood reads my standing: the board above never waits for it.
+                <Suspense fallback={null}>
+                  <WhereIStand limit={BOARD_SIZE} />
+                </Suspense>
+              ) : null}
+            </div>
             {session ? (
+              // The reader's own cards stream in as their reads finish, each a skeleton of its shape until then.
               <div className="side">
-                <MyStanding limit={BOARD_SIZE} />
-                <PlayPanel actions={ACTIONS} />
-                <ProfileForm />
+                <Suspense fallback={<CardSkeleton title="You" name="standing" />}>
+                  <MyStanding limit={BOARD_SIZE} />
+                </Suspense>
+                <PlayPanel actions={ACTIONS} userId={session.user.id} />
+                <Suspense fallback={<CardSkeleton title="Profile" name="profile" lines={3} />}>
+                  <ProfileForm />
+                </Suspense>
               </div>
             ) : null}
           </div>

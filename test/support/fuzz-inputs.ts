@@ -384,6 +384,7 @@ export const periodArb = fc.oneof(
 export const READS: ProcedureSpec[] = [
   { path: "leaderboard.top", kind: "query", fields: () => ({ limit: limitArb, window: windowArb, period: periodArb }), strict: false },
   { path: "leaderboard.me", kind: "query", fields: () => ({ window: windowArb, period: periodArb }), strict: false },
+  { path: "leaderboard.around", kind: "query", fields: () => ({ radius: fc.oneof(fc.integer({ min: 1, max: 10 }), weirdNumber), window: windowArb }), strict: true },
   { path: "admin.users", kind: "query", fields: () => ({ query: unicodeString, cursor: fc.oneof(fc.uuid(), unicodeString), limit: limitArb }), strict: true },
   {
     path: "admin.auditLog",

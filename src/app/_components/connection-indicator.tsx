@@ -1,53 +1,42 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import type { FeedState } from "./board-feed";
 
-export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
+export type ConnectionState = FeedState;
 
 const LABELS: Record<ConnectionState, string> = {
   connecting: "Connecting…",
   live: "Live",
+  polling: "Polling",
   reconnecting: "Reconnecting…",
   offline: "Offline",
 };
 
+/** What each state means, for the indicator's tooltip. */
+const DETAILS: Record<ConnectionState, string> = {
+  connecting: "Opening the live stream.",
+  live: "Changes arrive as they happen.",
+  polling: "The live stream is not getting through: the board is re-read every few seconds while the page retries it.",
+  reconnecting: "The live stream was lost: reconnecting.",
+  offline: "Neither the live stream nor the board can be reached. The page keeps trying.",
+};
+
 /**
- * Maps the subscription's status to what a person cares about, remembering whether it was ever
- * live. A new `stream` (the page switched to another board's stream) starts over at "Connecting…":
- * that is not a reconnection.
+ * How fresh the board is: Live (the stream), Polling (re-read every few seconds while the stream
+ * is retried), Reconnecting, Offline. Offline offers to try again at once.
  */
-export function useConnectionState(status: "idle" | "connecting" | "pending" | "error", stream = ""): ConnectionState {
-  const wasLive = useRef<string | null>(null);
-  const online = useOnline();
-  if (!online) return "offline";
-  if (status === "pending") {
-    wasLive.current = stream;
-    return "live";
-  }
-  if (status === "error") return "offline";
-  return wasLive.current === stream ? "reconnecting" : "connecting";
-}
-
-function useOnline() {
-  const [online, setOnline] = useState(true);
-  useEffect(() => {
-    const update = () => setOnline(navigator.onLine);
-    update();
-    window.addEventListener("online", update);
-    window.addEventListener("offline", update);
-    return () => {
-      window.removeEventListener("online", update);
-      window.removeEventListener("offline", update);
-    };
-  }, []);
-  return online;
-}
-
-export function ConnectionIndicator({ state }: { state: ConnectionState }) {
+export function ConnectionIndicator({ state, onRetry }: { state: ConnectionState; onRetry: () => void }) {
   return (
-    <p className="connection" role="status" data-connection={state}>
-      <span className="dot" aria-hidden="true" />
-      {LABELS[state]}
-    </p>
+    <div className="connection-bar">
+      <p className="connection" role="status" data-connection={state} title={DETAILS[state]}>
+        <span className="dot" aria-hidden="true" />
+        {LABELS[state]}
+      </p>
+      {state === "offline" ? (
+        <button type="button" className="secondary retry" onClick={onRetry}>
+          Retry
+        </button>
+      ) : null}
+    </div>
   );
 }

@@ -1,5 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 
+import { formatNumber } from "./format";
+
 /** The API's machine-readable reasons, as sentences a player can act on. */
 const SENTENCES: Record<string, string> = {
   UNAUTHENTICATED: "Sign in to play.",
@@ -13,14 +15,25 @@ const SENTENCES: Record<string, string> = {
   DB_UNAVAILABLE: "The game is briefly unavailable. Try again in a moment.",
 };
 
-export function describeError(error: unknown): string {
+const FALLBACK = "Something went wrong. Try again.";
+
+/** How numbers are written: the reader's locale (useFormat() in ./reader-locale.tsx), else the runtime's. */
+type Formats = { number(value: number): string };
+const RUNTIME_FORMATS: Formats = { number: (value) => formatNumber(value) };
+
+/** A reason the API gives (`RATE_LIMITED`, …) as a sentence. */
+export function describeReason(reason: string): string {
+  return SENTENCES[reason] ?? FALLBACK;
+}
+
+export function describeError(error: unknown, format: Formats = RUNTIME_FORMATS): string {
   if (error instanceof TRPCClientError) {
     const data = error.data as { reason?: string; retryAfterMs?: number } | undefined;
     const sentence = data?.reason ? SENTENCES[data.reason] : undefined;
     if (sentence && data?.reason === "RATE_LIMITED" && data.retryAfterMs) {
-      return `${sentence} Try again in ${Math.ceil(data.retryAfterMs / 1000)} s.`;
+      return `${sentence} Try again in ${format.number(Math.ceil(data.retryAfterMs / 1000))} s.`;
     }
     if (sentence) return sentence;
   }
-  return "Something went wrong. Try again.";
+  return FALLBACK;
 }

@@ -1,15 +1,13 @@
 "use client";
 
-import { useDeferredValue, useEffect, useRef } from "react";
+import { useDeferredValue } from "react";
 
-import { boardEventId, type BoardWindow } from "~/lib/board-windows";
+import type { BoardWindow } from "~/lib/board-windows";
 import { api } from "~/trpc/react";
+import { LIVE_BOARD_QUERY, STANDING_QUERY } from "./board-queries";
 import { useBoardWindow } from "./board-window";
 import { WINDOW_LABELS } from "./board-window-names";
-import { LIVE_BOARD_QUERY } from "./scoreboard";
-
-/** Re-reading one's own rank on every board change would cost a request per viewer per change. */
-const REFRESH_AT_MOST_EVERY_MS = 5_000;
+import { useFormat } from "./reader-locale";
 
 const NOT_SCORED_YET: Record<BoardWindow, string | null> = {
   day: "You have no points today yet: today's board starts from zero every day at 00:00 UTC.",
@@ -19,42 +17,18 @@ const NOT_SCORED_YET: Record<BoardWindow, string | null> = {
 
 /**
  * The signed-in player's score and rank in the chosen window (Today, This week, All time). Live
- * from the board snapshot while they are on it; otherwise re-read, at most every few seconds,
- * when the board changes, and at once when a day or week starts over.
+ * from the board while they are on it; otherwise from `leaderboard.me`, which the page reads
+ * again when something could have moved them (./use-standing-sync.ts), not on every change.
  */
 export function MyStanding({ limit }: { limit: number }) {
-  const utils = api.useUtils();
   const { selected } = useBoardWindow();
   // As the board does: the card on screen stays until the chosen window's standing has loaded.
   const shown = useDeferredValue(selected);
   // Asked before the board, so that a tab's two reads go out together.
-  const [me] = api.leaderboard.me.useSuspenseQuery({ window: shown }, { staleTime: REFRESH_AT_MOST_EVERY_MS, refetchOnWindowFocus: false });
+  const [me] = api.leaderboard.me.useSuspenseQuery({ window: shown }, STANDING_QUERY);
   const [board] = api.leaderboard.top.useSuspenseQuery({ limit, window: shown }, LIVE_BOARD_QUERY);
   const onBoard = board.entries.find((entry) => entry.userId === me.userId);
-  const lastRefresh = useRef(0);
-  const eventId = boardEventId(board);
-
-  // A new day or week: the standing read for the last one is not this one's. Until it is read
-  // again, the new period's (nobody has points in a period that just began).
-  const period = useRef({ window: shown, name: board.period });
-  useEffect(() => {
-    const before = period.current;
-    period.current = { window: shown, name: board.period };
-    if (before.window !== shown || before.name === board.period) return;
-    utils.leaderboard.me.setData({ window: shown }, (old) => old && { ...old, score: 0, rank: null });
-    lastRefresh.current = Date.now();
-    void utils.leaderboard.me.invalidate({ window: shown });
-  }, [shown, board.period, utils]);
-
-  useEffect(() => {
-    if (onBoard || me.hidden) return;
-    const wait = Math.max(0, lastRefresh.current + REFRESH_AT_MOST_EVERY_MS - Date.now());
-    const timer = setTimeout(() => {
-      lastRefresh.current = Date.now();
-      void utils.leaderboard.me.invalidate({ window: shown });
-    }, wait);
-    return () => clearTimeout(timer);
-  }, [eventId, shown, onBoard, me.hidden, utils]);
+  const format = useFormat().number;
 
   const score = onBoard?.score ?? me.score;
   const rank = onBoard?.rank ?? me.rank;
@@ -71,11 +45,11 @@ export function MyStanding({ limit }: { limit: number }) {
       <dl>
         <div>
           <dt>Score</dt>
-          <dd data-testid="my-score">{score.toLocaleString("en")}</dd>
+          <dd data-testid="my-score">{format(score)}</dd>
         </div>
         <div>
           <dt>Rank</dt>
-          <dd data-testid="my-rank">{rank === null ? "—" : `#${rank}`}</dd>
+          <dd data-testid="my-rank">{rank === null ? "—" : `#${format(rank)}`}</dd>
         </div>
       </dl>
       {me.hidden ? <p className="muted">You are hidden from the public board, so you have no public rank.</p> : null}

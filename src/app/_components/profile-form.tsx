@@ -4,10 +4,12 @@ import { useState } from "react";
 
 import { api } from "~/trpc/react";
 import { describeError } from "./error-messages";
+import { useFormat } from "./reader-locale";
 
 /** Change the name others see, or leave the public board while keeping one's score. */
 export function ProfileForm() {
   const utils = api.useUtils();
+  const format = useFormat();
   // The profile is the same in every window; all time's standing is the one the page always loads.
   const [me] = api.leaderboard.me.useSuspenseQuery({ window: "all" });
   const [message, setMessage] = useState<string | null>(null);
@@ -16,7 +18,7 @@ export function ProfileForm() {
       setMessage(profile.hidden ? "Saved. You are hidden from the board." : "Saved.");
       void utils.leaderboard.me.invalidate();
     },
-    onError: (error) => setMessage(error.data?.fieldErrors?.displayName?.[0] ? `Display name ${error.data.fieldErrors.displayName[0]}.` : describeError(error)),
+    onError: (error) => setMessage(error.data?.fieldErrors?.displayName?.[0] ? `Display name ${error.data.fieldErrors.displayName[0]}.` : describeError(error, format)),
   });
 
   return (
@@ -40,11 +42,10 @@ export function ProfileForm() {
           Save
         </button>
       </form>
-      {message ? (
-        <p role="status" className="muted">
-          {message}
-        </p>
-      ) : null}
+      {/* Always there, so that assistive technology hears what appears in it. */}
+      <p role="status" className={message ? "muted" : "visually-hidden"}>
+        {message}
+      </p>
     </section>
   );
 }

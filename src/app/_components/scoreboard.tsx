@@ -1,21 +1,25 @@
 "use client";
 
-import { useDeferredValue, useEffect, useRef, useState } from "react";
+import { useCallback, useDeferredValue, useEffect, useRef, useState } from "react";
 
 import { boardEventId, type BoardWindow } from "~/lib/board-windows";
 import { api, type RouterOutputs } from "~/trpc/react";
+import { Announcements } from "./announcer";
+import { createBoardFeed, type BoardFeed, type FeedState } from "./board-feed";
+import { readBoard } from "./board-poll";
+import { LIVE_BOARD_QUERY } from "./board-queries";
+import { useChosenAt } from "./board-steps";
 import { BoardTabs, panelId, tabId } from "./board-tabs";
 import { useBoardWindow } from "./board-window";
 import { TAB_ORDER } from "./board-window-names";
-import { ConnectionIndicator, useConnectionState, type ConnectionState } from "./connection-indicator";
+import { ConnectionIndicator } from "./connection-indicator";
+import { useFormat } from "./reader-locale";
 import { ResetCountdown } from "./reset-countdown";
 import { serverClock } from "./server-clock";
 import { useFlip } from "./use-flip";
+import { WhatJustHappened } from "./what-just-happened";
 
 export type Board = RouterOutputs["leaderboard"]["top"];
-
-/** A board read kept fresh by the live stream: never polled, never refetched on focus or reconnect. */
-export const LIVE_BOARD_QUERY = { staleTime: Infinity, refetchOnWindowFocus: false, refetchOnReconnect: false } as const;
 
 const EMPTY_BOARD: Record<BoardWindow, string> = {
   day: "No scores today yet. The first points of the day put you on top.",
@@ -25,28 +29,27 @@ const EMPTY_BOARD: Record<BoardWindow, string> = {
 
 const COUNTDOWN_NAMES: Record<BoardWindow, string> = { day: "Today's board", week: "This week's board", all: "" };
 
-/** Where a rank holds, in the announcer's sentences: "You are now number 2 today". */
-const RANK_SCOPE: Record<BoardWindow, string> = { day: " today", week: " this week", all: "" };
-
 /**
  * The top of the board in the chosen window (Today, This week, All time): server-rendered, then
- * kept live by that window's `leaderboard.live` stream, which writes each snapshot into the same
- * React Query cache entry the table reads. One stream at a time: choosing another tab switches it.
+ * kept fresh by that window's feed (its `leaderboard.live` stream, or polling while the stream is
+ * down), which writes each board into the same React Query cache entry the table reads. One
+ * stream at a time: choosing another tab switches it. Below the table, what just changed.
  */
 export function Scoreboard({ limit, currentUserId, pageRenderedAt }: { limit: number; currentUserId: string | null; pageRenderedAt: number }) {
   const { selected, select } = useBoardWindow();
   // The board on screen stays (marked busy) until the chosen window's board has loaded.
   const shown = useDeferredValue(selected);
-  const [board] = api.leaderboard.top.useSuspenseQuery({ limit, window: shown }, LIVE_BOARD_QUERY);
-  const connection = useLiveBoard(limit, shown, board);
+  const [board, boardQuery] = api.leaderboard.top.useSuspenseQuery({ limit, window: shown }, LIVE_BOARD_QUERY);
+  const chosenAt = useChosenAt(selected);
+  const feed = useBoardFeed(limit, shown);
 
   return (
     <section className="card board-card" aria-labelledby="board-title">
       <div className="card-title">
         <h2 id="board-title">Top {limit}</h2>
-        <ConnectionIndicator state={connection} />
+        <ConnectionIndicator state={feed.state} onRetry={feed.retry} />
       </div>
-      <RankAnnouncer board={board} currentUserId={currentUserId} />
+      <Announcements />
       <BoardTabs selected={selected} onSelect={select} />
       {TAB_ORDER.map((boardWindow) => (
         <div
@@ -63,34 +66,85 @@ export function Scoreboard({ limit, currentUserId, pageRenderedAt }: { limit: nu
           {boardWindow === selected ? <BoardTable board={board} currentUserId={currentUserId} pageRenderedAt={pageRenderedAt} /> : null}
         </div>
       ))}
+      <WhatJustHappened board={board} freshness={{ updatedAt: boardQuery.dataUpdatedAt, chosenAt }} limit={limit} currentUserId={currentUserId} />
     </section>
   );
 }
 
+/** A board read that has not answered by then has failed (a connection that hangs). */
+const READ_TIMEOUT_MS = 8_000;
+
 /**
- * Follows `shown`'s board live, starting from the board on screen (the server skips it if nothing
- * changed since); returns the connection state. The starting event id is set once per window: on
- * reconnect the link resumes from the last event it received.
+ * Keeps `shown`'s board fresh (./board-feed.ts): its live stream, resumed from the board in the
+ * cache (the server skips that board if nothing changed since), or conditional reads of it while
+ * the stream is down; both write into the cache entry the table reads. Returns the feed's state
+ * and a way to retry at once.
  */
-function useLiveBoard(limit: number, shown: BoardWindow, board: Board): ConnectionState {
+function useBoardFeed(limit: number, shown: BoardWindow): { state: FeedState; retry: () => void } {
   const utils = api.useUtils();
-  const [from, setFrom] = useState(() => ({ window: shown, lastEventId: boardEventId(board) }));
-  if (from.window !== shown) setFrom({ window: shown, lastEventId: boardEventId(board) });
-  const live = api.leaderboard.live.useSubscription(
-    { limit, window: from.window, lastEventId: from.lastEventId },
-    {
-      onData: ({ data }) => {
-        serverClock.observe(data.generatedAt);
-        utils.leaderboard.top.setData({ limit, window: data.window }, data);
+  const [state, setState] = useState<FeedState>("connecting");
+  const feed = useRef<BoardFeed | null>(null);
+
+  useEffect(() => {
+    const input = { limit, window: shown };
+    const stopped = new AbortController();
+    let etag: string | null = null;
+    const current: BoardFeed = createBoardFeed({
+      openStream(handlers) {
+        const board = utils.leaderboard.top.getData(input);
+        const subscription = utils.client.leaderboard.live.subscribe(
+          { ...input, lastEventId: board ? boardEventId(board) : null },
+          {
+            onStarted: () => handlers.started(),
+            onData: ({ data }) => {
+              serverClock.observe(data.generatedAt);
+              utils.leaderboard.top.setData({ limit, window: data.window }, data);
+            },
+            // The link's own retry after an error, or its inactivity timeout: the feed retries instead, with backoff.
+            onConnectionStateChange: (connection) => {
+              if (connection.state === "connecting" && connection.error) handlers.failed();
+            },
+            onError: () => handlers.failed(),
+            onComplete: () => handlers.failed(),
+          },
+        );
+        return () => subscription.unsubscribe();
       },
-    },
-  );
-  return useConnectionState(live.status, from.window);
+      async poll() {
+        const read = await readBoard(input, etag, AbortSignal.any([stopped.signal, AbortSignal.timeout(READ_TIMEOUT_MS)]));
+        // A read that arrives after the stream came back is older than what the stream delivers.
+        if (!read.changed || current.streaming || stopped.signal.aborted) return;
+        etag = read.etag;
+        serverClock.observe(read.board.generatedAt);
+        utils.leaderboard.top.setData(input, read.board);
+      },
+      onState: setState,
+    });
+    feed.current = current;
+
+    const online = () => current.setOnline(true);
+    const offline = () => current.setOnline(false);
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
+    current.setOnline(navigator.onLine);
+    current.start();
+    return () => {
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
+      stopped.abort();
+      current.stop();
+      if (feed.current === current) feed.current = null;
+    };
+  }, [limit, shown, utils]);
+
+  const retry = useCallback(() => feed.current?.retry(), []);
+  return { state, retry };
 }
 
 /** One window's board: the countdown to its reset (day, week), then its rows. */
 function BoardTable({ board, currentUserId, pageRenderedAt }: { board: Board; currentUserId: string | null; pageRenderedAt: number }) {
   const table = useRef<HTMLTableSectionElement>(null);
+  const format = useFormat().number;
   useFlip(table, board.entries.map((entry) => entry.userId).join(","), `${board.window}:${board.period ?? ""}`);
 
   return (
@@ -114,43 +168,14 @@ function BoardTable({ board, currentUserId, pageRenderedAt }: { board: Board; cu
           <tbody ref={table}>
             {board.entries.map((entry) => (
               <tr key={entry.userId} data-flip-key={entry.userId} aria-current={entry.userId === currentUserId ? "true" : undefined}>
-                <td>{entry.rank}</td>
+                <td>{format(entry.rank)}</td>
                 <td className="player">{entry.displayName}</td>
-                <td className="numeric">{entry.score.toLocaleString("en")}</td>
+                <td className="numeric">{format(entry.score)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
     </>
-  );
-}
-
-/**
- * Tells screen-reader users about changes they would otherwise have to re-read the table for.
- * Only changes of one board: choosing another tab, or a day or week starting over, says nothing.
- */
-function RankAnnouncer({ board, currentUserId }: { board: Board; currentUserId: string | null }) {
-  const previous = useRef<Board | null>(null);
-  const [message, setMessage] = useState("");
-
-  useEffect(() => {
-    const before = previous.current;
-    previous.current = board;
-    if (!before || before.window !== board.window || before.period !== board.period) return;
-    const leader = board.entries[0];
-    const mine = board.entries.find((entry) => entry.userId === currentUserId);
-    const mineBefore = before.entries.find((entry) => entry.userId === currentUserId);
-    if (mine && mine.rank !== mineBefore?.rank) {
-      setMessage(`You are now number ${mine.rank}${RANK_SCOPE[board.window]} with ${mine.score} points.`);
-    } else if (leader && leader.userId !== before.entries[0]?.userId) {
-      setMessage(`${leader.displayName} takes the lead${RANK_SCOPE[board.window]} with ${leader.score} points.`);
-    }
-  }, [board, currentUserId]);
-
-  return (
-    <p aria-live="polite" className="visually-hidden" data-testid="rank-announcer">
-      {message}
-    </p>
   );
 }

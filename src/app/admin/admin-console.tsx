@@ -3,6 +3,7 @@
 import { useState } from "react";
 
 import { describeError } from "~/app/_components/error-messages";
+import { useFormat } from "~/app/_components/reader-locale";
 import { api } from "~/trpc/react";
 
 export function AdminConsole() {
@@ -17,6 +18,7 @@ export function AdminConsole() {
 
 function Users() {
   const utils = api.useUtils();
+  const format = useFormat();
   const [query, setQuery] = useState("");
   const users = api.admin.users.useQuery({ query: query || undefined, limit: 25 });
   const [message, setMessage] = useState<string | null>(null);
@@ -25,13 +27,13 @@ function Users() {
     void utils.admin.users.invalidate();
     void utils.admin.auditLog.invalidate();
   };
-  const onError = (error: unknown) => setMessage(describeError(error));
+  const onError = (error: unknown) => setMessage(describeError(error, format));
   const setBanned = api.admin.setBanned.useMutation({
     onSuccess: (row) => onDone(`${row.username} is ${row.banned ? "banned" : "no longer banned"}.`),
     onError,
   });
   const adjust = api.admin.adjustScore.useMutation({
-    onSuccess: (result) => onDone(`Score is now ${result.score} (${result.delta > 0 ? "+" : ""}${result.delta}).`),
+    onSuccess: (result) => onDone(`Score is now ${format.number(result.score)} (${format.delta(result.delta)}).`),
     onError,
   });
 
@@ -42,12 +44,11 @@ function Users() {
         Search{" "}
         <input type="search" value={query} onChange={(event) => setQuery(event.target.value)} placeholder="username or name" />
       </label>
-      {message ? (
-        <p role="status" className="toast">
-          {message}
-        </p>
-      ) : null}
-      <table className="board admin-table">
+      {/* Always there, so that assistive technology hears what appears in it. */}
+      <p role="status" className={message ? "toast" : "visually-hidden"}>
+        {message}
+      </p>
+      <table className="board admin-table" aria-busy={users.isPending}>
         <thead>
           <tr>
             <th scope="col">User</th>
@@ -59,12 +60,13 @@ function Users() {
           </tr>
         </thead>
         <tbody>
+          {users.isPending ? <LoadingRows columns={4} /> : null}
           {users.data?.items.map((user) => (
             <tr key={user.userId} data-username={user.username}>
               <td>
                 {user.displayName} <span className="muted">@{user.username}</span>
               </td>
-              <td className="numeric">{user.score.toLocaleString("en")}</td>
+              <td className="numeric">{format.number(user.score)}</td>
               <td>{[user.role === "admin" ? "admin" : null, user.banned ? "banned" : null, user.hidden ? "hidden" : null].filter(Boolean).join(", ") || "—"}</td>
               <td>
                 <form
@@ -116,6 +118,7 @@ function Flags() {
 }
 
 function AuditLog() {
+  const format = useFormat();
   const [userId, setUserId] = useState("");
   const [actionType, setActionType] = useState("");
   const log = api.admin.auditLog.useInfiniteQuery(
@@ -135,7 +138,7 @@ function AuditLog() {
           ))}
         </select>
       </div>
-      <table className="board admin-table">
+      <table className="board admin-table" aria-busy={log.isPending}>
         <thead>
           <tr>
             <th scope="col">When</th>
@@ -151,6 +154,7 @@ function AuditLog() {
           </tr>
         </thead>
         <tbody>
+          {log.isPending ? <LoadingRows columns={6} /> : null}
           {rows.map((row) => (
             <tr key={row.id}>
               <td>{row.createdAt.toLocaleString()}</td>
@@ -159,9 +163,9 @@ function AuditLog() {
                 {row.actionType}
                 {row.actorId ? <span className="muted"> by {row.actorId.slice(0, 8)}</span> : null}
               </td>
-              <td className="numeric">{row.delta}</td>
+              <td className="numeric">{format.delta(row.delta)}</td>
               <td className="numeric">
-                {row.previousScore} → {row.newScore}
+                {format.number(row.previousScore)} → {format.number(row.newScore)}
               </td>
               <td className="muted">
                 {row.ip ?? "?"} · {row.userAgent?.slice(0, 40) ?? "?"}
@@ -177,4 +181,15 @@ function AuditLog() {
       ) : null}
     </section>
   );
+}
+
+/** Grey rows where a table's first page will be, while it is on its way (the table says it is busy). */
+function LoadingRows({ columns, rows = 3 }: { columns: number; rows?: number }) {
+  return Array.from({ length: rows }, (_, index) => (
+    <tr key={index} aria-hidden="true">
+      <td colSpan={columns}>
+        <span className="skeleton-bar" style={{ width: `${60 - index * 12}%` }} />
+      </td>
+    </tr>
+  ));
 }

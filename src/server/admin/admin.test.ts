@@ -20,7 +20,7 @@ import { services } from "~/server/composition-root";
 import { actionRefusals, moderationActions, scoreActions, scores, users } from "~/server/db/schema";
 import { readStandingFromDatabase } from "~/server/scoring/board-queries";
 import { startAction, submitAction, type ScoreDeps } from "~/server/scoring/score-service";
-import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
+import { appBoardRank, appBoardStore, buildAppBoard } from "../../../test/support/app-board";
 import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
 
@@ -231,9 +231,9 @@ describe("admin.adjustScore", () => {
     // The board, through the app's leaderboard (Redis, built in beforeAll), and Redis itself.
     const standing = await scoreDeps.leaderboard.standing(target.id);
     const fromDatabase = await readStandingFromDatabase(db, ALL_TIME, target.id);
-    expect(standing).toEqual({ userId: target.id, displayName: target.name, score: 250, rank: expect.any(Number), hidden: false });
+    expect(standing).toEqual({ userId: target.id, displayName: target.name, score: 250, rank: expect.any(Number), hidden: false, total: expect.any(Number), percentile: expect.any(Number) });
     expect(fromDatabase!.rank).toBe(standing!.rank);
-    expect(await appBoardStore.rank(ALL_TIME, target.id)).toBe(standing!.rank);
+    expect(await appBoardRank(target.id)).toBe(standing!.rank);
     expect(result.rank).toBe(standing!.rank);
     expect(standing!.rank!, "precondition: the user is within the top 100").toBeLessThanOrEqual(100);
     const board = await scoreDeps.leaderboard.top("all", 100);
@@ -346,7 +346,7 @@ describe("admin.setBanned", () => {
     expect((await anonymous.leaderboard.top({ limit: 100 })).entries.map((entry) => entry.userId)).not.toContain(target.id);
     expect((await scoreDeps.leaderboard.top("all", 100)).entries.map((entry) => entry.userId)).not.toContain(target.id);
     expect((await appBoardStore.top(ALL_TIME, 100))?.entries.map((entry) => entry.userId)).not.toContain(target.id);
-    expect(await appBoardStore.rank(ALL_TIME, target.id)).toBeNull();
+    expect(await appBoardRank(target.id)).toBeNull();
     expect(await targetCaller.leaderboard.me()).toMatchObject({ score: 1_000_000, rank: null });
     expect((await readStandingFromDatabase(db, ALL_TIME, target.id))!.rank).toBeNull();
 
@@ -379,7 +379,7 @@ describe("admin.setBanned", () => {
       displayName: target.name,
       score: 1_000_000,
     });
-    expect(await appBoardStore.rank(ALL_TIME, target.id)).toBe(rank);
+    expect(await appBoardRank(target.id)).toBe(rank);
     expect(await targetCaller.leaderboard.me()).toMatchObject({ score: 1_000_000, rank, hidden: false });
     const started = await targetCaller.action.start({ actionType: "COMPLETE_TASK" });
     expect(started.actionType).toBe("COMPLETE_TASK");
@@ -402,7 +402,7 @@ describe("admin.setBanned", () => {
     // Soft, so one run shows every symptom: the rank answered, the public board, Redis's own rank.
     expect.soft(adjusted.rank, "a banned user has no rank").toBeNull();
     expect.soft((await scoreDeps.leaderboard.top("all", 100)).entries.map((entry) => entry.userId), "banned user back on leaderboard.top").not.toContain(target.id);
-    expect.soft(await appBoardStore.rank(ALL_TIME, target.id), "banned user ranked in Redis").toBeNull();
+    expect.soft(await appBoardRank(target.id), "banned user ranked in Redis").toBeNull();
     expect((await readStandingFromDatabase(db, ALL_TIME, target.id))!.rank).toBeNull();
   });
 

@@ -82,7 +82,8 @@ describe("leaderboard procedures through createCaller", () => {
   it("leaderboard.me for a signed-up user returns their score 0, a numeric rank and their display name", async () => {
     const user = await signUpUser();
     const standing = await createCaller(context(sessionFor(user))).leaderboard.me();
-    expect(standing).toEqual({ userId: user.id, displayName: user.name, score: 0, rank: expect.any(Number), hidden: false });
+    expect(standing).toEqual({ userId: user.id, displayName: user.name, score: 0, rank: expect.any(Number), hidden: false, total: expect.any(Number), percentile: expect.any(Number) });
+    expect(standing.rank).toBeLessThanOrEqual(standing.total);
     expect(standing.rank).toBeGreaterThanOrEqual(1);
   });
 

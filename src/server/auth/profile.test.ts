@@ -18,7 +18,7 @@ import { services } from "~/server/composition-root";
 import { scores, users } from "~/server/db/schema";
 import { readStandingFromDatabase, readTopFromDatabase } from "~/server/scoring/board-queries";
 import { adjustScore } from "~/server/scoring/score-service";
-import { appBoardStore, buildAppBoard } from "../../../test/support/app-board";
+import { appBoardRank, appBoardStore, buildAppBoard } from "../../../test/support/app-board";
 import { expectAppError } from "../../../test/support/app-errors";
 import { rootAdmin, sessionFor } from "../../../test/support/users";
 import { displayNameSchema, sanitizeDisplayName } from "./profile";
@@ -164,9 +164,9 @@ describe("account.update: hidden", () => {
     expect(hidden).toEqual({ userId: player.id, username: player.username, displayName: player.name, hidden: true });
     expect(await boardEntry(player.id)).toBeUndefined();
     expect((await appBoardStore.top(ALL_TIME, 100))?.entries.map((entry) => entry.userId)).not.toContain(player.id);
-    expect(await appBoardStore.rank(ALL_TIME, player.id)).toBeNull();
+    expect(await appBoardRank(player.id)).toBeNull();
     expect((await readTopFromDatabase(db, ALL_TIME, 100)).entries.map((entry) => entry.userId)).not.toContain(player.id);
-    expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_000, rank: null, hidden: true });
+    expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_000, rank: null, hidden: true, total: expect.any(Number), percentile: null });
     expect(await readStandingFromDatabase(db, ALL_TIME, player.id)).toMatchObject({ score: 30_000, rank: null, hidden: true });
 
     // Still plays while hidden: the score rises, the board does not show it.
@@ -179,9 +179,17 @@ describe("account.update: hidden", () => {
     expect(shown.hidden).toBe(false);
     const entry = await boardEntry(player.id);
     expect(entry).toEqual({ rank: expect.any(Number), userId: player.id, displayName: player.name, score: 30_050 });
-    expect(await appBoardStore.rank(ALL_TIME, player.id)).toBe(entry!.rank);
+    expect(await appBoardRank(player.id)).toBe(entry!.rank);
     expect((await readStandingFromDatabase(db, ALL_TIME, player.id))!.rank).toBe(entry!.rank);
-    expect(await caller.leaderboard.me()).toEqual({ userId: player.id, displayName: player.name, score: 30_050, rank: entry!.rank, hidden: false });
+    expect(await caller.leaderboard.me()).toEqual({
+      userId: player.id,
+      displayName: player.name,
+      score: 30_050,
+      rank: entry!.rank,
+      hidden: false,
+      total: expect.any(Number),
+      percentile: expect.any(Number),
+    });
   });
 
   it("renaming while hidden keeps the user hidden; unhiding shows the new name", async () => {

@@ -41,7 +41,28 @@ export type Board = {
   resetsAt: Date | null;
 };
 
-export type MyStanding = { userId: string; displayName: string; score: number; rank: number | null; hidden: boolean };
+/**
+ * A user's place on one board: `total` players are on it; `percentile` is the share of them
+ * ranked at or above the user, in whole percent rounded up ("top 8 %"), null without a rank.
+ */
+export type MyStanding = {
+  userId: string;
+  displayName: string;
+  score: number;
+  rank: number | null;
+  hidden: boolean;
+  total: number;
+  percentile: number | null;
+};
+
+/** The players just above and below a user on one board, the user included, and how many are on it. */
+export type Neighbourhood = { entries: BoardEntry[]; total: number };
+
+/** The share of `total` players ranked at or above `rank`, in whole percent rounded up; null without a rank. */
+export function percentileOf(rank: number | null, total: number): number | null {
+  if (rank === null || total === 0) return null;
+  return Math.min(100, Math.ceil((rank / total) * 100));
+}
 
 /**
  * A user's state on one board as of one database version; `visible: false` takes them off the

@@ -134,15 +134,40 @@ if #ids > 0 then names = redis.call('HMGET', KEYS[2], unpack(ids)) end
 return { redis.call('GET', KEYS[3]) or '0', members, names }
 `;
 
-// KEYS: applied, ranking, ready. ARGV: userId. Nil until built; -2 when Redis has never seen the
-// user; -1 when they are off the board; else their 0-based rank.
+// KEYS: applied, ranking, ready, names. ARGV: userId. Nil until built; else { the user's 0-based
+// rank, or -2 when Redis has never seen the user on this board, or -1 when they are off it; the
+// number of players on the board; and while they are on it, their score and name }.
 const RANK = `
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local total = redis.call('ZCARD', KEYS[2])
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
-if not applied then return -2 end
+if not applied then return { -2, total } end
 local member = string.sub(applied, string.find(applied, '|', 1, true) + 1)
-if member == '' then return -1 end
-return redis.call('ZREVRANK', KEYS[2], member) or -1
+if member == '' then return { -1, total } end
+local rank = redis.call('ZREVRANK', KEYS[2], member)
+if not rank then return { -1, total } end
+return { rank, total, redis.call('ZSCORE', KEYS[2], member), redis.call('HGET', KEYS[4], ARGV[1]) or '' }
+`;
+
+// KEYS: applied, ranking, ready, names. ARGV: userId, radius. Nil until built; else { the 0-based
+// rank of the first entry, or -2 / -1 as RANK says; the number of players on the board; the
+// members from `radius` above the user to `radius` below, with scores; their names }. Rank
+// arithmetic only: a user's neighbourhood costs the same on a board of ten and of a million.
+const AROUND = `
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local total = redis.call('ZCARD', KEYS[2])
+local applied = redis.call('HGET', KEYS[1], ARGV[1])
+if not applied then return { -2, total, {}, {} } end
+local member = string.sub(applied, string.find(applied, '|', 1, true) + 1)
+if member == '' then return { -1, total, {}, {} } end
+local rank = redis.call('ZREVRANK', KEYS[2], member)
+if not rank then return { -1, total, {}, {} } end
+local radius = tonumber(ARGV[2])
+local first = math.max(0, rank - radius)
+local members = redis.call('ZREVRANGE', KEYS[2], first, rank + radius, 'WITHSCORES')
+local ids = {}
+for i = 1, #members, 2 do ids[#ids + 1] = string.sub(members[i], ${MEMBER_PREFIX_LENGTH + 1}) end
+return { first, total, members, redis.call('HMGET', KEYS[4], unpack(ids)) }
 `;
 
 // KEYS: rebuild lock. ARGV: lock value, ttl in ms. 1 when the lock is still ours (and now extended).
@@ -168,7 +193,8 @@ export type BoardStore = ReturnType<typeof createBoardStore>;
 export function createBoardStore(redis: Redis, keys: BoardKeys) {
   const applyScript = redis.createScript<[number, number, number[]][]>(APPLY);
   const topScript = redis.createScript<[string, string[], (string | null)[]] | null, true>(TOP, { readonly: true });
-  const rankScript = redis.createScript<number | null, true>(RANK, { readonly: true });
+  const rankScript = redis.createScript<[number, number, string?, string?] | null, true>(RANK, { readonly: true });
+  const aroundScript = redis.createScript<[number, number, string[], (string | null)[]] | null, true>(AROUND, { readonly: true });
   const finishScript = redis.createScript<number>(FINISH_REBUILD);
   const renewScript = redis.createScript<number>(RENEW_REBUILD);
 
@@ -203,15 +229,33 @@ export function createBoardStore(redis: Redis, keys: BoardKeys) {
     },
 
     /**
-     * A user's 1-based rank on a board, null when they are off it, "unbuilt" before the board has
-     * been built, "missing" when Redis has no record of the user there.
+     * A user's 1-based rank on a board, with their score and name there (`entry`, null when they
+     * are off it), and the number of players on it; "unbuilt" before the board has been built, and
+     * `seen: false` when Redis has no record of the user there.
      */
-    async rank(scope: BoardScope, userId: string): Promise<number | null | "unbuilt" | "missing"> {
+    async rank(scope: BoardScope, userId: string): Promise<{ entry: BoardEntry | null; seen: boolean; total: number } | "unbuilt"> {
       const ranking = rankingOf(keys, scope).keys;
-      const rank = await rankScript.exec([ranking.applied, ranking.ranking, ranking.ready], [userId]);
-      if (rank === null) return "unbuilt";
-      if (rank === -2) return "missing";
-      return rank >= 0 ? rank + 1 : null;
+      const result = await rankScript.exec([ranking.applied, ranking.ranking, ranking.ready, keys.names], [userId]);
+      if (result === null) return "unbuilt";
+      const [rank, total, score, displayName] = result;
+      const entry = rank >= 0 ? { rank: rank + 1, userId, displayName: displayName ?? "", score: Number(score) } : null;
+      return { entry, seen: rank !== -2, total: Number(total) };
+    },
+
+    /**
+     * The entries from `radius` above a user to `radius` below on a board, the user included (none
+     * when they are off it), and the number of players on it; "unbuilt" as for `rank`.
+     */
+    async around(scope: BoardScope, userId: string, radius: number): Promise<{ entries: BoardEntry[]; seen: boolean; total: number } | "unbuilt"> {
+      const ranking = rankingOf(keys, scope).keys;
+      const result = await aroundScript.exec([ranking.applied, ranking.ranking, ranking.ready, keys.names], [userId, String(radius)]);
+      if (result === null) return "unbuilt";
+      const [first, total, members, names] = result;
+      const entries: BoardEntry[] = [];
+      for (let i = 0; i < members.length; i += 2) {
+        entries.push({ rank: first + i / 2 + 1, userId: boardMemberUserId(members[i]!), displayName: names[i / 2] ?? "", score: Number(members[i + 1]) });
+      }
+      return { entries, seen: first !== -2, total: Number(total) };
     },
 
     /** One rebuilder of a board at a time across all instances; the lock expires should its holder die. */

@@ -116,7 +116,16 @@ describe("readStandingFromDatabase", () => {
     );
     const standings = await Promise.all([leader!, early!, late!].map((user) => readStandingFromDatabase(db, ALL_TIME, user.id)));
     expect(standings).toEqual(
-      entriesOf([leader!, early!, late!], [50, 10, 10]).map(({ userId, displayName, score, rank }) => ({ userId, displayName, score, rank, hidden: false })),
+      entriesOf([leader!, early!, late!], [50, 10, 10]).map(({ userId, displayName, score, rank }) => ({
+        userId,
+        displayName,
+        score,
+        rank,
+        hidden: false,
+        total: 3,
+        // The share of the 3 players at or above: a third, two thirds, all, rounded up.
+        percentile: [34, 67, 100][rank - 1],
+      })),
     );
     // The same ranks the board shows.
     const board = await readTopFromDatabase(db, ALL_TIME, 100);
@@ -152,6 +161,8 @@ describe("readStandingFromDatabase", () => {
       score: 5,
       rank: null,
       hidden: true,
+      total: 0,
+      percentile: null,
     });
   });
 
@@ -163,6 +174,8 @@ describe("readStandingFromDatabase", () => {
       score: 5,
       rank: null,
       hidden: false,
+      total: 0,
+      percentile: null,
     });
   });
 

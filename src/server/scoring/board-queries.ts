@@ -6,15 +6,18 @@
  */
 import { and, asc, desc, eq, gt, inArray, max, sql, type SQL } from "drizzle-orm";
 
-import type { Board, BoardScope, BoardUpdate, BoardWrite, MyStanding } from "~/server/board/types";
+import { percentileOf, type Board, type BoardEntry, type BoardScope, type BoardUpdate, type BoardWrite, type MyStanding, type Neighbourhood } from "~/server/board/types";
 import type { Database } from "~/server/db";
 import { scores, users, windowScores } from "~/server/db/schema";
 
 const onBoard = and(eq(users.hidden, false), eq(users.banned, false));
 
+/** The first day of a period, as window_scores.period_start holds it. */
+const periodStart = (scope: Extract<BoardScope, { period: object }>) => scope.period.startsAt.toISOString().slice(0, 10);
+
 /** A period's rows of window_scores. */
 function inPeriod(scope: Extract<BoardScope, { period: object }>): SQL {
-  return and(eq(windowScores.boardWindow, scope.window), eq(windowScores.periodStart, scope.period.startsAt.toISOString().slice(0, 10)))!;
+  return and(eq(windowScores.boardWindow, scope.window), eq(windowScores.periodStart, periodStart(scope)))!;
 }
 
 /** What a board answer says of the board beyond its entries. */
@@ -29,37 +32,59 @@ function boardOf(scope: BoardScope, entries: Board["entries"], version: number, 
  * players, as in Redis.
  */
 export async function readTopFromDatabase(db: Database, scope: BoardScope, limit: number, now = new Date()): Promise<Board> {
-  if (scope.period === null) {
-    const [rows, [latest]] = await Promise.all([
-      db
-        .select({ userId: scores.userId, displayName: users.displayName, score: scores.score })
-        .from(scores)
-        .innerJoin(users, eq(users.id, scores.userId))
-        .where(onBoard)
-        .orderBy(desc(scores.score), asc(scores.reachedAt), desc(scores.userId))
-        .limit(limit),
-      db.select({ version: max(scores.version) }).from(scores),
-    ]);
-    return boardOf(scope, rows.map((row, index) => ({ rank: index + 1, ...row })), latest?.version ?? 0, now);
-  }
-  const [rows, [latest]] = await Promise.all([
-    db
-      .select({ userId: windowScores.userId, displayName: users.displayName, score: windowScores.score })
-      .from(windowScores)
-      .innerJoin(users, eq(users.id, windowScores.userId))
-      .where(and(inPeriod(scope), onBoard))
-      .orderBy(desc(windowScores.score), asc(windowScores.reachedAt), desc(windowScores.userId))
-      .limit(limit),
-    db.select({ version: max(scores.version) }).from(windowScores).innerJoin(scores, eq(scores.userId, windowScores.userId)).where(inPeriod(scope)),
-  ]);
-  return boardOf(scope, rows.map((row, index) => ({ rank: index + 1, ...row })), latest?.version ?? 0, now);
+  const latest =
+    scope.period === null
+      ? db.select({ version: max(scores.version) }).from(scores)
+      : db.select({ version: max(scores.version) }).from(windowScores).innerJoin(scores, eq(scores.userId, windowScores.userId)).where(inPeriod(scope));
+  const [entries, [newest]] = await Promise.all([readEntries(db, scope, 0, limit), latest]);
+  return boardOf(scope, entries, newest?.version ?? 0, now);
 }
+
+/** `limit` entries of a board in its order, after the first `offset`. */
+async function readEntries(db: Database, scope: BoardScope, offset: number, limit: number): Promise<BoardEntry[]> {
+  const rows =
+    scope.period === null
+      ? await db
+          .select({ userId: scores.userId, displayName: users.displayName, score: scores.score })
+          .from(scores)
+          .innerJoin(users, eq(users.id, scores.userId))
+          .where(onBoard)
+          .orderBy(desc(scores.score), asc(scores.reachedAt), desc(scores.userId))
+          .offset(offset)
+          .limit(limit)
+      : await db
+          .select({ userId: windowScores.userId, displayName: users.displayName, score: windowScores.score })
+          .from(windowScores)
+          .innerJoin(users, eq(users.id, windowScores.userId))
+          .where(and(inPeriod(scope), onBoard))
+          .orderBy(desc(windowScores.score), asc(windowScores.reachedAt), desc(windowScores.userId))
+          .offset(offset)
+          .limit(limit);
+  return rows.map((row, index) => ({ rank: offset + index + 1, ...row }));
+}
+
+/** How many players a board shows (everyone visible for all time; a period's visible players), counted in SQL. */
+function playersOnBoard(scope: BoardScope): SQL<number> {
+  if (scope.period === null) {
+    return sql<number>`(select count(*)::int from ${scores} s join ${users} u on u.id = s.user_id where not u.hidden and not u.banned)`;
+  }
+  return sql<number>`(select count(*)::int from ${windowScores} w join ${users} u on u.id = w.user_id
+    where w.board_window = ${scope.window} and w.period_start = ${periodStart(scope)} and not u.hidden and not u.banned)`;
+}
+
+type StandingRow = Omit<MyStanding, "percentile">;
+
+const withPercentile = (row: StandingRow | undefined): MyStanding | null => (row ? { ...row, percentile: percentileOf(row.rank, row.total) } : null);
 
 /**
  * One user's score and 1-based rank on a board, counted in SQL: null while hidden or banned, and
  * on a period's board while they have no score in that period (then their score there is 0).
  */
 export async function readStandingFromDatabase(db: Database, scope: BoardScope, userId: string): Promise<MyStanding | null> {
+  return withPercentile(await readStandingRow(db, scope, userId));
+}
+
+async function readStandingRow(db: Database, scope: BoardScope, userId: string): Promise<StandingRow | undefined> {
   if (scope.period === null) {
     const [row] = await db
       .select({
@@ -67,6 +92,7 @@ export async function readStandingFromDatabase(db: Database, scope: BoardScope, 
         displayName: users.displayName,
         score: scores.score,
         hidden: users.hidden,
+        total: playersOnBoard(scope),
         rank: sql<number | null>`case when ${users.hidden} or ${users.banned} then null else (
           select count(*)::int + 1 from ${scores} better
           join ${users} better_user on better_user.id = better.user_id
@@ -79,7 +105,7 @@ export async function readStandingFromDatabase(db: Database, scope: BoardScope, 
       .from(users)
       .innerJoin(scores, eq(scores.userId, users.id))
       .where(eq(users.id, userId));
-    return row ?? null;
+    return row;
   }
   const [row] = await db
     .select({
@@ -87,6 +113,7 @@ export async function readStandingFromDatabase(db: Database, scope: BoardScope, 
       displayName: users.displayName,
       score: sql<number>`coalesce(${windowScores.score}, 0)`.mapWith(Number),
       hidden: users.hidden,
+      total: playersOnBoard(scope),
       rank: sql<number | null>`case when ${users.hidden} or ${users.banned} or ${windowScores.userId} is null then null else (
         select count(*)::int + 1 from ${windowScores} better
         join ${users} better_user on better_user.id = better.user_id
@@ -101,11 +128,23 @@ export async function readStandingFromDatabase(db: Database, scope: BoardScope, 
     .innerJoin(scores, eq(scores.userId, users.id))
     .leftJoin(windowScores, and(eq(windowScores.userId, users.id), inPeriod(scope)))
     .where(eq(users.id, userId));
-  return row ?? null;
+  return row;
 }
 
-/** One user's standing on a board with the rank Redis counted, which a hidden or banned user does not get. */
-export async function readStandingWithRank(db: Database, scope: BoardScope, userId: string, rank: number | null): Promise<MyStanding | null> {
+/**
+ * The entries from `radius` above a user to `radius` below on a board, the user included (none
+ * while they are not on it), and how many players it shows: the fallback of Redis's rank arithmetic.
+ */
+export async function readAroundFromDatabase(db: Database, scope: BoardScope, userId: string, radius: number): Promise<Neighbourhood | null> {
+  const standing = await readStandingRow(db, scope, userId);
+  if (!standing) return null;
+  if (standing.rank === null) return { entries: [], total: standing.total };
+  const first = Math.max(1, standing.rank - radius);
+  return { entries: await readEntries(db, scope, first - 1, standing.rank + radius - first + 1), total: standing.total };
+}
+
+/** One user's standing on a board with the rank and player count Redis counted; a hidden or banned user gets no rank. */
+export async function readStandingWithRank(db: Database, scope: BoardScope, userId: string, rank: number | null, total: number): Promise<MyStanding | null> {
   const score = scope.period === null ? scores.score : sql<number>`coalesce(${windowScores.score}, 0)`.mapWith(Number);
   const query = db
     .select({ userId: users.id, displayName: users.displayName, score, hidden: users.hidden, banned: users.banned })
@@ -116,7 +155,7 @@ export async function readStandingWithRank(db: Database, scope: BoardScope, user
   );
   if (!row) return null;
   const { banned, ...standing } = row;
-  return { ...standing, rank: standing.hidden || banned ? null : rank };
+  return withPercentile({ ...standing, rank: standing.hidden || banned ? null : rank, total });
 }
 
 /** What a Redis board needs to know of a user: on a period's board, their score in that period. */

@@ -6,8 +6,8 @@
  * from Postgres only.
  */
 import type { BoardWindow, Period } from "~/lib/board-windows";
-import { scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding } from "~/server/board/types";
-import { readStandingFromDatabase, readStandingWithRank, readTopFromDatabase } from "./board-queries";
+import { percentileOf, scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding, type Neighbourhood } from "~/server/board/types";
+import { readAroundFromDatabase, readStandingFromDatabase, readStandingWithRank, readTopFromDatabase } from "./board-queries";
 import { createBoardRecovery, type BoardRecoveryDeps } from "./board-recovery";
 
 export type Leaderboard = ReturnType<typeof createLeaderboard>;
@@ -21,6 +21,26 @@ export function createLeaderboard(
   const { db, store, onRedisError } = deps;
   const now = deps.now ?? Date.now;
   const recovery = createBoardRecovery(deps);
+
+  /**
+   * A per-user answer from a current board in Redis, or null when Postgres must answer: Redis is
+   * unreachable, the board is not built (a rebuild starts), or Redis has no record of the user
+   * (on the all-time board, where every user belongs, a repair starts; a period's board knows
+   * only that period's players).
+   */
+  async function fromRedis<T extends { seen: boolean }>(scope: BoardScope, userId: string, operation: string, read: () => Promise<T | "unbuilt">) {
+    const answer = await read().catch((error: unknown) => {
+      onRedisError(operation, error);
+      return null;
+    });
+    if (answer === "unbuilt") recovery.scheduleRebuild(scope);
+    if (answer === null || answer === "unbuilt") return null;
+    if (!answer.seen && scope.period === null) {
+      recovery.queueRepair([userId]);
+      return null;
+    }
+    return answer;
+  }
 
   /** The board asked for: a window's current one, or the period named (finished, or the current one by name). */
   function scopeOf(window: BoardWindow, period?: Period): { scope: BoardScope; current: boolean } {
@@ -44,19 +64,26 @@ export function createLeaderboard(
       return readTopFromDatabase(db, scope, limit);
     },
 
-    /** A user's score and rank on a window's board (current period unless one is given). */
+    /** A user's score, rank and percentile on a window's board (current period unless one is given). */
     async standing(userId: string, window: BoardWindow = "all", period?: Period): Promise<MyStanding | null> {
       const { scope, current } = scopeOf(window, period);
       if (!current) return readStandingFromDatabase(db, scope, userId);
-      const rank = await store.rank(scope, userId).catch((error: unknown) => {
-        onRedisError("rank", error);
-        return "unreachable" as const;
-      });
-      if (rank === "unbuilt") recovery.scheduleRebuild(scope);
-      // A period's board knows only that period's players; all time knows everyone.
-      if (rank === "missing" && scope.period === null) recovery.queueRepair([userId]);
-      if (typeof rank === "string") return readStandingFromDatabase(db, scope, userId);
-      return readStandingWithRank(db, scope, userId, rank);
+      const ranked = await fromRedis(scope, userId, "rank", () => store.rank(scope, userId));
+      if (!ranked) return readStandingFromDatabase(db, scope, userId);
+      // On the board, Redis knows it all (being on it means neither hidden nor banned): no Postgres read.
+      const { entry, total } = ranked;
+      if (entry) return { userId, displayName: entry.displayName, score: entry.score, rank: entry.rank, hidden: false, total, percentile: percentileOf(entry.rank, total) };
+      return readStandingWithRank(db, scope, userId, null, total);
+    },
+
+    /**
+     * The players from `radius` above a user to `radius` below on a window's current board, the
+     * user included, and how many are on it: by rank arithmetic in Redis, else from Postgres.
+     */
+    async around(userId: string, window: BoardWindow, radius: number): Promise<Neighbourhood | null> {
+      const { scope } = scopeOf(window);
+      const around = await fromRedis(scope, userId, "around", () => store.around(scope, userId, radius));
+      return around ? { entries: around.entries, total: around.total } : readAroundFromDatabase(db, scope, userId, radius);
     },
 
     /**

@@ -9,7 +9,6 @@
  * the database's (`databaseTime`, which times audit rows). The boundary used — Sunday 2030-12-29
  * to Monday 2030-12-30 — ends a day, an ISO week (2030-W52 → 2031-W01) and a week-year at once.
  */
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { sql } from "drizzle-orm";
@@ -18,18 +17,15 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 
 import { env } from "~/env.js";
 import { parsePeriod, periodAt, type BoardWindow, type PeriodWindow } from "~/lib/board-windows";
-import { ALL_TIME, scopeAt, type Board, type BoardScope, type BoardUpdate } from "~/server/board/types";
+import { ALL_TIME, scopeAt, type Board, type BoardScope } from "~/server/board/types";
 import { services } from "~/server/composition-root";
-import { scores, users } from "~/server/db/schema";
 import { createBoardChangeFeed } from "~/server/redis/board-changes";
-import { createBoardStore, PERIOD_KEYS_GRACE_MS, rankingOf, type BoardStore } from "~/server/redis/board-store";
-import { redisKeys, type BoardKeys } from "~/server/redis/keys";
+import { PERIOD_KEYS_GRACE_MS, rankingOf } from "~/server/redis/board-store";
 import { readStandingFromDatabase, readTopFromDatabase } from "./board-queries";
-import { createLeaderboard, type Leaderboard } from "./leaderboard";
 import { createLiveBoard } from "./live-board";
-import { adjustScore, type ScoreDeps } from "./score-service";
+import { adjust, createPlayer, ownBoards, type Boards } from "../../../test/support/own-boards";
 
-const { db, redis, scoreDeps } = services;
+const { db, redis } = services;
 
 /**
  * A week of the test's own (tests share the file's database, so each takes other periods): the
@@ -42,86 +38,10 @@ function ownWeek() {
   return { SUNDAY_LATE: new Date(monday - 1_000).toISOString(), MONDAY: new Date(monday).toISOString() };
 }
 
-const hex = (bytes = 6) => randomBytes(bytes).toString("hex");
-
 /** Raw access to the run's redis-server, to inspect expiry and lose keys on purpose. */
 const raw = new IORedis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 beforeAll(() => raw.connect());
 afterAll(() => raw.disconnect());
-
-/** Both clocks, set to a moment and running from there. */
-function movableClock(iso: string) {
-  let offsetMs = Date.parse(iso) - Date.now();
-  return {
-    now: () => Date.now() + offsetMs,
-    /** The database's clock, the same offset from its own now(). */
-    databaseTime: () => sql`(now() + ${offsetMs} * interval '1 millisecond')`,
-    set(to: string) {
-      offsetMs = Date.parse(to) - Date.now();
-    },
-  };
-}
-type Clock = ReturnType<typeof movableClock>;
-
-type Boards = {
-  keys: BoardKeys;
-  store: BoardStore;
-  leaderboard: Leaderboard;
-  clock: Clock;
-  /** Score deps on this board and clock (the database clock as of the call). */
-  deps(): ScoreDeps;
-  /** Every store.apply call's updates, in order. */
-  applied: BoardUpdate[][];
-  settled(): Promise<void>;
-};
-
-/** Boards of the test's own: own keys under this file's prefix, own leaderboard, both clocks at `iso`. */
-function ownBoards(iso: string): Boards {
-  const keys = redisKeys(`${env.REDIS_KEY_PREFIX}win_${hex()}:`).board;
-  const real = createBoardStore(redis, keys);
-  const applied: BoardUpdate[][] = [];
-  const store: BoardStore = { ...real, apply: (updates) => (applied.push(updates), real.apply(updates)) };
-  const clock = movableClock(iso);
-  const background: Promise<unknown>[] = [];
-  const redisErrors: string[] = [];
-  const leaderboard = createLeaderboard({
-    db,
-    store,
-    now: clock.now,
-    onRedisError: (operation, error) => redisErrors.push(`${operation}: ${String(error)}`),
-    keepAlive: (task) => background.push(task),
-  });
-  const settled = async () => {
-    while (background.length > 0) await Promise.all(background.splice(0));
-    await leaderboard.settled();
-  };
-  onTestFinished(async () => {
-    await settled();
-    expect(redisErrors).toEqual([]);
-  });
-  return {
-    keys,
-    store,
-    leaderboard,
-    clock,
-    applied,
-    settled,
-    deps: () => ({ db, leaderboard, tokenKey: scoreDeps.tokenKey, now: clock.now, databaseTime: clock.databaseTime() }),
-  };
-}
-
-async function createUser(name = `w_${hex()}`) {
-  const [row] = await db.insert(users).values({ username: name, displayName: name }).returning({ id: users.id });
-  await db.insert(scores).values({ userId: row!.id });
-  return { id: row!.id, name };
-}
-
-/** An administrator's adjustment: any delta, audited like an action (and counted in windows like one). */
-async function adjust(boards: Boards, actor: { id: string }, user: { id: string }, delta: number) {
-  const outcome = await adjustScore(boards.deps(), { actorId: actor.id, userId: user.id, delta, reason: "window test", ip: null, userAgent: null });
-  if (!outcome.ok) throw new Error(`adjustment refused: ${outcome.reason}`);
-  return outcome.value;
-}
 
 const periodScope = (window: PeriodWindow, iso: string): BoardScope => ({ window, period: periodAt(window, Date.parse(iso)) });
 
@@ -142,7 +62,7 @@ describe("each change in the day and week of its database time", () => {
   it("files a change just before midnight UTC on Sunday in that day and week, and one just after in Monday's and the next week's, in Redis and Postgres alike", async () => {
     const { SUNDAY_LATE, MONDAY } = ownWeek();
     const boards = ownBoards(SUNDAY_LATE);
-    const [actor, ada, bob] = [await createUser(), await createUser(), await createUser()];
+    const [actor, ada, bob] = [await createPlayer(), await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 30);
     await adjust(boards, actor, bob, 10);
     boards.clock.set(MONDAY);
@@ -163,7 +83,7 @@ describe("each change in the day and week of its database time", () => {
   it("writes the all-time, day and week boards in one request per change", async () => {
     const { MONDAY } = ownWeek();
     const boards = ownBoards(MONDAY);
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 7);
     // Rebuilds of the new boards write one board per call; the change itself is one call.
     const publishes = boards.applied.filter((updates) => updates.length > 1);
@@ -178,7 +98,7 @@ describe("each change in the day and week of its database time", () => {
   it("answers top, standing and the board's period and reset for each window through the leaderboard", async () => {
     const { MONDAY } = ownWeek();
     const boards = ownBoards(MONDAY);
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 12);
     await boards.settled();
     for (const window of ["day", "week"] as const) {
@@ -198,7 +118,7 @@ describe("window scores are exact", () => {
   it("ranks equal window scores by who reached them first, in Redis and Postgres alike, whatever the all-time order", async () => {
     const { SUNDAY_LATE, MONDAY } = ownWeek();
     const boards = ownBoards(SUNDAY_LATE);
-    const [actor, ada, bob] = [await createUser(), await createUser(), await createUser()];
+    const [actor, ada, bob] = [await createPlayer(), await createPlayer(), await createPlayer()];
     // Ada leads all time from Sunday; on Monday Bob reaches 10 first, then Ada.
     await adjust(boards, actor, ada, 100);
     boards.clock.set(MONDAY);
@@ -216,7 +136,7 @@ describe("window scores are exact", () => {
   it("counts negative adjustments, and keeps a player whose deltas in the period sum to 0 on that period's board", async () => {
     const { MONDAY } = ownWeek();
     const boards = ownBoards(MONDAY);
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 25);
     await adjust(boards, actor, ada, -25);
     expect(await bothWays(boards, periodScope("day", MONDAY))).toEqual([[ada.name, 0]]);
@@ -227,7 +147,7 @@ describe("window scores are exact", () => {
   it("takes banned and hidden players off every window's board, and brings them back", async () => {
     const { MONDAY } = ownWeek();
     const boards = ownBoards(MONDAY);
-    const [actor, ada, bob] = [await createUser(), await createUser(), await createUser()];
+    const [actor, ada, bob] = [await createPlayer(), await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 20);
     await adjust(boards, actor, bob, 10);
     await db.execute(sql`update users set banned = true where id = ${ada.id}`);
@@ -247,7 +167,7 @@ describe("rebuild, fallback and finished periods", () => {
   it.each(["all", "week", "day"] as const)("rebuilds the current %s board from Postgres after its keys are lost, answering from Postgres meanwhile", async (window: BoardWindow) => {
     const { MONDAY } = ownWeek();
     const boards = ownBoards(MONDAY);
-    const [actor, ada, bob] = [await createUser(), await createUser(), await createUser()];
+    const [actor, ada, bob] = [await createPlayer(), await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 15);
     await adjust(boards, actor, bob, 40);
     const scope = scopeAt(window, boards.clock.now());
@@ -263,7 +183,7 @@ describe("rebuild, fallback and finished periods", () => {
   it("reads a finished period from Postgres, by name, once the next one has begun", async () => {
     const { SUNDAY_LATE, MONDAY } = ownWeek();
     const boards = ownBoards(SUNDAY_LATE);
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 50);
     boards.clock.set(MONDAY);
     await boards.settled();
@@ -295,7 +215,7 @@ describe("window_scores and the audit table", () => {
   it("holds what the migration's backfill computes from the audit rows: per day and ISO week, the sum of deltas and the latest time", async () => {
     const { SUNDAY_LATE, MONDAY } = ownWeek();
     const boards = ownBoards(SUNDAY_LATE);
-    const [actor, ada, bob] = [await createUser(), await createUser(), await createUser()];
+    const [actor, ada, bob] = [await createPlayer(), await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 10);
     await adjust(boards, actor, bob, -3);
     boards.clock.set(MONDAY);
@@ -325,7 +245,7 @@ describe("period keys expire", () => {
   it("sets every key of a period's board to expire an hour after the period ends, and never the all-time board's", async () => {
     const { MONDAY } = ownWeek();
     const boards = ownBoards(MONDAY);
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 5);
     await boards.settled();
     for (const window of ["day", "week"] as const) {
@@ -339,7 +259,7 @@ describe("period keys expire", () => {
   it("keeps nothing in Redis of a write to a period that ended more than an hour ago", async () => {
     const longAgo = new Date(Date.now() - 3 * 86_400_000).toISOString();
     const boards = ownBoards(longAgo);
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 5);
     await boards.settled();
     const day = rankingOf(boards.keys, periodScope("day", longAgo)).keys;
@@ -354,7 +274,7 @@ describe("live per window", () => {
     const { SUNDAY_LATE, MONDAY } = ownWeek();
     const boundary = Date.parse(MONDAY);
     const boards = ownBoards(new Date(boundary - 1_500).toISOString());
-    const [actor, ada] = [await createUser(), await createUser()];
+    const [actor, ada] = [await createPlayer(), await createPlayer()];
     await adjust(boards, actor, ada, 9);
     await boards.settled();
     const live = createLiveBoard({

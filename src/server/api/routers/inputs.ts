@@ -41,6 +41,12 @@ export const topInput = windowAndPeriod({ limit: boardLimit }).prefault({});
 /** One's own standing on a window's board (the current period unless one is named). */
 export const meInput = windowAndPeriod({}).prefault({});
 
+/** The players around one's own rank on a window's current board. */
+export const aroundInput = z
+  .object({ radius: z.number().int().min(1).max(10).default(2), window: boardWindow })
+  .strict()
+  .prefault({});
+
 export const liveInput = z.object({
   limit: boardLimit,
   window: boardWindow,

@@ -5,7 +5,7 @@ import { AppError } from "~/server/api/errors";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "~/server/api/trpc";
 import { boardEventId } from "~/lib/board-windows";
 import { sliceBoard, viewContent } from "~/server/scoring/live-board";
-import { liveInput, meInput, topInput } from "./inputs";
+import { aroundInput, liveInput, meInput, topInput } from "./inputs";
 
 /**
  * Over HTTP, valid `top` and `live` requests are answered by src/server/api/board/http.ts from
@@ -57,5 +57,12 @@ export const leaderboardRouter = createTRPCRouter({
     const standing = await ctx.scoring.leaderboard.standing(ctx.user.id, input.window, input.period);
     if (!standing) throw new AppError("NOT_FOUND", "Your account no longer exists.");
     return standing;
+  }),
+
+  /** The players just above and below me on a window's current board, me included, and how many are on it. */
+  around: protectedProcedure.input(aroundInput).query(async ({ ctx, input }) => {
+    const around = await ctx.scoring.leaderboard.around(ctx.user.id, input.window, input.radius);
+    if (!around) throw new AppError("NOT_FOUND", "Your account no longer exists.");
+    return around;
   }),
 });

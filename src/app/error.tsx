@@ -1,0 +1,29 @@
+"use client";
+
+import Link from "next/link";
+
+/**
+ * A page that failed to render (the database down, say): the layout stays, this replaces the
+ * page, and "Try again" renders it afresh. Nothing of the error reaches the reader but its digest,
+ * which names it in the server's log.
+ */
+export default function PageError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+  return (
+    <main className="page">
+      <header className="page-header">
+        <h1>Live Scoreboard</h1>
+      </header>
+      <section className="card" role="alert" aria-labelledby="page-error-title">
+        <h2 id="page-error-title">Something went wrong</h2>
+        <p className="muted">The board could not be loaded just now. It usually comes back in a moment.</p>
+        {error.digest ? <p className="muted">Reference: <span className="mono">{error.digest}</span></p> : null}
+        <div className="actions">
+          <button type="button" onClick={reset}>
+            Try again
+          </button>
+          <Link href="/">Back to the board</Link>
+        </div>
+      </section>
+    </main>
+  );
+}
