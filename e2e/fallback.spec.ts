@@ -2,7 +2,7 @@ import type { Page, Route } from "@playwright/test";
 
 import { ScoreboardClient } from "../test/support/client";
 import { expect, ownAppForThisFile, test, type FileApp } from "./fixtures";
-import { PASSWORD, uniqueUsername } from "./helpers";
+import { PASSWORD, playAction, uniqueUsername } from "./helpers";
 
 /**
  * A board that never freezes, in a real browser: with its live stream blocked (refused, or held
@@ -27,10 +27,7 @@ async function player(baseURL: string, prefix: string) {
 }
 
 /** A DAILY_BONUS (50 points, no wait) over HTTP. */
-async function dailyBonus(client: ScoreboardClient) {
-  const action = await client.mutate("action.start", { actionType: "DAILY_BONUS" });
-  return client.mutate("score.submit", { actionId: action.actionId, token: action.token });
-}
+const dailyBonus = (client: ScoreboardClient) => playAction(client, "DAILY_BONUS");
 
 /** Live streams the app serves now (its metrics). */
 async function liveSubscribers(app: FileApp) {
@@ -83,7 +80,7 @@ test("with the stream refused, the board still updates by polling with If-None-M
   const readsWhenLive = reads.length;
   const second = await dailyBonus((await player(baseURL!, "poll_other")).client);
   expect(second.delta).toBe(50);
-  await page.waitForTimeout(6_000);
+  await page.waitForTimeout(6_000); // justified: an absence — longer than one 5 s polling interval, in which no poll may go out.
   expect(reads.length, "no polling while the stream is live").toBe(readsWhenLive);
 });
 

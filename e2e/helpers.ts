@@ -45,3 +45,25 @@ export async function signedIn(browser: Browser, baseURL: string, credentials: C
 export function newPlayer(browser: Browser, baseURL: string, prefix: string) {
   return signedIn(browser, baseURL, { username: uniqueUsername(prefix), password: PASSWORD, intent: "signup" });
 }
+
+/**
+ * An action played over HTTP, as the page plays it: started, submitted once its minimum time has
+ * passed (DAILY_BONUS at once, COMPLETE_TASK after 2 s); the submit's result.
+ */
+export async function playAction(client: ScoreboardClient, actionType: "DAILY_BONUS" | "COMPLETE_TASK" | "WIN_MATCH") {
+  const action = await client.mutate("action.start", { actionType });
+  const wait = action.minCompleteAt.getTime() - action.issuedAt.getTime();
+  // justified: the action's minimum time is what the server checks; nothing earlier can signal it.
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 250));
+  return client.mutate("score.submit", { actionId: action.actionId, token: action.token });
+}
+
+/** Errors the page reports, a hydration mismatch among them. */
+export function recordPageErrors(page: Page) {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}

@@ -1,7 +1,7 @@
 import type { Page } from "@playwright/test";
 
 import { expect, ownAppForThisFile, test, type FileApp } from "./fixtures";
-import { newPlayer, type Player } from "./helpers";
+import { newPlayer, playAction, recordPageErrors, type Player } from "./helpers";
 
 /**
  * The board's windows in a real browser: the Today / This week / All time tabs (by mouse, by
@@ -26,18 +26,14 @@ const countdown = (page: Page) => page.getByTestId("board-countdown");
 
 /** A DAILY_BONUS (50 points, no wait) over HTTP. */
 async function dailyBonus(player: Player) {
-  const action = await player.client.mutate("action.start", { actionType: "DAILY_BONUS" });
-  const result = await player.client.mutate("score.submit", { actionId: action.actionId, token: action.token });
+  const result = await playAction(player.client, "DAILY_BONUS");
   expect(result).toMatchObject({ delta: 50, replayed: false });
   return result;
 }
 
 /** A COMPLETE_TASK (10 points) over HTTP, submitted once its minimum time has passed. */
 async function completeTask(player: Player) {
-  const action = await player.client.mutate("action.start", { actionType: "COMPLETE_TASK" });
-  // The action's minimum time is what the server checks: nothing earlier can signal it.
-  await new Promise((resolve) => setTimeout(resolve, action.minCompleteAt.getTime() - action.issuedAt.getTime() + 250));
-  const result = await player.client.mutate("score.submit", { actionId: action.actionId, token: action.token });
+  const result = await playAction(player.client, "COMPLETE_TASK");
   expect(result).toMatchObject({ delta: 10, replayed: false });
   return result;
 }
@@ -57,16 +53,6 @@ async function expectSelected(page: Page, name: TabName) {
   await expect(tab(page, name)).toHaveAttribute("aria-selected", "true");
   await expect(page.getByRole("tab", { selected: true })).toHaveCount(1);
   await expect(panel(page)).toHaveAccessibleName(name);
-}
-
-/** Errors the page reports (a hydration mismatch among them: the server rendered another tab or text than the client). */
-function recordErrors(page: Page) {
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  return errors;
 }
 
 /** Live streams the app serves now (its metrics). */
@@ -109,7 +95,7 @@ test("a player who scores shows in Today, This week and All time; one who has no
   const idle = await newPlayer(browser, baseURL!, "idle");
   try {
     expect((await dailyBonus(scorer)).score).toBe(50);
-    const errors = recordErrors(page);
+    const errors = recordPageErrors(page);
 
     await openBoard(page);
     await expectSelected(page, "All time");
