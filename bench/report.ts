@@ -30,6 +30,8 @@ export type RunInfo = {
   startedAt: string;
   wallSeconds: number;
   quick: boolean;
+  /** The steps of an `--only` run (absent in a whole run). */
+  only?: string[];
   /** A string in runs saved before the machine was recorded field by field. */
   machine: Machine | string;
   versions: Record<string, string>;
@@ -44,9 +46,9 @@ export type RunReport = { info: RunInfo; targets: TargetResult[]; rows: ResultRo
 
 export type ReportFiles = { json: string; markdown: string; svg: string; published: string };
 
-/** Only a full run that finished stands for the product: a --quick or failed run never replaces the record. */
+/** Only a whole full run that finished stands for the product: a --quick, --only or failed run never replaces the record. */
 export function publishes(info: RunInfo) {
-  return !info.quick && info.incomplete === undefined;
+  return !info.quick && info.only === undefined && info.incomplete === undefined;
 }
 
 /** Writes the run's files; returns the Markdown files written. */
@@ -129,7 +131,7 @@ export function markdown({ info, targets, rows }: RunReport) {
     "",
     publishes(info)
       ? "Written by `npm run bench` at the end of a complete full run; do not edit by hand. A `--quick` or failed run\nwrites only to `bench/results/` (git-ignored), as every run does."
-      : `A ${info.quick ? "`--quick`" : "failed"} run, kept in \`bench/results/\` only; \`bench/RESULTS.md\` holds the latest complete full run.`,
+      : `A ${info.quick ? "`--quick`" : info.incomplete === undefined ? `\`--only\` (${info.only!.join(", ")})` : "failed"} run, kept in \`bench/results/\` only; \`bench/RESULTS.md\` holds the latest complete full run.`,
     "",
     "| run | |",
     "| --- | --- |",
