@@ -161,7 +161,8 @@ function answerStanding(deps: StandingDeps, req: IncomingMessage, res: ServerRes
 /** The answer's bytes, or null when tRPC must answer (no session, a user no longer there). */
 async function readStanding(deps: StandingDeps, request: StandingRequest, cookies: { name: string; value: string }[]): Promise<string | null> {
   const session = await deps.readSession(cookies);
-  if (!session) return null;
+  // As protectedProcedure: a session that names nobody is no session.
+  if (!session?.user.id) return null;
   setRequestUser(session.user.id);
   const answers = await Promise.all(
     request.calls.map(async (call) => {
