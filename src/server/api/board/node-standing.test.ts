@@ -78,8 +78,8 @@ async function player(name: string, score: number): Promise<SessionUser> {
   return result.user;
 }
 
-async function cookieFor(user: Pick<SessionUser, "id" | "username" | "role">, maxAge = 3600) {
-  return `${SESSION_COOKIE_NAME}=${await sessionToken(user, env.AUTH_SECRET!, {}, maxAge, env.DEPLOYMENT_ENVIRONMENT)}`;
+async function cookieFor(user: Pick<SessionUser, "id" | "username" | "role">, maxAge = 3600, claims: Record<string, unknown> = {}) {
+  return `${SESSION_COOKIE_NAME}=${await sessionToken(user, env.AUTH_SECRET!, claims, maxAge, env.DEPLOYMENT_ENVIRONMENT)}`;
 }
 
 /** The browser's GET: one call, or a batch of calls (httpBatchLink). */
@@ -116,7 +116,7 @@ describe("a player's standing reads on Node's response", () => {
     expect(recorded).toEqual(calls.map(([callPath]) => expect.objectContaining({ path: callPath, code: "OK" })));
   });
 
-  it("hands on what tRPC must answer: signed out, a bad or expired session, a user no longer there", async () => {
+  it("hands on what tRPC must answer: signed out, a bad or expired session, one naming nobody, a user no longer there", async () => {
     const path = pathOf([["leaderboard.me", {}]]);
     const signedOut = await get(path);
     expect(signedOut).toMatchObject({ byTrpc: true, status: 401 });
@@ -125,6 +125,7 @@ describe("a player's standing reads on Node's response", () => {
     expect(forged).toMatchObject({ byTrpc: true, status: 401 });
     const me = await player(`node_standing_${randomUUID().slice(0, 8)}`, 5);
     expect(await get(path, await cookieFor(me, -60))).toMatchObject({ byTrpc: true, status: 401 });
+    expect(await get(path, await cookieFor(me, 3600, { sub: "" }))).toMatchObject({ byTrpc: true, status: 401 });
     const gone = await get(path, await cookieFor({ id: randomUUID(), username: "nobody_here", role: "user" }));
     expect(gone).toMatchObject({ byTrpc: true, status: 404 });
     expect(gone.body).toContain("NOT_FOUND");
