@@ -52,7 +52,11 @@ export type ResultRow = {
   changes?: { made: number; shownOnEveryStream: number; eventsArrivedPercent: number };
   /** Memory rows: the instance's RSS growth per open stream. */
   kibPerStream?: number;
-  /** The page's reads (scenarios/page-reads.ts): the signed-in viewers, how often each refreshed, and the most often frames alone may start a refresh. */
+  /**
+   * The page's reads (scenarios/page-reads.ts): the signed-in viewers, how often each refreshed
+   * (sent a GET), and how often the page's schedule started a refresh (sent or not: an answer was
+   * on its way), per viewer per second.
+   */
   readers?: { viewers: number; refreshesPerViewerSecond: number; throttlePerSecond: number };
   note?: string;
 };
