@@ -71,7 +71,7 @@ describe("issue 18's target: the page's reads against the live fan-out", () => {
     throughput: 160,
     latency: { count: 6_400, p50: 8, p95: 20, p99: 31.5, max: 80, mean: 9 },
     errors,
-    readers: { viewers: 150, refreshesPerViewerSecond, throttlePerSecond: 0.5 },
+    readers: { viewers: 150, refreshesPerViewerSecond, startedPerViewerSecond: 0.5 },
   });
   const evaluate = (rows: ResultRow[], options = full) => evaluateTargets(rows, options).find((result) => result.target.startsWith("the page's extra reads"))!;
 
@@ -118,7 +118,7 @@ describe("issue 18's target: the page's reads against the live fan-out", () => {
       [
         { ...side(null, 40, 300), variant: pageReadsVariant(100, null), clients: 100 },
         { ...side(20, 40, 300), variant: pageReadsVariant(100, 20), clients: 100 },
-        { ...reads(), clients: 20, readers: { viewers: 20, refreshesPerViewerSecond: 0.5, throttlePerSecond: 0.5 } },
+        { ...reads(), clients: 20, readers: { viewers: 20, refreshesPerViewerSecond: 0.5, startedPerViewerSecond: 0.5 } },
       ],
       quick,
     );

@@ -57,7 +57,7 @@ export type ResultRow = {
    * (sent a GET), and how often the page's schedule started a refresh (sent or not: an answer was
    * on its way), per viewer per second.
    */
-  readers?: { viewers: number; refreshesPerViewerSecond: number; throttlePerSecond: number };
+  readers?: { viewers: number; refreshesPerViewerSecond: number; startedPerViewerSecond: number };
   note?: string;
 };
 

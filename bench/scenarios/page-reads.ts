@@ -170,7 +170,7 @@ function pooled(rounds: Round[], seconds: number): { row: Partial<ResultRow>; no
 
 /**
  * The viewers' GETs over every round with reads: rate, latency, what started the refreshes, and
- * the reader's own CPU. `readers.throttlePerSecond` is what the page's schedule asked of each
+ * the reader's own CPU. `readers.startedPerViewerSecond` is what the page's schedule asked of each
  * viewer per second (every refresh it started, sent or not because an answer was on its way), so
  * the refreshes sent against it say whether the reads were really made.
  */
@@ -201,7 +201,7 @@ function readsRow(rounds: ViewerReadsResult[], submitting: number): ResultRow {
     latency: summarize(Float64Array.from(latencies)),
     errors,
     generatorCpuPercent: sum((round) => round.generatorCpuPercent * round.seconds) / Math.max(seconds, 1e-9),
-    readers: { viewers, refreshesPerViewerSecond: perViewerSecond(sent), throttlePerSecond: perViewerSecond(sent + refreshes.skipped) },
+    readers: { viewers, refreshesPerViewerSecond: perViewerSecond(sent), startedPerViewerSecond: perViewerSecond(sent + refreshes.skipped) },
     note: [
       `${viewers} signed-in viewers (${submitting} of them the players who submit), each on a keep-alive connection of its own`,
       `a refresh is one GET with the viewer's session cookie: after a frame or idle "around" alone (${count(refreshes.frame + refreshes.idle)}), after the viewer's own submit "me" and "around" batched, or "me" alone while it is on the top (${count(refreshes.submit)}); ${count(calls.me)} "me" and ${count(calls.around)} "around" calls`,

@@ -1,8 +1,9 @@
 /**
- * "Top 8 %", for the browser too. The page works out my percentile from a neighbourhood read
- * (src/app/_components/board-changes.ts standingFromAround) instead of asking `leaderboard.me`
- * again, and must round as the server does: this is the server's own function, not a copy.
- * src/server/board/types.ts is of the shared layer, pure (it imports only ./board-windows), so it
- * may ship to the browser; client code names nothing of src/server, so it reaches it through here.
+ * The share of `total` players ranked at or above `rank`, in whole percent rounded up ("top 8 %");
+ * null without a rank. One rounding for the server (leaderboard.me) and the page, which works it
+ * out from a neighbourhood read (src/app/_components/board-changes.ts standingFromAround).
  */
-export { percentileOf } from "~/server/board/types";
+export function percentileOf(rank: number | null, total: number): number | null {
+  if (rank === null || total === 0) return null;
+  return Math.min(100, Math.ceil((rank / total) * 100));
+}
