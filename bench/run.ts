@@ -34,7 +34,7 @@ import { DATABASE_ANCHOR, databaseAnchorScenario, databaseAnchorVariant } from "
 import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
-import { pageReadsScenario } from "./scenarios/page-reads";
+import { PAGE_READS_WARMUP_SECONDS, pageReadsScenario } from "./scenarios/page-reads";
 import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
 import { statementVsTransactionScenario } from "./scenarios/statement-vs-transaction";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
@@ -76,7 +76,7 @@ const allSteps: Step[] = [
   },
   {
     name: "page reads",
-    expectedSeconds: options.liveSubscribers / (options.quick ? 100 : 400) + 2 + options.pageReadsRounds * 2 * (options.pageReadsSeconds + 2),
+    expectedSeconds: options.liveSubscribers / (options.quick ? 100 : 400) + 2 + PAGE_READS_WARMUP_SECONDS(options) + 2 + options.pageReadsRounds * 2 * (options.pageReadsSeconds + 2),
   },
   { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
   { name: "top reads, large board", expectedSeconds: loadStep },

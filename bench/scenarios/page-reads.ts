@@ -14,8 +14,8 @@
  * above each other, so a driver below the top is within reach of nearly every frame and reads
  * about every 2 s; the board users far below the drivers never are, and read once a minute.
  *
- * The same streams are measured without and with the reads, in alternating rounds (ABBA); each
- * side's latency pools its rounds' samples. Latency is timed on the anonymous streams
+ * The same streams are measured without and with the reads, in alternating rounds (ABBA) after an
+ * unmeasured warm-up round; each side's latency pools its rounds' samples. Latency is timed on the anonymous streams
  * (bench/subscribers.ts), in a process apart from the one doing the reads.
  */
 import path from "node:path";
@@ -40,6 +40,9 @@ export const pageReadsVariant = (subscribers: number, readers: number | null) =>
   `${subscribers.toLocaleString("en")} subscribers, ${readers === null ? "no page reads" : `${readers.toLocaleString("en")} of them signed in and reading`}`;
 
 type Round = { row: Partial<ResultRow>; note: string; samples: number[] };
+
+/** The unmeasured round before the measured ones. */
+export const PAGE_READS_WARMUP_SECONDS = (options: BenchOptions) => (options.quick ? 1 : 5);
 
 /** An error of a side's row: one of its rounds failed (the rounds stop there). */
 export const ROUND_FAILED = "a round failed: ";
@@ -76,23 +79,32 @@ export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, 
         .map((result) => Object.entries(result.errors).map(([name, count]) => `${count}× ${name}`).join(", "))
         .join(", "),
     };
+    const live = (seconds: number, reading: boolean) =>
+      measureLive({
+        subscribers,
+        drivers,
+        targets: [0, 1],
+        rate: options.liveSubmitRate,
+        seconds,
+        tokenKey: ctx.tokenKey,
+        serverPids: ctx.apps.map((app) => app.pid),
+        keepSamples: true,
+        // The submitting player's page refreshes once its submit is answered.
+        onLift: reading ? (lift) => void viewers.request({ command: "submitted", userId: lift.userId }).catch(() => {}) : undefined,
+      });
+    // Unmeasured, with the reads: both sides' paths warm before the first measured round, which
+    // would otherwise take the cold start alone (a stall there once made "without" the slower side).
+    // Should it fail, the measured rounds fail too, and say so.
+    ctx.progress.detail("warm-up with the page's reads (not measured)");
+    await viewers.request({ command: "start" });
+    await live(PAGE_READS_WARMUP_SECONDS(options), true).catch(() => {});
+    await viewers.request<ViewerReadsResult>({ command: "stop" });
     rounds: for (let round = 0; round < options.pageReadsRounds; round++) {
       for (const reading of round % 2 === 0 ? [false, true] : [true, false]) {
         ctx.progress.detail(`${reading ? "with" : "without"} the page's reads, round ${round + 1} of ${options.pageReadsRounds}`);
         if (reading) await viewers.request({ command: "start" });
         try {
-          const measured = await measureLive({
-            subscribers,
-            drivers,
-            targets: [0, 1],
-            rate: options.liveSubmitRate,
-            seconds: options.pageReadsSeconds,
-            tokenKey: ctx.tokenKey,
-            serverPids: ctx.apps.map((app) => app.pid),
-            keepSamples: true,
-            // The submitting player's page refreshes once its submit is answered.
-            onLift: reading ? (lift) => void viewers.request({ command: "submitted", userId: lift.userId }).catch(() => {}) : undefined,
-          });
+          const measured = await live(options.pageReadsSeconds, reading);
           (reading ? sides.with : sides.without).push({ row: measured.row, note: measured.note, samples: measured.samples });
         } catch (error) {
           // An overloaded fan-out is what this scenario looks for: it is reported, and the run goes on.
