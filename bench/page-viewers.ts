@@ -1,12 +1,13 @@
 /**
  * Signed-in viewers of the page (issue 18), a worker process (worker.ts) of their own: each holds
  * the page's one `leaderboard.live` stream with its session cookie, as the browser sends it, and
- * reads its standing and neighbourhood as the page does (page-model.ts): once when the page loads
- * and, while reads are on, at once after its own submit (the orchestrator says which user
- * submitted) and at most every 2 s after a frame its stream received that could move it, each
- * viewer in its own phase, as pages open at different moments. Each refresh is one real GET of
- * the browser's form (`leaderboard.me`, and `leaderboard.around` unless the viewer is on the
- * top shown, batched; `x-trpc-source`; the viewer's cookie) over the viewer's own keep-alive
+ * reads its standing and neighbourhood as the page does (page-model.ts): both once when the page
+ * loads and, while reads are on, at once after its own submit (the orchestrator says which user
+ * submitted); its neighbourhood alone after a frame its stream received that calls for it, at
+ * most every 2 s, and a minute after its last refresh, each viewer in its own phases, as pages
+ * open at different moments. What it knows of itself for the page's rule (its score, its rank,
+ * its neighbours) comes from those answers. Each refresh is one real GET of the browser's form
+ * (the calls batched; `x-trpc-source`; the viewer's cookie) over the viewer's own keep-alive
  * connection; each answer is checked (200, the viewer's own standing, the viewer among its
  * neighbours).
  *
@@ -15,9 +16,11 @@
  */
 import http from "node:http";
 
+import type { Frame } from "../src/app/_components/board-changes";
+import { STANDING_IDLE_REFRESH_MS, STANDING_REFRESH_MS } from "../src/app/_components/board-queries";
 import { liveEventReader } from "../test/support/live-stream";
 import { decodeBoard, queryPath } from "../test/support/wire";
-import { couldMoveMe, PAGE_REFRESH_INTERVAL_MS, refreshPath, StandingRefresh, type FrameEntry } from "./page-model";
+import { callsOf, frameCallsForRead, readFor, refreshPath, StandingRefresh, type RefreshReason, type StandingRead } from "./page-model";
 import type { BenchUser } from "./seed";
 import { cpuPercent, Samples, wallClockMs } from "./stats";
 import { serveRequests } from "./worker";
@@ -35,11 +38,14 @@ export type ViewersOpenResult = { open: number; failed: number; errors: Record<s
 export type ViewerReadsResult = {
   viewers: number;
   seconds: number;
-  /** Refreshes that sent a GET, by what started them; and those that sent nothing (an answer was on its way). */
-  refreshes: { frame: number; submit: number; skipped: number };
-  /** Calls the GETs carried: "me" in each, "around" in those of viewers not on the top. */
+  /**
+   * Refreshes that sent a GET, by what started them; those that sent nothing (an answer was on its
+   * way); and answers on their way cancelled for an own submit's read.
+   */
+  refreshes: { frame: number; submit: number; idle: number; skipped: number; cancelled: number };
+  /** Calls the GETs carried: "me" after own submits, "around" in every GET of a viewer not on the top. */
   calls: { me: number; around: number };
-  /** Frames the viewers' streams received, and those that could move their viewer. */
+  /** Frames the viewers' streams received, and those that called for a read (could move their viewer, and did not show it). */
   frames: number;
   movingFrames: number;
   /** Every GET's time to its whole answer, ms (rounded to µs). */
@@ -53,7 +59,7 @@ export type ViewerReadsResult = {
 
 const TRPC_HEADERS = { "x-trpc-source": "nextjs-react" };
 const LIVE_PATH = queryPath("leaderboard.live", { limit: 10 });
-const REFRESH_PATHS = { onTop: refreshPath(true), below: refreshPath(false) };
+const REFRESH_PATHS: Record<StandingRead, string> = { "me+around": refreshPath("me+around"), me: refreshPath("me"), around: refreshPath("around") };
 /** A read that takes longer is counted as failed (and no longer holds up its viewer). */
 const READ_TIMEOUT_MS = 30_000;
 const OPEN_BATCH = 200;
@@ -66,9 +72,10 @@ type ViewerState = {
   /** The page's connection for its reads (its stream has one of its own). */
   agent: http.Agent;
   request: http.ClientRequest | null;
-  /** The entries of the last frame its stream received. */
-  lastFrame: FrameEntry[] | null;
-  /** Whether the viewer has a rank (its last "me"), and its neighbours (its last "around"). */
+  /** The last frame its stream received. */
+  lastFrame: Frame | null;
+  /** Its score and whether it has a rank (its last "me" or "around"), and its neighbours (its last "around"). */
+  score: number;
   ranked: boolean;
   neighbours: Set<string>;
   refresher: StandingRefresh | null;
@@ -78,30 +85,33 @@ type ViewerState = {
 
 const streamAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 const viewers = new Map<string, ViewerState>();
-/** Board version → its entries (every stream receives the same versions: decoded once). */
-const framesByVersion = new Map<string, FrameEntry[]>();
+/** Board version → its frame (every stream receives the same versions: decoded once). */
+const framesByVersion = new Map<string, Frame>();
 
 type Stats = Omit<ViewerReadsResult, "viewers" | "seconds" | "latencies" | "generatorCpuPercent"> & { samples: Samples; cpu: NodeJS.CpuUsage; startedAt: number };
 let stats: Stats | null = null;
 
-function entriesOf(version: string | undefined, data: string): FrameEntry[] {
+function frameOf(version: string | undefined, data: string): Frame {
   const cached = version === undefined ? undefined : framesByVersion.get(version);
   if (cached) return cached;
-  const entries = decodeBoard(data).entries.map(({ userId, score }) => ({ userId, score }));
+  const { window, period, entries } = decodeBoard(data);
+  const frame = { window, period, entries };
   if (version !== undefined) {
-    framesByVersion.set(version, entries);
+    framesByVersion.set(version, frame);
     if (framesByVersion.size > 1_000) framesByVersion.delete(framesByVersion.keys().next().value!);
   }
-  return entries;
+  return frame;
 }
 
+const onTop = (viewer: ViewerState) => viewer.lastFrame?.entries.some((entry) => entry.userId === viewer.user.id) ?? false;
+
 function onFrame(viewer: ViewerState, version: string | undefined, data: string) {
-  const entries = entriesOf(version, data);
-  const moving = couldMoveMe(viewer.lastFrame, entries, { userId: viewer.user.id, ranked: viewer.ranked, neighbours: viewer.neighbours });
-  viewer.lastFrame = entries;
+  const frame = frameOf(version, data);
+  const reads = frameCallsForRead(viewer.lastFrame, frame, { userId: viewer.user.id, score: viewer.score, ranked: viewer.ranked, neighbours: viewer.neighbours });
+  viewer.lastFrame = frame;
   if (!viewer.refresher || !stats) return;
   stats.frames += 1;
-  if (!moving) return;
+  if (!reads) return;
   stats.movingFrames += 1;
   viewer.refresher.changed();
 }
@@ -133,9 +143,9 @@ function openStream(viewer: ViewerState): Promise<void> {
   });
 }
 
-function get(viewer: ViewerState, path: string): Promise<{ status: number; body: string }> {
+function get(viewer: ViewerState, path: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(`${viewer.origin}${path}`, { agent: viewer.agent, headers: { ...TRPC_HEADERS, cookie: viewer.user.cookie } }, (response) => {
+    const request = http.get(`${viewer.origin}${path}`, { agent: viewer.agent, headers: { ...TRPC_HEADERS, cookie: viewer.user.cookie }, signal }, (response) => {
       let body = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
@@ -148,7 +158,7 @@ function get(viewer: ViewerState, path: string): Promise<{ status: number; body:
 }
 
 type Me = { userId: string; score: number; rank: number | null; hidden: boolean };
-type Around = { entries: { userId: string; rank: number }[]; total: number };
+type Around = { entries: { userId: string; rank: number; score: number }[]; total: number };
 type BatchItem = { result?: { data: { json: unknown } }; error?: { json: { data?: { reason?: string } } } };
 
 function fail(what: string) {
@@ -156,24 +166,22 @@ function fail(what: string) {
 }
 
 /**
- * One refresh: "me", and "around" unless the viewer is on the top its stream shows, in one GET,
- * timed and checked; what it learnt updates the viewer's view of itself.
+ * One refresh: the calls of `read` in one GET, timed and checked; what it learnt updates the
+ * viewer's view of itself. A read cancelled for an own submit's is neither timed nor an error.
  */
-async function refresh(viewer: ViewerState) {
-  const onTop = viewer.lastFrame?.some((entry) => entry.userId === viewer.user.id) ?? false;
-  if (stats) {
-    stats.calls.me += 1;
-    if (!onTop) stats.calls.around += 1;
-  }
+async function refresh(viewer: ViewerState, read: StandingRead, signal?: AbortSignal) {
+  const calls = callsOf(read);
+  if (stats) for (const call of calls) stats.calls[call === "leaderboard.me" ? "me" : "around"] += 1;
   const sentAt = wallClockMs();
   let answer: { status: number; body: string };
   try {
-    answer = await get(viewer, onTop ? REFRESH_PATHS.onTop : REFRESH_PATHS.below);
+    answer = await get(viewer, REFRESH_PATHS[read], signal);
   } catch (error) {
-    return fail(`socket ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  } finally {
+    if (signal?.aborted) return;
     stats?.samples.add(wallClockMs() - sentAt);
+    return fail(`socket ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  stats?.samples.add(wallClockMs() - sentAt);
   let items: BatchItem[];
   try {
     items = JSON.parse(answer.body) as BatchItem[];
@@ -181,15 +189,25 @@ async function refresh(viewer: ViewerState) {
     return fail(`${answer.status} not a tRPC answer`);
   }
   const failed = items.find((item) => !item.result);
-  if (answer.status !== 200 || failed || items.length !== (onTop ? 1 : 2)) return fail(`${answer.status} ${failed?.error?.json.data?.reason ?? "error"}`);
-  const me = items[0]!.result!.data.json as Me;
-  const around = onTop ? null : (items[1]!.result!.data.json as Around);
+  if (answer.status !== 200 || failed || items.length !== calls.length) return fail(`${answer.status} ${failed?.error?.json.data?.reason ?? "error"}`);
   const id = viewer.user.id;
-  if (me?.userId !== id) return fail("me: another user's standing");
-  if (me.rank === null) return fail("me: no rank");
-  if (around && !around.entries?.some((entry) => entry.userId === id)) return fail("around: the viewer is not among its neighbours");
-  viewer.ranked = !me.hidden && me.rank !== null;
-  if (around) viewer.neighbours = new Set(around.entries.map((entry) => entry.userId).filter((userId) => userId !== id));
+  const results = new Map(calls.map((call, index) => [call, items[index]!.result!.data.json]));
+  const me = results.get("leaderboard.me") as Me | undefined;
+  const around = results.get("leaderboard.around") as Around | undefined;
+  if (me && me.userId !== id) return fail("me: another user's standing");
+  if (me && me.rank === null) return fail("me: no rank");
+  const mine = around?.entries?.find((entry) => entry.userId === id);
+  if (around && !mine) return fail("around: the viewer is not among its neighbours");
+  // As the page: `me` itself, or patched from my entry among my neighbours.
+  if (me) {
+    viewer.score = me.score;
+    viewer.ranked = !me.hidden && me.rank !== null;
+  }
+  if (around && mine) {
+    viewer.score = mine.score;
+    viewer.ranked = true;
+    viewer.neighbours = new Set(around.entries.map((entry) => entry.userId).filter((userId) => userId !== id));
+  }
   if (stats) stats.answered += 1;
 }
 
@@ -201,7 +219,7 @@ async function open(list: { origin: string; user: BenchUser }[]): Promise<Viewer
     const batch = list.slice(done, done + OPEN_BATCH).map(({ origin, user }) => {
       // One connection: a refresh is one request, and the page never has two on their way.
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const viewer: ViewerState = { user, origin, agent, request: null, lastFrame: null, ranked: false, neighbours: new Set(), refresher: null, ended: false };
+      const viewer: ViewerState = { user, origin, agent, request: null, lastFrame: null, score: 0, ranked: false, neighbours: new Set(), refresher: null, ended: false };
       viewers.set(user.id, viewer);
       return { viewer, opening: openStream(viewer) };
     });
@@ -218,17 +236,23 @@ async function open(list: { origin: string; user: BenchUser }[]): Promise<Viewer
       }
     }
   }
-  // The page's load reads (not measured): each viewer learns its rank and neighbours.
-  for (let done = 0; done < opened.length; done += LOAD_BATCH) await Promise.all(opened.slice(done, done + LOAD_BATCH).map(refresh));
+  // The page's load reads (not measured): each viewer learns its score, rank and neighbours.
+  for (let done = 0; done < opened.length; done += LOAD_BATCH) {
+    await Promise.all(opened.slice(done, done + LOAD_BATCH).map((viewer) => refresh(viewer, onTop(viewer) ? "me" : "me+around")));
+  }
   const unranked = opened.filter((viewer) => !viewer.ranked).length;
   if (unranked > 0) errors["no rank after the page's first read"] = unranked;
   return { open: viewers.size, failed, errors };
 }
 
-/** Reads on: each viewer's first refresh after a frame may come at a random moment of the first interval. */
+/**
+ * Reads on. Each viewer in its own phases, as pages open at different moments: its first refresh
+ * after a frame may come at a random moment of the first 2 s, its idle one at a random moment of
+ * the first minute.
+ */
 function start() {
   stats = {
-    refreshes: { frame: 0, submit: 0, skipped: 0 },
+    refreshes: { frame: 0, submit: 0, idle: 0, skipped: 0, cancelled: 0 },
     calls: { me: 0, around: 0 },
     frames: 0,
     movingFrames: 0,
@@ -242,11 +266,12 @@ function start() {
   const startedAt = performance.now();
   for (const viewer of viewers.values()) {
     viewer.refresher = new StandingRefresh(
-      (reason) => {
+      (reason) => readFor(reason, { onTop: onTop(viewer), ranked: viewer.ranked }),
+      (read, reason: RefreshReason, signal) => {
         counted.refreshes[reason] += 1;
-        return refresh(viewer);
+        return refresh(viewer, read, signal);
       },
-      { firstAllowedAt: startedAt + Math.random() * PAGE_REFRESH_INTERVAL_MS },
+      { firstAllowedAt: startedAt + Math.random() * STANDING_REFRESH_MS, firstIdleAt: startedAt + Math.random() * STANDING_IDLE_REFRESH_MS },
     );
   }
 }
@@ -258,6 +283,7 @@ async function stop(): Promise<ViewerReadsResult> {
   await Promise.all(refreshers.map((refresher) => refresher.stop()));
   if (!stats) throw new Error("stop without start");
   stats.refreshes.skipped = refreshers.reduce((sum, refresher) => sum + refresher.skipped, 0);
+  stats.refreshes.cancelled = refreshers.reduce((sum, refresher) => sum + refresher.cancelled, 0);
   const { samples, cpu, startedAt, ...counts } = stats;
   stats = null;
   const elapsedMs = performance.now() - startedAt;

@@ -37,3 +37,15 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
+
+/**
+ * CPU seconds the whole machine has been busy so far (every process: the app, Postgres, Redis,
+ * the bridge, the load generator), from /proc/stat's first line: all but idle and iowait.
+ */
+export async function machineBusySeconds(): Promise<number> {
+  const [line] = (await readFile("/proc/stat", "utf8")).split("\n");
+  const [, ...ticks] = line!.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
+}

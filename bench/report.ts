@@ -30,6 +30,8 @@ export type RunInfo = {
   startedAt: string;
   wallSeconds: number;
   quick: boolean;
+  /** The steps of an `--only` run (absent in a whole run). */
+  only?: string[];
   /** A string in runs saved before the machine was recorded field by field. */
   machine: Machine | string;
   versions: Record<string, string>;
@@ -44,9 +46,9 @@ export type RunReport = { info: RunInfo; targets: TargetResult[]; rows: ResultRo
 
 export type ReportFiles = { json: string; markdown: string; svg: string; published: string };
 
-/** Only a full run that finished stands for the product: a --quick or failed run never replaces the record. */
+/** Only a whole full run that finished stands for the product: a --quick, --only or failed run never replaces the record. */
 export function publishes(info: RunInfo) {
-  return !info.quick && info.incomplete === undefined;
+  return !info.quick && info.only === undefined && info.incomplete === undefined;
 }
 
 /** Writes the run's files; returns the Markdown files written. */
@@ -77,7 +79,7 @@ const SCENARIO_NOTES: Record<string, string> = {
   [SCORE_WRITE]:
     "A submit's database write straight against Postgres (a pool set up like the app's): the app's single prepared statement against a typed Drizzle transaction doing the same work (`bench/transaction-baseline.ts`: lock the row, check, insert the audit row, update the score and the day's and week's window rows), at 1, 16 and 64 in flight, in alternating rounds; each row is the median round, every round in its note. Afterwards every touched user's score, and each of their day and week scores, must equal the sum of their audit rows in it.",
   [WINDOW_COST]:
-    "What the day and week boards add to a submit: its write path (the Postgres statement, then the Redis script through `@upstash/redis` and the bridge, as the app publishes after commit) with the three boards, as the app does, against the same path with the all-time board only (`bench/all-time-baseline.ts`: the statement without its window rows, the script writing all time only), from one worker, same pool, users and concurrency, in alternating rounds; each row is the median round, with the time spent in each part. The cost ratio is the all-time-only rate ÷ the three boards' rate. Afterwards every score and window score must equal the sum of its audit rows, and each Redis board Postgres.",
+    "What the day and week boards add to a submit: its write path (the Postgres statement, then the Redis script through `@upstash/redis` and the bridge, as the app publishes after commit) with the three boards, as the app does, against the same path with the all-time board only (`bench/all-time-baseline.ts`: the statement without its window rows, the script writing all time only), from one worker, same pool, users and concurrency, in alternating rounds; each row is the median round, with the time spent in each part and the machine's CPU per call (every process, all rounds pooled). The cost ratio is the all-time-only rate ÷ the three boards' rate; the CPU difference is what the boards add to one submit, which the targets compare with a whole score.submit's CPU in the same run. Afterwards every score and window score must equal the sum of its audit rows, and each Redis board Postgres.",
   [DATABASE_ANCHOR]:
     "`pgbench -M prepared` running the score service's own statement, rendered by Drizzle from `src/server/scoring/score-service.ts`, against the same database, writing to hidden users nothing else touches. It runs at most at the client count that leaves room for the app's pools under `max_connections`; the note says when that is fewer.",
   "redis anchor (redis-benchmark)":
@@ -93,7 +95,7 @@ const SCENARIO_NOTES: Record<string, string> = {
     "Streams opened on one instance in steps; at each, once the instance's `scoreboard_live_subscribers` gauge counts them, its RSS growth over its RSS before any stream, per stream.",
   [LIVE_ONE_INSTANCE]: "The largest step's streams held on one instance while the top 10 changes; latency as above, with the instance's RSS and CPU.",
   [PAGE_READS]:
-    "What the page's reads beyond its stream cost the live fan-out. The subscribers of the two-instance fan-out (same size, same 20 changes/s), of which some are signed-in viewers' pages (a worker of their own, each stream with its session cookie): the players who submit and board users below the top. With the reads on, each viewer refreshes its standing as the page does: one GET with its cookie, `leaderboard.me` and `leaderboard.around` batched as the browser's client sends them (\"me\" alone while it is on the top), after a frame its own stream received that could move it, at most once per 2 s (each viewer in its own phase), and at once after its own submit; with the top changing 20×/s nearly every frame can move a viewer below the top, so each refreshes about every 2 s, the most the page asks. The same streams without and with the reads, in alternating rounds; each side pools its rounds' latencies, timed on the anonymous streams in a process apart from the reads. The last row is the reads themselves, with the reading worker's own CPU.",
+    "What the page's reads beyond its stream cost the live fan-out. The subscribers of the two-instance fan-out (same size, same 20 changes/s), of which some are signed-in viewers' pages (a worker of their own, each stream with its session cookie): the players who submit and board users below the top. With the reads on, each viewer reads as the page does, each in its own phases, one GET with its cookie in the browser's batch form: `leaderboard.me` and `leaderboard.around` at once after its own submit (\"me\" alone while it is on the top); `leaderboard.around` alone after a frame its own stream received that could move it (a player new on the top within two best actions of its score, or a neighbour moving) and does not show it, at most once per 2 s, and a minute after its last refresh. The drivers below the top are within reach of nearly every frame and read about every 2 s; the board users far below read once a minute. The same streams without and with the reads, in alternating rounds after an unmeasured warm-up round with the reads; each side pools its rounds' latencies, timed on the anonymous streams in a process apart from the reads. The last row is the reads themselves, with the reading worker's own CPU.",
 };
 
 type Column = { header: string; right: boolean; value: (row: ResultRow) => string };
@@ -129,7 +131,7 @@ export function markdown({ info, targets, rows }: RunReport) {
     "",
     publishes(info)
       ? "Written by `npm run bench` at the end of a complete full run; do not edit by hand. A `--quick` or failed run\nwrites only to `bench/results/` (git-ignored), as every run does."
-      : `A ${info.quick ? "`--quick`" : "failed"} run, kept in \`bench/results/\` only; \`bench/RESULTS.md\` holds the latest complete full run.`,
+      : `A ${info.quick ? "`--quick`" : info.incomplete === undefined ? `\`--only\` (${info.only!.join(", ")})` : "failed"} run, kept in \`bench/results/\` only; \`bench/RESULTS.md\` holds the latest complete full run.`,
     "",
     "| run | |",
     "| --- | --- |",

@@ -2,6 +2,8 @@
  * `npm run bench` (full, under 10 minutes) and `npm run bench -- --quick` (about a minute; CI
  * runs it so the harness never rots, asserting nothing about speed). `--reuse-build` skips
  * `next build` of the app when .next/ holds one, and of the anchor app when bench/.anchors/ does.
+ * `--only "window cost,page reads"` runs only those steps (the names its progress shows), for
+ * working on one number; like `--quick`, it never rewrites bench/RESULTS.md.
  *
  * Starts the production build twice on services of its own (test/support/services.ts: a fresh
  * database, the bridge, a Redis key prefix) and the framework's anchor app (bench/anchor-app.ts),
@@ -32,7 +34,7 @@ import { DATABASE_ANCHOR, databaseAnchorScenario, databaseAnchorVariant } from "
 import { createDrivers } from "./scenarios/drivers";
 import { lowLoadLatencyScenario } from "./scenarios/latency";
 import { liveScenario } from "./scenarios/live";
-import { pageReadsScenario } from "./scenarios/page-reads";
+import { PAGE_READS_WARMUP_SECONDS, pageReadsScenario } from "./scenarios/page-reads";
 import { anchorKeyPrefix, redisAnchorScenario } from "./scenarios/redis";
 import { statementVsTransactionScenario } from "./scenarios/statement-vs-transaction";
 import { SUBMIT, submitScenario } from "./scenarios/submit";
@@ -46,7 +48,7 @@ import { ensureWrk } from "./wrk";
 
 const options = parseOptions(process.argv.slice(2));
 const reuseBuild = options.reuseBuild && existsSync(".next/BUILD_ID");
-const reuseAnchorBuild = options.reuseBuild && anchorAppBuilt();
+const reuseAnchorBuild = (options.reuseBuild && anchorAppBuilt()) || (options.only !== null && !options.only.has("framework anchors"));
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
 const loadBefore = os.loadavg();
@@ -54,7 +56,7 @@ mkdirSync(RESULTS_DIR, { recursive: true });
 
 /** A load step: warm-up, measured run, and wrk's start-up and the server's CPU samples around them. */
 const loadStep = options.warmupSeconds + options.stepSeconds + 1;
-const steps: Step[] = [
+const allSteps: Step[] = [
   { name: "services", expectedSeconds: reuseBuild ? 2 : 90 },
   { name: "seed and start", expectedSeconds: reuseAnchorBuild ? 10 : 40 },
   { name: "framework anchors", expectedSeconds: 2 + (1 + options.clientCounts.length) * loadStep },
@@ -74,11 +76,18 @@ const steps: Step[] = [
   },
   {
     name: "page reads",
-    expectedSeconds: options.liveSubscribers / (options.quick ? 100 : 400) + 2 + options.pageReadsRounds * 2 * (options.pageReadsSeconds + 2),
+    expectedSeconds: options.liveSubscribers / (options.quick ? 100 : 400) + 2 + PAGE_READS_WARMUP_SECONDS(options) + 2 + options.pageReadsRounds * 2 * (options.pageReadsSeconds + 2),
   },
   { name: "large board seed", expectedSeconds: options.quick ? 2 : 120 },
   { name: "top reads, large board", expectedSeconds: loadStep },
 ];
+/** The set-up every run needs; with --only, the large board's seed goes with its reads. */
+const SET_UP = new Set(["services", "seed and start"]);
+for (const name of options.only ?? []) {
+  if (!allSteps.some((step) => step.name === name) || SET_UP.has(name)) throw new Error(`--only: no step "${name}" (steps: ${allSteps.map((step) => step.name).join(", ")})`);
+}
+const runs = (name: string) => options.only === null || options.only.has(name);
+const steps = allSteps.filter((step) => SET_UP.has(step.name) || runs(step.name === "large board seed" ? "top reads, large board" : step.name));
 const progress = new Progress(steps);
 
 const cleanups = new Cleanups(() => progress.log("interrupted: stopping servers, dropping the database and the Redis keys"));
@@ -138,43 +147,64 @@ try {
     results,
   };
 
-  progress.begin("framework anchors");
-  const anchorApp = await startAnchorApp(services.env, `${RESULTS_DIR}/${stamp}-anchor-app.log`, cleanups);
-  await frameworkAnchorScenario(ctx, anchorApp);
-  // Idle from here on, but its memory and timers are no part of what follows.
-  await anchorApp.stop();
-  progress.begin("top reads, small board");
-  await topReadsScenario(ctx, options.boardUsers, ["day", "week"]);
-  progress.begin("submit");
-  await submitScenario(ctx);
-  progress.begin("database anchor");
-  await databaseAnchorScenario(ctx);
-  notePgbenchRatios(ctx);
-  progress.begin("statement vs transaction");
-  await statementVsTransactionScenario(ctx);
-  progress.begin("window cost");
-  await windowCostScenario(ctx);
-  progress.begin("redis anchors");
-  await redisAnchorScenario(ctx);
+  if (runs("framework anchors")) {
+    progress.begin("framework anchors");
+    const anchorApp = await startAnchorApp(services.env, `${RESULTS_DIR}/${stamp}-anchor-app.log`, cleanups);
+    await frameworkAnchorScenario(ctx, anchorApp);
+    // Idle from here on, but its memory and timers are no part of what follows.
+    await anchorApp.stop();
+  }
+  if (runs("top reads, small board")) {
+    progress.begin("top reads, small board");
+    await topReadsScenario(ctx, options.boardUsers, ["day", "week"]);
+  }
+  if (runs("submit")) {
+    progress.begin("submit");
+    await submitScenario(ctx);
+  }
+  if (runs("database anchor")) {
+    progress.begin("database anchor");
+    await databaseAnchorScenario(ctx);
+    notePgbenchRatios(ctx);
+  }
+  if (runs("statement vs transaction")) {
+    progress.begin("statement vs transaction");
+    await statementVsTransactionScenario(ctx);
+  }
+  if (runs("window cost")) {
+    progress.begin("window cost");
+    await windowCostScenario(ctx);
+  }
+  if (runs("redis anchors")) {
+    progress.begin("redis anchors");
+    await redisAnchorScenario(ctx);
+  }
   const drivers = createDrivers(
     liveDrivers,
     apps.map((app) => app.url),
   );
-  progress.begin("live latency, low load");
-  await lowLoadLatencyScenario(ctx, drivers);
-  progress.begin("live fan-out");
-  await liveScenario(ctx, subscriberWorker, drivers);
-  progress.begin("page reads");
-  await pageReadsScenario(ctx, subscriberWorker, drivers);
-
-  progress.begin("large board seed");
-  const extra = options.largeBoardUsers - options.boardUsers;
-  await seedUsers(sql, "filler", extra, (done) => progress.detail(`${done.toLocaleString("en")} of ${extra.toLocaleString("en")} users`));
-  progress.detail("the app rebuilds its Redis board");
-  await buildBoard(apps[0].url, services.env, redis, { clear: true });
-  await checkBoardMatchesDatabase(apps[0].url, sql);
-  progress.begin("top reads, large board");
-  await topReadsScenario(ctx, options.largeBoardUsers);
+  if (runs("live latency, low load")) {
+    progress.begin("live latency, low load");
+    await lowLoadLatencyScenario(ctx, drivers);
+  }
+  if (runs("live fan-out")) {
+    progress.begin("live fan-out");
+    await liveScenario(ctx, subscriberWorker, drivers);
+  }
+  if (runs("page reads")) {
+    progress.begin("page reads");
+    await pageReadsScenario(ctx, subscriberWorker, drivers);
+  }
+  if (runs("top reads, large board")) {
+    progress.begin("large board seed");
+    const extra = options.largeBoardUsers - options.boardUsers;
+    await seedUsers(sql, "filler", extra, (done) => progress.detail(`${done.toLocaleString("en")} of ${extra.toLocaleString("en")} users`));
+    progress.detail("the app rebuilds its Redis board");
+    await buildBoard(apps[0].url, services.env, redis, { clear: true });
+    await checkBoardMatchesDatabase(apps[0].url, sql);
+    progress.begin("top reads, large board");
+    await topReadsScenario(ctx, options.largeBoardUsers);
+  }
   progress.end();
 } catch (error) {
   progress.end();
@@ -201,6 +231,7 @@ function writeResults() {
       startedAt: startedAt.toISOString(),
       wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
       quick: options.quick,
+      ...(options.only === null ? {} : { only: [...options.only] }),
       machine: machine(),
       versions: serviceVersions,
       loadAverage: { before: loadBefore, after: os.loadavg() },

@@ -8,6 +8,7 @@
  * See scenarios/statement-vs-transaction.ts and scenarios/window-cost.ts.
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -22,6 +23,7 @@ import { ACTION_RULES } from "../src/server/scoring/rules";
 import { recordScoreChange, type RecordedChange, type ScoreChange } from "../src/server/scoring/score-service";
 import { recordAllTimeOnly } from "./all-time-baseline";
 import { benchUserId, type UserKind } from "./seed";
+import { machineBusySeconds } from "./proc";
 import { countError, cpuPercent, Samples, type LatencySummary, type LoadResult } from "./stats";
 import { recordByTransaction } from "./transaction-baseline";
 import { serveRequests } from "./worker";
@@ -57,6 +59,8 @@ export type ScoreWriteResult = LoadResult & {
   outcomes: Record<string, number>;
   /** With `publish`: each part of the measured calls, the Postgres write and the Redis script. */
   parts?: { database: LatencySummary; redis: LatencySummary };
+  /** CPU the whole machine spent per measured call, in ms (Postgres, Redis, the bridge, this worker: all of the write path's cost). */
+  machineCpuMsPerCall: number;
 };
 
 const rule = ACTION_RULES.COMPLETE_TASK;
@@ -99,6 +103,9 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
   const measureFrom = started + job.warmupSeconds * 1000;
   const measureUntil = measureFrom + job.seconds * 1000;
   let cpuBefore: NodeJS.CpuUsage | null = null;
+  // The machine's CPU over the measured window: read when it opens and when it closes.
+  const machineAtStart = sleep(measureFrom - performance.now()).then(machineBusySeconds);
+  const machineAtEnd = sleep(measureUntil - performance.now()).then(machineBusySeconds);
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
       for (let sent = performance.now(); sent < measureUntil; sent = performance.now()) {
@@ -142,8 +149,10 @@ async function runScoreWrites(job: ScoreWriteJob): Promise<ScoreWriteResult> {
     }),
   );
   const cpu = process.cpuUsage(cpuBefore ?? undefined);
+  const machineCpuSeconds = (await machineAtEnd) - (await machineAtStart);
   return {
     throughput: samples.count / job.seconds,
+    machineCpuMsPerCall: samples.count > 0 ? (machineCpuSeconds * 1000) / samples.count : NaN,
     latency: samples.summary(),
     errors,
     outcomes,

@@ -16,6 +16,8 @@ test("a shared link shows a picture of the live board: the page names it, and it
   await page.goto("/");
   const imageUrl = await page.locator('meta[property="og:image"]').getAttribute("content");
   expect(imageUrl).toBeTruthy();
+  // An address the link's reader can fetch: this deployment's own, not the server's localhost.
+  expect(new URL(imageUrl!).origin).toBe(new URL(baseURL!).origin);
   const imagePath = new URL(imageUrl!).pathname;
   const before = await fetch(`${baseURL}${imagePath}`);
   expect(before.status).toBe(200);

@@ -1,5 +1,6 @@
 import type { Browser, Page, Request } from "@playwright/test";
 
+import { STANDING_IDLE_REFRESH_MS, STANDING_REFRESH_MS } from "../src/app/_components/board-queries";
 import { grantAdminWithCli } from "../test/support/admin-cli";
 import { ScoreboardClient } from "../test/support/client";
 import { expect, ownAppForThisFile, test } from "./fixtures";
@@ -8,8 +9,10 @@ import { PASSWORD, recordPageErrors, signedIn, uniqueUsername } from "./helpers"
 /**
  * "Where you stand" in a real browser: a player below the top 10 sees the players around them,
  * what it takes to pass the next one and their rank among everyone, in their own locale; it is
- * read again after their own submit and when a frame shows a change that could move them, not
- * on every frame; hidden players and players with no points in the period are told so.
+ * read again after their own submit (both reads), when a frame shows a change that could move
+ * them (their neighbourhood alone, their standing worked out from it) and a minute after the last
+ * read, not on every frame, nor while they are on the top; hidden players and players with no
+ * points in the period are told so.
  */
 
 ownAppForThisFile();
@@ -54,6 +57,9 @@ async function openBoard(page: Page, url = "/") {
   await page.goto(url);
   await expect(connection(page)).toHaveAttribute("data-connection", "live");
 }
+
+/** The path of a read of my neighbourhood alone (one procedure in the batch). */
+const AROUND_ONLY = "/api/trpc/leaderboard.around";
 
 /** Reads of my standing the page makes (batched or not), with when they went out. */
 function recordStandingReads(page: Page) {
@@ -144,9 +150,9 @@ test("numbers come in the reader's locale: the board, the standing, the neighbou
   }
 });
 
-test("my standing is read again after my own submit and when a frame could move me, at most every 2 s, not on frames that cannot", async ({ browser, baseURL }) => {
+test("my standing is read again at once after my own submit, both reads, and not for a frame that cannot move me", async ({ browser, baseURL }) => {
   test.setTimeout(120_000);
-  const { admin, top, low, me } = await seedAroundMe(browser, baseURL!);
+  const { admin, top, me } = await seedAroundMe(browser, baseURL!);
   try {
     const page = await me.context.newPage();
     const reads = recordStandingReads(page);
@@ -163,12 +169,7 @@ test("my standing is read again after my own submit and when a frame could move 
     await page.waitForTimeout(2_500); // justified: an absence — longer than the 2 s throttle, in which no standing read may go out.
     expect(reads.slice(readsBefore), "no standing read for a frame that cannot move me").toEqual([]);
 
-    // The player just below me jumps into the top 10: that frame could move me (it did: one more above me).
-    await adjust(admin, low.id, 100_000);
-    await expect(summary(page)).toHaveText(new RegExp(`^#${start.rank! + 1} of `));
-    await expect(page.locator(`[data-testid="around"] li[data-user-id="${low.id}"]`)).toHaveCount(0);
-
-    // My own submit, from the page: read again at once (50 more points take me past grace).
+    // My own submit, from the page: both read again at once (50 more points take me past grace).
     const beforeSubmit = reads.length;
     await page.getByRole("radio", { name: /Daily bonus/ }).check();
     await page.getByRole("button", { name: "Start" }).click();
@@ -178,24 +179,110 @@ test("my standing is read again after my own submit and when a frame could move 
     const afterSubmit = await me.client.query("leaderboard.me", { window: "all" });
     expect(afterSubmit.rank).toBeLessThan(start.rank!);
     await expect(summary(page)).toHaveText(new RegExp(`^#${afterSubmit.rank} of `));
-    expect(reads.slice(beforeSubmit).some((read) => read.paths.includes("leaderboard.around"))).toBe(true);
+    await expect(page.getByTestId("my-rank")).toHaveText(`#${afterSubmit.rank}`);
+    const submitReads = reads.slice(beforeSubmit).map((read) => read.paths);
+    expect(submitReads.some((paths) => paths.includes("leaderboard.me"))).toBe(true);
+    expect(submitReads.some((paths) => paths.includes("leaderboard.around"))).toBe(true);
     const aroundAfter = await me.client.query("leaderboard.around", { window: "all" });
     await expect(aroundRows(page).locator(".around-rank")).toHaveText(aroundAfter.entries.map((entry) => `#${entry.rank}`));
     // Just below me now: a player with grace's score (grace, or one seeded as she was by an earlier test).
     expect(aroundAfter.entries.find((entry) => entry.rank === afterSubmit.rank! + 1)?.score).toBe(1_239);
+  } finally {
+    await me.context.close();
+  }
+});
 
-    // Several frames that could move me in quick succession (players entering the top 10): read at most once per 2 s.
-    await page.waitForTimeout(2_500); // justified: outlasts the page's 2 s refresh throttle, so the burst starts from a quiet page.
+/**
+ * Ten players above everyone on the board, me just below them (#11), two players just below me
+ * (my neighbours below), a climber below those, and a player with no points. The tenth of the top
+ * has 50 points more than me: within a frame's reach of my score (100, two daily bonuses).
+ */
+async function seedJustBelowTheTop(browser: Browser, baseURL: string) {
+  const admin = await adminClient(baseURL);
+  const best = (await admin.query("leaderboard.top", { limit: 1 })).entries[0]?.score ?? 0;
+  const base = best + 10_000;
+  const top = await Promise.all(Array.from({ length: 10 }, (_, index) => signUp(baseURL, `above${index}`)));
+  // top[0] is the tenth, top[1] the ninth: my neighbours above.
+  await Promise.all(top.map((player, index) => adjust(admin, player.id, base + 50 + 1_000 * index)));
+  const me = await signedIn(browser, baseURL, { username: uniqueUsername("me"), password: PASSWORD, intent: "signup" });
+  await adjust(admin, me.id, base);
+  const below = await Promise.all([signUp(baseURL, "below0"), signUp(baseURL, "below1")]);
+  await Promise.all(below.map((player, index) => adjust(admin, player.id, base - 10 * (index + 1))));
+  const climber = await signUp(baseURL, "climber");
+  await adjust(admin, climber.id, base - 40);
+  const jumper = await signUp(baseURL, "jumper");
+  return { admin, base, top, me, climber, jumper };
+}
+
+test("just below the top, a frame that could move me reads my neighbourhood alone, at most every 2 s; the idle refresh shows what no frame can; on the top, frames say it all", async ({ browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const { admin, base, top, me, climber, jumper } = await seedJustBelowTheTop(browser, baseURL!);
+  try {
+    const page = await me.context.newPage();
+    // The page's timers on a clock the test can move on: the idle refresh comes a minute after the last read.
+    await page.clock.install();
+    const reads = recordStandingReads(page);
+    await openBoard(page);
+    const start = await me.client.query("leaderboard.me", { window: "all" });
+    expect(start.rank).toBe(11);
+    await expect(summary(page)).toHaveText(/^#11 of /);
+    const pathsSince = (from: number) => reads.slice(from).map((read) => read.paths);
+
+    // A player above me, not my neighbour, gains points: nothing of mine is read for it.
+    await page.waitForTimeout(STANDING_REFRESH_MS + 500); // justified: outlasts the page's refresh throttle, so what follows starts from a quiet page.
+    const quiet = reads.length;
+    const raised = await adjust(admin, top[9]!.id, 5);
+    await expect(scoreCell(page, top[9]!.id)).toHaveText(raised.score.toLocaleString("en-US"));
+    await page.waitForTimeout(STANDING_REFRESH_MS + 500); // justified: an absence — longer than the throttle, in which no standing read may go out.
+    expect(reads.slice(quiet), "no standing read for a frame that cannot move me").toEqual([]);
+
+    // My neighbours above me, on the top, change score in quick succession: my neighbourhood alone
+    // is read again, at most once per 2 s.
     const burst = reads.length;
-    for (const [index, climber] of top.slice(0, 3).entries()) await adjust(admin, climber.id, 200_000 * (index + 1));
-    await expect(scoreCell(page, top[2]!.id)).toHaveText((600_000 + 20_000 + 2_000).toLocaleString("en-US"));
-    await page.waitForTimeout(5_000); // justified: the throttle is the subject — reads are counted over a window of more than two 2 s periods.
+    for (const neighbour of [top[0]!, top[1]!, top[0]!]) await adjust(admin, neighbour.id, 1);
+    await expect(scoreCell(page, top[0]!.id)).toHaveText((base + 52).toLocaleString("en-US"));
+    await page.waitForTimeout(2.5 * STANDING_REFRESH_MS); // justified: the throttle is the subject — reads are counted over a window of more than two periods.
     const times = reads.slice(burst).map((read) => read.at);
-    // me and around go out together (one batch, or two requests at the same moment).
-    const moments = times.filter((at, index) => index === 0 || at - times[index - 1]! > 500);
-    expect(moments.length, "read again after the burst").toBeGreaterThanOrEqual(1);
-    expect(moments.length, "not once per frame").toBeLessThan(3);
-    for (let index = 1; index < moments.length; index++) expect(moments[index]! - moments[index - 1]!).toBeGreaterThanOrEqual(1_900);
+    expect(times.length, "read again after the burst").toBeGreaterThanOrEqual(1);
+    expect(times.length, "not once per frame").toBeLessThan(3);
+    for (let index = 1; index < times.length; index++) expect(times[index]! - times[index - 1]!).toBeGreaterThanOrEqual(STANDING_REFRESH_MS - 100);
+    expect(pathsSince(burst), "after a frame: my neighbourhood alone").toEqual(times.map(() => AROUND_ONLY));
+
+    // The climber, below me but not my neighbour, enters the top 10 with 130 points: within a
+    // frame's reach of my score, so maybe from below me (it is). My neighbourhood is read again and
+    // my standing, rank and You card follow it: one more player above me.
+    const entered = reads.length;
+    await adjust(admin, climber.id, 130);
+    await expect(summary(page)).toHaveText(/^#12 of /);
+    await expect(page.getByTestId("my-rank")).toHaveText("#12");
+    expect(pathsSince(entered)).toEqual([AROUND_ONLY]);
+
+    // A player with no points jumps to the lead with an administrator's adjustment: far beyond a
+    // frame's reach, so the frame cannot tell where they came from, and nothing is read for it.
+    await page.waitForTimeout(STANDING_REFRESH_MS + 500); // justified: outlasts the throttle, so that a read for the jump would go out at once.
+    const jumped = reads.length;
+    await adjust(admin, jumper.id, base + 100_000);
+    await expect(scoreCell(page, jumper.id)).toHaveText((base + 100_000).toLocaleString("en-US"));
+    await page.waitForTimeout(STANDING_REFRESH_MS + 500); // justified: an absence — longer than the throttle, in which no standing read may go out.
+    expect(reads.slice(jumped), "no read for a jump beyond a frame's reach").toEqual([]);
+    await expect(summary(page)).toHaveText(/^#12 of /);
+    // A minute after the last read, the idle refresh (my neighbourhood alone) shows it.
+    await page.clock.fastForward(STANDING_IDLE_REFRESH_MS);
+    await expect(summary(page)).toHaveText(/^#13 of /);
+    await expect(page.getByTestId("my-rank")).toHaveText("#13");
+    expect(pathsSince(jumped)).toEqual([AROUND_ONLY]);
+
+    // On the top, its frames say my rank and score: nothing is read, not even by the idle refresh.
+    const onTop = reads.length;
+    await adjust(admin, me.id, 1_000_000);
+    await expect(page.getByTestId("my-rank")).toHaveText("#1");
+    await expect(section(page)).toHaveCount(0);
+    const passer = await adjust(admin, jumper.id, 1_000_000);
+    expect(passer.rank).toBe(1);
+    await expect(page.getByTestId("my-rank")).toHaveText("#2");
+    await page.clock.fastForward(STANDING_IDLE_REFRESH_MS);
+    await page.waitForTimeout(STANDING_REFRESH_MS + 500); // justified: an absence — no standing read may go out; nothing signals that none will.
+    expect(reads.slice(onTop), "no standing read while on the top").toEqual([]);
   } finally {
     await me.context.close();
   }

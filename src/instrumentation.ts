@@ -51,11 +51,11 @@ export async function register() {
     const headers = securityHeaders({ development: env.NODE_ENV === "development" });
     installRequestHooks(http, {
       trustProxy: env.TRUST_PROXY,
-      serveDirectly: (req, res) => {
+      serveDirectly: (req, res, passOn) => {
         // Answers made here skip next.config.js's headers(); Next.js sets the same values again on its own.
         for (const { key, value } of headers) res.setHeader(key, value);
         if (req.headers["x-forwarded-proto"] === "https") res.setHeader(STRICT_TRANSPORT_SECURITY.key, STRICT_TRANSPORT_SECURITY.value);
-        return answerBoardRequest(req, res);
+        return answerBoardRequest(req, res, passOn);
       },
     });
     // Next.js handles these signals too (closing the server); ours ends live streams first.
@@ -78,12 +78,16 @@ export function usePeerAddress(req: IncomingMessage, mark: string) {
  * Hooks every node:http server in this process (idempotent): without `trustProxy` each request
  * gets the peer address rule above; then `serveDirectly` may answer it on Node's response before
  * Next.js sees it (false: Next.js handles it) — live streams are served this way where the
- * server is ours, see src/server/api/board/node-streams.ts for why. Returns an uninstall
+ * server is ours, see src/server/api/board/node-answers.ts for why; or take it and hand it to
+ * Next.js later with `passOn` (a standing read tRPC must answer). Returns an uninstall
  * function for tests.
  */
 export function installRequestHooks(
   http: Http,
-  { trustProxy, serveDirectly }: { trustProxy: boolean; serveDirectly?: (req: IncomingMessage, res: ServerResponse) => boolean },
+  {
+    trustProxy,
+    serveDirectly,
+  }: { trustProxy: boolean; serveDirectly?: (req: IncomingMessage, res: ServerResponse, passOn: () => void) => boolean },
 ): () => void {
   const existing = registry[STATE];
   if (existing) return existing.uninstall;
@@ -95,7 +99,7 @@ export function installRequestHooks(
   const patched: Emit = function (this: unknown, event, ...args) {
     if (REQUEST_EVENTS.has(event) && args[0] instanceof http.IncomingMessage) {
       if (mark) usePeerAddress(args[0], mark);
-      if (event === "request" && serveDirectly?.(args[0], args[1] as ServerResponse)) return true;
+      if (event === "request" && serveDirectly?.(args[0], args[1] as ServerResponse, () => original.call(this, event, ...args))) return true;
     }
     return original.call(this, event, ...args);
   };

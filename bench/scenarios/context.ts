@@ -4,7 +4,7 @@ import type postgres from "postgres";
 
 import type { TestEnv } from "../../test/support/services";
 import type { BenchOptions } from "../options";
-import { cpuSeconds } from "../proc";
+import { cpuSeconds, machineBusySeconds } from "../proc";
 import type { Progress } from "../progress";
 import type { RequestSource } from "../requests";
 import type { BenchUser } from "../seed";
@@ -42,6 +42,8 @@ export type ResultRow = {
   errors?: Record<string, number>;
   generatorCpuPercent?: number;
   serverCpuPercent?: number;
+  /** CPU the whole machine spent per successful call over the measured window, in ms (every process, load generator included). */
+  machineCpuMsPerCall?: number;
   /** The limit this row is compared with, measured in the same run. */
   anchor?: { name: string; throughput: number };
   ratio?: number;
@@ -50,8 +52,12 @@ export type ResultRow = {
   changes?: { made: number; shownOnEveryStream: number; eventsArrivedPercent: number };
   /** Memory rows: the instance's RSS growth per open stream. */
   kibPerStream?: number;
-  /** The page's reads (scenarios/page-reads.ts): the signed-in viewers, how often each refreshed, and the most often frames alone may start a refresh. */
-  readers?: { viewers: number; refreshesPerViewerSecond: number; throttlePerSecond: number };
+  /**
+   * The page's reads (scenarios/page-reads.ts): the signed-in viewers, how often each refreshed
+   * (sent a GET), and how often the page's schedule started a refresh (sent or not: an answer was
+   * on its way), per viewer per second.
+   */
+  readers?: { viewers: number; refreshesPerViewerSecond: number; startedPerViewerSecond: number };
   note?: string;
 };
 
@@ -80,13 +86,13 @@ export async function runWrkLoad(
     });
   const warmup = await run(load.warmupSeconds, WARMUP_PREPARED_RATE);
   const warmupRate = Object.values(warmup.answers).reduce((sum, count) => sum + count, 0) / warmup.seconds;
-  const cpuBefore = await cpuSeconds(target.pid);
+  const [cpuBefore, machineBefore] = await Promise.all([cpuSeconds(target.pid), machineBusySeconds()]);
   const measured = await run(load.seconds, Math.max(warmupRate, PREPARED_RATE_FLOOR) * PREPARED_HEADROOM);
-  const serverCpuSeconds = (await cpuSeconds(target.pid)) - cpuBefore;
-  return wrkRow(measured, serverCpuSeconds, source.kind === "fresh");
+  const [cpuAfter, machineAfter] = await Promise.all([cpuSeconds(target.pid), machineBusySeconds()]);
+  return wrkRow(measured, cpuAfter - cpuBefore, machineAfter - machineBefore, source.kind === "fresh");
 }
 
-function wrkRow(result: WrkResult, serverCpuSeconds: number, fresh: boolean): Partial<ResultRow> {
+function wrkRow(result: WrkResult, serverCpuSeconds: number, machineCpuSeconds: number, fresh: boolean): Partial<ResultRow> {
   const errors: Record<string, number> = {};
   let succeeded = 0;
   for (const [answer, count] of Object.entries(result.answers)) {
@@ -107,6 +113,7 @@ function wrkRow(result: WrkResult, serverCpuSeconds: number, fresh: boolean): Pa
     errors,
     generatorCpuPercent: result.generatorCpuPercent,
     serverCpuPercent: (serverCpuSeconds / result.seconds) * 100,
+    ...(succeeded > 0 ? { machineCpuMsPerCall: (machineCpuSeconds * 1000) / succeeded } : {}),
     ...(note.length > 0 ? { note: note.join("; ") } : {}),
   };
 }

@@ -4,21 +4,22 @@
  * the two instances while the drivers change the top 10 `liveSubmitRate` times a second, as in
  * the live scenario; `pageViewers` of those streams are signed-in viewers' pages
  * (bench/page-viewers.ts, a worker of their own): the players who submit (up to a third of the
- * viewers) and board users below the top. With their reads on, each viewer refreshes its
- * standing and neighbourhood as the page does (bench/page-model.ts): one GET batching
- * `leaderboard.me` and `leaderboard.around` (only "me" while it is on the top), after a frame
- * its own stream received that could move it, at most once per 2 s, and at once after its own
- * submit. With the top 10 changing 20 times a second, nearly every frame can move a viewer below
- * the top (a player comes into it from below, another leaves), so each refreshes about every 2 s:
- * the most the page asks for.
+ * viewers) and board users below the top. With their reads on, each viewer reads as the page
+ * does (bench/page-model.ts, the page's own rule): `leaderboard.me` and `leaderboard.around` in
+ * one GET at once after its own submit ("me" alone while it is on the top); `leaderboard.around`
+ * alone after a frame its own stream received that could move it and does not show it, at most
+ * once per 2 s, and a minute after its last refresh. A frame can move a viewer below the top when
+ * a player new on the top is within a frame's reach of its score (two of the best action: they
+ * may have come from below it), or one of its neighbours moves. The drivers lift one another just
+ * above each other, so a driver below the top is within reach of nearly every frame and reads
+ * about every 2 s; the board users far below the drivers never are, and read once a minute.
  *
- * The same streams are measured without and with the reads, in alternating rounds (ABBA); each
- * side's latency pools its rounds' samples. Latency is timed on the anonymous streams
+ * The same streams are measured without and with the reads, in alternating rounds (ABBA) after an
+ * unmeasured warm-up round; each side's latency pools its rounds' samples. Latency is timed on the anonymous streams
  * (bench/subscribers.ts), in a process apart from the one doing the reads.
  */
 import path from "node:path";
 
-import { PAGE_REFRESH_INTERVAL_MS } from "../page-model";
 import type { ViewerReadsResult, ViewersOpenResult } from "../page-viewers";
 import type { BenchOptions } from "../options";
 import { summarize } from "../stats";
@@ -39,6 +40,9 @@ export const pageReadsVariant = (subscribers: number, readers: number | null) =>
   `${subscribers.toLocaleString("en")} subscribers, ${readers === null ? "no page reads" : `${readers.toLocaleString("en")} of them signed in and reading`}`;
 
 type Round = { row: Partial<ResultRow>; note: string; samples: number[] };
+
+/** The unmeasured round before the measured ones. */
+export const PAGE_READS_WARMUP_SECONDS = (options: BenchOptions) => (options.quick ? 1 : 5);
 
 /** An error of a side's row: one of its rounds failed (the rounds stop there). */
 export const ROUND_FAILED = "a round failed: ";
@@ -75,23 +79,32 @@ export async function pageReadsScenario(ctx: BenchContext, subscribers: Worker, 
         .map((result) => Object.entries(result.errors).map(([name, count]) => `${count}× ${name}`).join(", "))
         .join(", "),
     };
+    const live = (seconds: number, reading: boolean) =>
+      measureLive({
+        subscribers,
+        drivers,
+        targets: [0, 1],
+        rate: options.liveSubmitRate,
+        seconds,
+        tokenKey: ctx.tokenKey,
+        serverPids: ctx.apps.map((app) => app.pid),
+        keepSamples: true,
+        // The submitting player's page refreshes once its submit is answered.
+        onLift: reading ? (lift) => void viewers.request({ command: "submitted", userId: lift.userId }).catch(() => {}) : undefined,
+      });
+    // Unmeasured, with the reads: both sides' paths warm before the first measured round, which
+    // would otherwise take the cold start alone (a stall there once made "without" the slower side).
+    // Should it fail, the measured rounds fail too, and say so.
+    ctx.progress.detail("warm-up with the page's reads (not measured)");
+    await viewers.request({ command: "start" });
+    await live(PAGE_READS_WARMUP_SECONDS(options), true).catch(() => {});
+    await viewers.request<ViewerReadsResult>({ command: "stop" });
     rounds: for (let round = 0; round < options.pageReadsRounds; round++) {
       for (const reading of round % 2 === 0 ? [false, true] : [true, false]) {
         ctx.progress.detail(`${reading ? "with" : "without"} the page's reads, round ${round + 1} of ${options.pageReadsRounds}`);
         if (reading) await viewers.request({ command: "start" });
         try {
-          const measured = await measureLive({
-            subscribers,
-            drivers,
-            targets: [0, 1],
-            rate: options.liveSubmitRate,
-            seconds: options.pageReadsSeconds,
-            tokenKey: ctx.tokenKey,
-            serverPids: ctx.apps.map((app) => app.pid),
-            keepSamples: true,
-            // The submitting player's page refreshes once its submit is answered.
-            onLift: reading ? (lift) => void viewers.request({ command: "submitted", userId: lift.userId }).catch(() => {}) : undefined,
-          });
+          const measured = await live(options.pageReadsSeconds, reading);
           (reading ? sides.with : sides.without).push({ row: measured.row, note: measured.note, samples: measured.samples });
         } catch (error) {
           // An overloaded fan-out is what this scenario looks for: it is reported, and the run goes on.
@@ -167,7 +180,12 @@ function pooled(rounds: Round[], seconds: number): { row: Partial<ResultRow>; no
   };
 }
 
-/** The viewers' GETs over every round with reads: rate, latency, what started the refreshes, and the reader's own CPU. */
+/**
+ * The viewers' GETs over every round with reads: rate, latency, what started the refreshes, and
+ * the reader's own CPU. `readers.startedPerViewerSecond` is what the page's schedule asked of each
+ * viewer per second (every refresh it started, sent or not because an answer was on its way), so
+ * the refreshes sent against it say whether the reads were really made.
+ */
 function readsRow(rounds: ViewerReadsResult[], submitting: number): ResultRow {
   const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
   const viewers = Math.max(0, ...rounds.map((round) => round.viewers));
@@ -175,11 +193,17 @@ function readsRow(rounds: ViewerReadsResult[], submitting: number): ResultRow {
   const latencies = rounds.flatMap((round) => round.latencies);
   const errors: Record<string, number> = {};
   for (const round of rounds) for (const [name, count] of Object.entries(round.errors)) errors[name] = (errors[name] ?? 0) + count;
-  const refreshes = { frame: sum((round) => round.refreshes.frame), submit: sum((round) => round.refreshes.submit), skipped: sum((round) => round.refreshes.skipped) };
+  const refreshes = {
+    frame: sum((round) => round.refreshes.frame),
+    submit: sum((round) => round.refreshes.submit),
+    idle: sum((round) => round.refreshes.idle),
+    skipped: sum((round) => round.refreshes.skipped),
+    cancelled: sum((round) => round.refreshes.cancelled),
+  };
   const calls = { me: sum((round) => round.calls.me), around: sum((round) => round.calls.around) };
   const viewerSeconds = sum((round) => round.viewers * round.seconds);
-  const perViewerSecond = viewerSeconds > 0 ? (refreshes.frame + refreshes.submit) / viewerSeconds : 0;
-  const throttlePerSecond = 1000 / PAGE_REFRESH_INTERVAL_MS;
+  const sent = refreshes.frame + refreshes.submit + refreshes.idle;
+  const perViewerSecond = (count: number) => (viewerSeconds > 0 ? count / viewerSeconds : 0);
   const count = (value: number) => value.toLocaleString("en");
   return {
     scenario: PAGE_READS,
@@ -189,13 +213,13 @@ function readsRow(rounds: ViewerReadsResult[], submitting: number): ResultRow {
     latency: summarize(Float64Array.from(latencies)),
     errors,
     generatorCpuPercent: sum((round) => round.generatorCpuPercent * round.seconds) / Math.max(seconds, 1e-9),
-    readers: { viewers, refreshesPerViewerSecond: perViewerSecond, throttlePerSecond },
+    readers: { viewers, refreshesPerViewerSecond: perViewerSecond(sent), startedPerViewerSecond: perViewerSecond(sent + refreshes.skipped) },
     note: [
       `${viewers} signed-in viewers (${submitting} of them the players who submit), each on a keep-alive connection of its own`,
-      `a refresh is one GET with the viewer's session cookie: "me" and "around" batched (${count(calls.around)}), or "me" alone while the viewer is on the top (${count(calls.me - calls.around)})`,
-      `${perViewerSecond.toFixed(2)} refreshes per viewer per second (frames alone may start ${throttlePerSecond.toFixed(2)})`,
-      `${count(refreshes.frame)} after a frame, ${count(refreshes.submit)} after the viewer's own submit, ${count(refreshes.skipped)} sent nothing (an answer on its way)`,
-      `${count(sum((round) => round.movingFrames))} of ${count(sum((round) => round.frames))} frames could move their viewer`,
+      `a refresh is one GET with the viewer's session cookie: after a frame or idle "around" alone (${count(refreshes.frame + refreshes.idle)}), after the viewer's own submit "me" and "around" batched, or "me" alone while it is on the top (${count(refreshes.submit)}); ${count(calls.me)} "me" and ${count(calls.around)} "around" calls`,
+      `${perViewerSecond(sent).toFixed(3)} refreshes per viewer per second of the ${perViewerSecond(sent + refreshes.skipped).toFixed(3)} the page's schedule started`,
+      `${count(refreshes.frame)} after a frame, ${count(refreshes.submit)} after the viewer's own submit, ${count(refreshes.idle)} idle; ${count(refreshes.skipped)} sent nothing (an answer on its way), ${count(refreshes.cancelled)} answers on their way cancelled for an own submit's`,
+      `${count(sum((round) => round.movingFrames))} of ${count(sum((round) => round.frames))} frames called for a read`,
       `${count(sum((round) => round.answered))} answers right`,
     ].join("; "),
   };

@@ -85,8 +85,15 @@ export function roundsRow(scenario: string, variant: string, concurrency: number
     latency: median.latency,
     errors: median.errors,
     generatorCpuPercent: median.generatorCpuPercent,
+    machineCpuMsPerCall: pooledMachineCpu(all),
     note: [`rounds: ${perRound.join(" · ")}`, ...(outcomes.length > 0 ? [`not applied: ${outcomes.join(", ")}`] : [])].join("; "),
   };
+}
+
+/** The machine's CPU per call over all rounds together (each round weighted by its calls), in ms. */
+export function pooledMachineCpu(rounds: ScoreWriteResult[]) {
+  const calls = rounds.reduce((sum, round) => sum + round.throughput, 0);
+  return rounds.reduce((sum, round) => sum + round.machineCpuMsPerCall * round.throughput, 0) / calls;
 }
 
 /** The round with the median throughput (the lower middle one for an even count). */

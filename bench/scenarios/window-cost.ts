@@ -5,7 +5,10 @@
  * with its window rows, APPLY to all time, today and this week) against the same path with the
  * all-time board only (bench/all-time-baseline.ts: the statement without its window rows, APPLY
  * to all time). Same worker, pool, bridge, users and concurrency, in alternating rounds (ABBA);
- * each row is the median round. The cost ratio is the all-time-only rate ÷ the app's.
+ * each row is the median round. The cost ratio is the all-time-only rate ÷ the app's; beside it,
+ * the ratio of the machine's CPU per call (every process: Postgres, Redis, the bridge, the worker),
+ * every round pooled. That CPU difference is what the day and week boards add to one submit:
+ * bench/targets.ts holds it against a whole submit's CPU (score.submit, same run).
  *
  * The writes go to hidden users only this scenario touches, and to a Redis board of its own;
  * afterwards both ledgers are checked: Postgres (every score and window score = the sum of its
@@ -21,7 +24,7 @@ import type { ScoreWriteImplementation, ScoreWriteResult } from "../score-write-
 import type { LatencySummary } from "../stats";
 import { benchUserId } from "../seed";
 import { startWorker } from "../worker";
-import { report, type BenchContext } from "./context";
+import { report, type BenchContext, type ResultRow } from "./context";
 import { anchorKeyPrefix } from "./redis";
 import { alternatingRounds, medianRound, roundsRow, SCORE_WRITE_WARMUP_SECONDS, separation } from "./statement-vs-transaction";
 
@@ -55,20 +58,25 @@ export async function windowCostScenario(ctx: BenchContext) {
       const one = medianRound(rounds.get(ALL_TIME_ONLY)!);
       const three = medianRound(rounds.get(THREE_BOARDS)!);
       const oneRow = roundsRow(WINDOW_COST, windowCostVariant(ALL_TIME_ONLY, concurrency), concurrency, one, rounds.get(ALL_TIME_ONLY)!);
-      report(ctx, { ...oneRow, note: `${parts(one)}; ${oneRow.note}` });
+      report(ctx, { ...oneRow, note: `${cpu(oneRow)}; ${parts(one)}; ${oneRow.note}` });
       const threeRow = roundsRow(WINDOW_COST, windowCostVariant(THREE_BOARDS, concurrency), concurrency, three, rounds.get(THREE_BOARDS)!);
       const names = (implementation: ScoreWriteImplementation) => (implementation === THREE_BOARDS ? "three boards" : "all time only");
       report(ctx, {
         ...threeRow,
         anchor: { name: `${WINDOW_COST}, ${oneRow.variant}`, throughput: one.throughput },
         ratio: three.throughput / one.throughput,
-        note: `cost ${(one.throughput / three.throughput).toFixed(2)}× all time only's; ${parts(three)}; ${threeRow.note}; ${separation(rounds, ALL_TIME_ONLY, THREE_BOARDS, names)}`,
+        note: `cost ${(one.throughput / three.throughput).toFixed(2)}× all time only's by rate, ${(threeRow.machineCpuMsPerCall! / oneRow.machineCpuMsPerCall!).toFixed(2)}× by ${cpu(threeRow)}; ${parts(three)}; ${threeRow.note}; ${separation(rounds, ALL_TIME_ONLY, THREE_BOARDS, names)}`,
       });
     }
   } finally {
     await worker.stop();
   }
   await checkLedgers(ctx);
+}
+
+/** The machine's CPU per call, every round pooled. */
+function cpu(row: ResultRow) {
+  return `machine CPU ${row.machineCpuMsPerCall!.toFixed(3)} ms per call`;
 }
 
 /** Where a call's time went: the Postgres write and the Redis script (p50 and mean, ms). */

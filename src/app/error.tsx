@@ -4,10 +4,13 @@ import Link from "next/link";
 
 /**
  * A page that failed to render (the database down, say): the layout stays, this replaces the
- * page, and "Try again" renders it afresh. Nothing of the error reaches the reader but its digest,
- * which names it in the server's log.
+ * page, and "Try again" renders it afresh. That is `retry` (Next.js 16.3+: a router refresh and a
+ * reset in one transition), not `reset`: a server component's failure is in the page's payload,
+ * and `reset` alone would render that same payload, and the same error, again. Nothing of the
+ * error reaches the reader but its digest, which names it in the server's log. Any page can end
+ * here, so the words name none in particular.
  */
-export default function PageError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+export default function PageError({ error, retry }: { error: Error & { digest?: string }; retry: () => void }) {
   return (
     <main className="page">
       <header className="page-header">
@@ -15,10 +18,10 @@ export default function PageError({ error, reset }: { error: Error & { digest?: 
       </header>
       <section className="card" role="alert" aria-labelledby="page-error-title">
         <h2 id="page-error-title">Something went wrong</h2>
-        <p className="muted">The board could not be loaded just now. It usually comes back in a moment.</p>
+        <p className="muted">This page could not be loaded just now. It usually comes back in a moment.</p>
         {error.digest ? <p className="muted">Reference: <span className="mono">{error.digest}</span></p> : null}
         <div className="actions">
-          <button type="button" onClick={reset}>
+          <button type="button" onClick={retry}>
             Try again
           </button>
           <Link href="/">Back to the board</Link>

@@ -2,8 +2,12 @@
 
 import "./globals.css";
 
-/** The root layout itself failed: this replaces it, so it brings its own html, body and styles. */
-export default function GlobalError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+/**
+ * The root layout itself failed: this replaces it, so it brings its own html, body and styles.
+ * "Try again" is `retry` (a router refresh and a reset), as in ./error.tsx: `reset` alone would
+ * render the same failed payload again.
+ */
+export default function GlobalError({ error, retry }: { error: Error & { digest?: string }; retry: () => void }) {
   return (
     <html lang="en">
       <body>
@@ -16,7 +20,7 @@ export default function GlobalError({ error, reset }: { error: Error & { digest?
             <p className="muted">The page could not be shown. Try again in a moment.</p>
             {error.digest ? <p className="muted">Reference: <span className="mono">{error.digest}</span></p> : null}
             <div className="actions">
-              <button type="button" onClick={reset}>
+              <button type="button" onClick={retry}>
                 Try again
               </button>
             </div>

@@ -5,6 +5,7 @@ import { getServerAuthSession } from "~/server/auth";
 import { ACTION_RULES } from "~/server/scoring/rules";
 import { api, HydrateClient } from "~/trpc/server";
 import { AccountPanel } from "./_components/account-panel";
+import { frameReach } from "./_components/board-changes";
 import { BoardWindowProvider } from "./_components/board-window";
 import { parseBoardWindow, WINDOW_PARAM } from "./_components/board-window-names";
 import { MyStanding } from "./_components/my-standing";
@@ -33,6 +34,9 @@ const ACTIONS: ActionChoice[] = Object.entries(ACTION_RULES).map(([type, rule]) 
   seconds: rule.minSeconds,
 }));
 
+/** How far a frame of the board can plausibly bring a player from below the viewer (the page reads "around" again then). */
+const FRAME_REACH = frameReach(ACTIONS.map((action) => action.points));
+
 export default async function HomePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   // The tab the address names (`?window=day`), read as the page writes it: rendered here as the client hydrates it.
   const boardWindow = parseBoardWindow((await searchParams)[WINDOW_PARAM]);
@@ -60,7 +64,7 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
               {session ? (
                 // My neighbourhood reads my standing: the board above never waits for it.
                 <Suspense fallback={null}>
-                  <WhereIStand limit={BOARD_SIZE} />
+                  <WhereIStand limit={BOARD_SIZE} frameReach={FRAME_REACH} />
                 </Suspense>
               ) : null}
             </div>

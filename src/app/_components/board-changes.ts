@@ -5,6 +5,7 @@
  * ./use-standing-sync.ts put them on the page.
  */
 import type { BoardWindow } from "~/lib/board-windows";
+import { percentileOf } from "~/lib/percentile";
 
 export type RankedEntry = { rank: number; userId: string; displayName: string; score: number };
 export type Frame = { window: BoardWindow; period: string | null; entries: readonly RankedEntry[] };
@@ -52,27 +53,70 @@ export function myPlace(frame: Frame, userId: string) {
 }
 
 /**
- * Whether a change from `before` to `after` could move my rank or my neighbourhood, for a player
- * who has a rank: then "me" and "around" are worth reading again. A frame is the top of the
- * board only. While I am on it both times, it says my standing itself (nothing to read). When I
- * join or leave it, or its membership changes (someone came up from below, maybe from below me;
- * someone left, and everyone below moved up), yes; when the score of one of my neighbours on it
- * changes, yes. Scores changing among players who stay above me move nothing of mine.
+ * The most points one player plausibly gains between two consecutive frames: two of the best
+ * action (`actionPoints`, what each action is worth: src/server/scoring/rules.ts, handed to the
+ * page by src/app/page.tsx). A bound for ordinary play only: frames come as scores change (every
+ * 5 s while the page polls), and an action takes seconds. A larger jump (an administrator's
+ * adjustment, a burst of submits saved up, a long gap while the stream was down) can bring a
+ * player from below me into the top unseen by couldMoveMe: my next refresh shows it (after my own
+ * submit, or the idle one: ./board-queries.ts STANDING_IDLE_REFRESH_MS).
  */
-export function couldMoveMe(before: Frame, after: Frame, userId: string, neighbours: ReadonlySet<string>): boolean {
+export function frameReach(actionPoints: readonly number[]): number {
+  return 2 * Math.max(...actionPoints);
+}
+
+/** What the page knows of me beside the frames: my score (my last `me` or `around`) and my neighbours (my last `around`). */
+export type MyStandingView = { userId: string; score: number; neighbours: ReadonlySet<string> };
+
+/**
+ * Whether a change from `before` to `after` could move my rank or my neighbourhood. A frame is the
+ * top of the board only, and my rank changes only when someone crosses my score:
+ * - on both frames: no (the frame says my standing itself); joining or leaving the top: yes;
+ * - a player new on the top came from below me only if they gained at least the points between
+ *   us; gaining more than `reach` between two frames is beyond ordinary play (frameReach), so a
+ *   newcomer more than `reach` above my score was above me already: no; within it: yes;
+ * - a player gone from the top: no. Pushed off, they are still above me; removed (banned,
+ *   hidden), I move up by one, which the idle refresh shows;
+ * - one of my neighbours on the top whose score changed, or who is new on it: yes (my
+ *   neighbourhood as shown is out of date);
+ * - scores changing among players who stay above me: no.
+ */
+export function couldMoveMe(before: Frame, after: Frame, me: MyStandingView, reach: number): boolean {
   if (!sameBoard(before, after)) return false;
-  const wasOn = myPlace(before, userId) !== null;
-  const isOn = myPlace(after, userId) !== null;
+  const wasOn = myPlace(before, me.userId) !== null;
+  const isOn = myPlace(after, me.userId) !== null;
   if (wasOn && isOn) return false;
   if (wasOn !== isOn) return true;
   const previous = new Map(before.entries.map((entry) => [entry.userId, entry.score]));
-  const now = new Set(after.entries.map((entry) => entry.userId));
-  for (const entry of after.entries) {
+  return after.entries.some((entry) => {
     const score = previous.get(entry.userId);
-    if (score === undefined) return true;
-    if (neighbours.has(entry.userId) && score !== entry.score) return true;
-  }
-  return before.entries.some((entry) => !now.has(entry.userId));
+    if (me.neighbours.has(entry.userId) && score !== entry.score) return true;
+    return score === undefined && entry.score - me.score <= reach;
+  });
+}
+
+/**
+ * Whether the page reads my neighbourhood (`leaderboard.around`) again after a frame: when the
+ * frame could move me (couldMoveMe), unless it shows me (then it says my rank and score, and the
+ * page has no neighbourhood to show). A player without a rank (hidden, or no points in the
+ * period) has nothing a frame could move, unless the frame before showed them (the rank they had
+ * is news to `me`). bench/page-model.ts holds the benchmark's viewers to this same rule.
+ */
+export function readsAfterFrame(before: Frame, after: Frame, me: MyStandingView & { ranked: boolean }, reach: number): boolean {
+  if (myPlace(after, me.userId) !== null) return false;
+  if (!me.ranked && myPlace(before, me.userId) === null) return false;
+  return couldMoveMe(before, after, me, reach);
+}
+
+/**
+ * My standing as a neighbourhood read tells it, for `leaderboard.me` without reading it: my score
+ * and rank from my entry, how many are on the board, and the percentile by the server's own
+ * rounding. Null when I am not among them (hidden, or off the board): only `me` says which.
+ */
+export function standingFromAround(around: { entries: readonly RankedEntry[]; total: number }, userId: string) {
+  const mine = around.entries.find((entry) => entry.userId === userId);
+  if (!mine) return null;
+  return { score: mine.score, rank: mine.rank, total: around.total, percentile: percentileOf(mine.rank, around.total) };
 }
 
 /** Players known to be above me and below me at one moment, and my score then. */

@@ -5,8 +5,8 @@ import { useCallback, useEffect, useRef } from "react";
 import type { BoardWindow } from "~/lib/board-windows";
 import { api, type RouterOutputs } from "~/trpc/react";
 import { announce } from "./announcer";
-import { boardScope, couldMoveMe, createPassWatch, myPlace, viewAround, type Frame, type RankedEntry, type RelativeView } from "./board-changes";
-import { STANDING_REFRESH_MS } from "./board-queries";
+import { boardScope, createPassWatch, myPlace, readsAfterFrame, standingFromAround, viewAround, type Frame, type RankedEntry, type RelativeView } from "./board-changes";
+import { STANDING_IDLE_REFRESH_MS, STANDING_REFRESH_MS } from "./board-queries";
 import { useBoardSteps, type BoardFreshness } from "./board-steps";
 import { useFormat } from "./reader-locale";
 import { RANK_SCOPE } from "./what-just-happened";
@@ -22,10 +22,15 @@ const MY_RANK = 1;
  * Keeps the signed-in player's standing ("me") and neighbourhood ("around") on the board on
  * screen fresh without reading them on every change, and tells them what just happened to them.
  *
- * Read again: at once after their own submit or profile change; when a frame shows a change that
- * could move them (./board-changes.ts couldMoveMe), at most every STANDING_REFRESH_MS; when the
- * day or week starts over. Told (live region and toast): who passed them, entering and leaving
- * the top; and their new rank while on it. Never for another tab or a new period.
+ * Read again, both: at once after their own submit or profile change, and when the day or week
+ * starts over. `around` alone, with "me" patched from its answer (it holds my entry and the
+ * board's total): when a frame shows a change that could move them (./board-changes.ts
+ * readsAfterFrame), at most every STANDING_REFRESH_MS; and every STANDING_IDLE_REFRESH_MS after
+ * the last read while the page is in view, for what frames cannot show. Nothing while they are on
+ * the top shown: its frames say their rank and score. Told (live region and toast): who passed
+ * them, entering and leaving the top; and their new rank while on it. Never for another tab or a
+ * new period. `frameReach`: the most points a player plausibly gains between two frames
+ * (./board-changes.ts frameReach).
  */
 export function useStandingSync({
   limit,
@@ -33,50 +38,97 @@ export function useStandingSync({
   freshness,
   me,
   around,
+  frameReach,
 }: {
   limit: number;
   board: Frame;
   freshness: BoardFreshness;
   me: Me;
   around: { data: Around | undefined; dataUpdatedAt: number };
+  frameReach: number;
 }) {
   const { number: formatNumber } = useFormat();
   const utils = api.useUtils();
   const queryClient = useQueryClient();
-  const latest = useRef({ me, around });
+  const latest = useRef({ me, around, board });
   useEffect(() => {
-    latest.current = { me, around };
+    latest.current = { me, around, board };
   });
 
+  /** When my standing was last read, by any of the refreshes below or the page's own first reads. */
   const lastRefresh = useRef(0);
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const refresh = useCallback(
+  const cancelPending = useCallback(() => {
+    if (pending.current) clearTimeout(pending.current);
+    pending.current = null;
+  }, []);
+
+  // Both, in every window (or one): an own change can move me anywhere, and a new period starts
+  // from nothing. The form that made the change invalidates `me` itself; an `around` on its way
+  // may be from before the change, so it gives way to a new one.
+  const refreshBoth = useCallback(
     (boardWindow?: BoardWindow) => {
-      if (pending.current) clearTimeout(pending.current);
-      pending.current = null;
+      cancelPending();
       lastRefresh.current = Date.now();
       const input = boardWindow ? { window: boardWindow } : undefined;
-      // An answer on its way is as good as a new one.
       void utils.leaderboard.me.invalidate(input, undefined, { cancelRefetch: false });
-      void utils.leaderboard.around.invalidate(input, undefined, { cancelRefetch: false });
+      void utils.leaderboard.around.invalidate(input);
     },
-    [utils],
+    [utils, cancelPending],
   );
-  const refreshSoon = useCallback(
-    (boardWindow: BoardWindow) => {
-      if (pending.current) return;
-      const wait = lastRefresh.current + STANDING_REFRESH_MS - Date.now();
-      if (wait <= 0) refresh(boardWindow);
-      else pending.current = setTimeout(() => refresh(boardWindow), wait);
-    },
-    [refresh],
-  );
-  useEffect(
-    () => () => {
-      if (pending.current) clearTimeout(pending.current);
-    },
-    [],
-  );
+
+  // `around` alone, of the board shown: it holds my entry and the board's total, from which `me`
+  // is patched, one procedure instead of two. Not while I am on the top shown (its frames say my
+  // rank and score; the page has no neighbourhood to show), nor while hidden.
+  const readAround = useCallback(async () => {
+    cancelPending();
+    const { me, board } = latest.current;
+    if (me.hidden || myPlace(board, me.userId)) return;
+    lastRefresh.current = Date.now();
+    const input = { window: board.window };
+    let answer: Around;
+    try {
+      // An answer on its way is as good as a new one.
+      answer = await utils.leaderboard.around.fetch(input, { staleTime: 0 });
+    } catch {
+      // Failed, or gave way to the reads after an own change (`me` among them): the next refresh reads again.
+      return;
+    }
+    const standing = standingFromAround(answer, me.userId);
+    if (standing) utils.leaderboard.me.setData(input, (old) => old && { ...old, ...standing });
+    // Not among my neighbours: hidden or taken off the board by someone else (an administrator); `me` says which.
+    else void utils.leaderboard.me.invalidate(input, undefined, { cancelRefetch: false });
+  }, [utils, cancelPending]);
+
+  const readAroundSoon = useCallback(() => {
+    if (pending.current) return;
+    const wait = lastRefresh.current + STANDING_REFRESH_MS - Date.now();
+    if (wait <= 0) void readAround();
+    else pending.current = setTimeout(() => void readAround(), wait);
+  }, [readAround]);
+  useEffect(() => cancelPending, [cancelPending]);
+
+  // The idle refresh: what no frame shows (a pass below the top, a player removed above me, a
+  // jump beyond a frame's reach, the board's total) shows within STANDING_IDLE_REFRESH_MS of the
+  // last read while the page is in view; a page back in view after longer reads at once. Only
+  // with a rank: a player without one changes that by their own submit, which reads both.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    lastRefresh.current ||= Date.now();
+    const check = () => {
+      clearTimeout(timer);
+      if (document.visibilityState !== "visible") return;
+      const wait = lastRefresh.current + STANDING_IDLE_REFRESH_MS - Date.now();
+      if (wait <= 0 && latest.current.me.rank !== null) void readAround();
+      timer = setTimeout(check, wait > 0 ? wait : STANDING_IDLE_REFRESH_MS);
+    };
+    check();
+    document.addEventListener("visibilitychange", check);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", check);
+    };
+  }, [readAround]);
 
   // My own submits and profile changes (hiding, a new name): every window's standing, at once.
   useEffect(() => {
@@ -84,9 +136,9 @@ export function useStandingSync({
     return queryClient.getMutationCache().subscribe((event) => {
       if (event.type !== "updated" || event.action.type !== "success") return;
       const key = event.mutation.options.mutationKey;
-      if (key && mine.has(hashKey(key))) refresh();
+      if (key && mine.has(hashKey(key))) refreshBoth();
     });
-  }, [queryClient, refresh]);
+  }, [queryClient, refreshBoth]);
 
   const passes = useRef(createPassWatch());
 
@@ -101,7 +153,7 @@ export function useStandingSync({
       // again, the new period's (nobody has points in a period that just began).
       utils.leaderboard.me.setData({ window: after.window }, (old) => old && { ...old, score: 0, rank: null, percentile: null, total: 0 });
       utils.leaderboard.around.setData({ window: after.window }, (old) => old && { entries: [], total: 0 });
-      refresh(after.window);
+      refreshBoth(after.window);
       return;
     }
 
@@ -118,10 +170,8 @@ export function useStandingSync({
     const passedBy = view ? passes.current.observe(boardScope(after), view, Date.now()) : [];
 
     if (!before) return;
-    if (ranked || mineNow || mineBefore) {
-      const neighbours = new Set((latest.current.around.data?.entries ?? []).map((entry) => entry.userId));
-      if (couldMoveMe(before, after, userId, neighbours)) refreshSoon(after.window);
-    }
+    const neighbours = new Set((latest.current.around.data?.entries ?? []).flatMap((entry) => (entry.userId === userId ? [] : [entry.userId])));
+    if (readsAfterFrame(before, after, { userId, ranked, score: me.score, neighbours }, frameReach)) readAroundSoon();
     if (step.kind !== "change") return;
 
     const where = RANK_SCOPE[after.window];

@@ -24,9 +24,10 @@ const NO_SCORE: Record<BoardWindow, string> = {
  * rank among everyone on the board (`leaderboard.me`: "#153 of 2,104 · top 8 %"). Hidden, or no
  * points in the period: it says so. While they are in the top, the board says it all and this
  * shows nothing; it still keeps their standing fresh and tells them what happens to them
- * (./use-standing-sync.ts).
+ * (./use-standing-sync.ts). `frameReach`: the most points a player plausibly gains between two
+ * frames (./board-changes.ts frameReach), from the server's action rules.
  */
-export function WhereIStand({ limit }: { limit: number }) {
+export function WhereIStand({ limit, frameReach }: { limit: number; frameReach: number }) {
   const { selected } = useBoardWindow();
   // As the board does: what is on screen stays until the chosen window's reads have loaded.
   const shown = useDeferredValue(selected);
@@ -42,6 +43,7 @@ export function WhereIStand({ limit }: { limit: number }) {
     freshness: { updatedAt: boardQuery.dataUpdatedAt, chosenAt },
     me,
     around: { data: around.data, dataUpdatedAt: around.dataUpdatedAt },
+    frameReach,
   });
   const format = useFormat().number;
 

@@ -16,7 +16,7 @@ import type { RateLimits } from "~/server/redis/rate-limit";
 import type { StreamSlots } from "~/server/redis/stream-slots";
 import type { LiveBoards } from "~/server/scoring/live-board";
 import type { ScoreDeps } from "~/server/scoring/score-service";
-import { logger, metrics } from "~/server/observability";
+import { recordProcedureCall } from "~/server/observability";
 import { setRequestUser } from "~/server/observability/request-context";
 import { AppError, fieldErrorsOf, reasonOf } from "./errors";
 import { SSE_SETTINGS } from "./sse-settings";
@@ -89,12 +89,7 @@ const observe = t.middleware(async ({ path, type, next }) => {
   const started = performance.now();
   const result = await next();
   const seconds = (performance.now() - started) / 1000;
-  const code = result.ok ? "OK" : result.error.code;
-  metrics.procedureCalls.inc({ path, type, code });
-  metrics.procedureSeconds.observe({ path, type }, seconds);
-  const line = { path, type, durationMs: Math.round(seconds * 10_000) / 10, outcome: code };
-  if (result.ok) logger.info(line, "procedure");
-  else logger[code === "INTERNAL_SERVER_ERROR" ? "error" : "info"]({ ...line, reason: reasonOf(result.error) }, "procedure");
+  recordProcedureCall(result.ok ? { path, type, seconds, code: "OK" } : { path, type, seconds, code: result.error.code, reason: reasonOf(result.error) });
   return result;
 });
 

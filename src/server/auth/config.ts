@@ -26,7 +26,7 @@ declare module "next-auth/jwt" {
   }
 }
 
-/** What a session says about its user, from the signed token (also read by getServerAuthSession). */
+/** What a session says about its user, from the signed token (also read by readSession). */
 export function sessionUserOf(token: JWT): SessionUser {
   return { id: token.sub ?? "", username: token.username, name: token.name ?? token.username, role: token.role };
 }

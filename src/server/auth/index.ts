@@ -1,25 +1,7 @@
-import type { Session } from "next-auth";
-import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
 import { cache } from "react";
 
-import { SESSION_MAX_AGE_S, SESSION_SECRET, sessionUserOf } from "./config";
-import { SESSION_COOKIE_NAME, sessionTokenFromCookies } from "./session-cookie";
+import { readSession } from "./session";
 
-/**
- * The session of the current request (route handler or server component), read once per request.
- *
- * Not `getServerSession(authOptions)`: that runs next-auth's whole session endpoint — decode the
- * JWT, then encode a refreshed one (a second key derivation and encryption) and make a CSRF
- * token — and outside next-auth's own routes it cannot set cookies, so that second half is thrown
- * away on every request (it was the largest cost the benchmark's profile of score.submit found in
- * the session). This decodes only: the same key, the same checks (encryption, expiry), the same
- * session callback. next-auth's routes (/api/auth/*) still refresh the cookie as before.
- */
-export const getServerAuthSession = cache(async (): Promise<Session | null> => {
-  const token = sessionTokenFromCookies((await cookies()).getAll(), SESSION_COOKIE_NAME);
-  if (!token) return null;
-  const claims = await decode({ token, secret: SESSION_SECRET }).catch(() => null);
-  if (!claims) return null;
-  return { user: sessionUserOf(claims), expires: new Date(Date.now() + SESSION_MAX_AGE_S * 1000).toISOString() };
-});
+/** The session of the current request (route handler or server component), read once per request (see readSession). */
+export const getServerAuthSession = cache(async () => readSession((await cookies()).getAll()));

@@ -31,3 +31,26 @@ export function sessionTokenFromCookies(all: { name: string; value: string }[], 
   if (chunks.length === 0 || chunks.some((chunk, position) => chunk.index !== position)) return null;
   return chunks.map((chunk) => chunk.value).join("");
 }
+
+/**
+ * A Cookie header's cookies as Next.js reads them (`cookies().getAll()`): split on `;`, values
+ * URI-decoded (one that cannot be is skipped), a name given twice keeps its last value; so a
+ * request answered before Next.js sees the same session as one it answers.
+ */
+export function cookiesOfHeader(header: string | undefined): { name: string; value: string }[] {
+  const cookies = new Map<string, string>();
+  for (const pair of (header ?? "").split(/; */)) {
+    if (!pair) continue;
+    const splitAt = pair.indexOf("=");
+    if (splitAt === -1) {
+      cookies.set(pair, "true");
+      continue;
+    }
+    try {
+      cookies.set(pair.slice(0, splitAt), decodeURIComponent(pair.slice(splitAt + 1)));
+    } catch {
+      // Next.js drops a value it cannot decode, and so do we.
+    }
+  }
+  return [...cookies].map(([name, value]) => ({ name, value }));
+}

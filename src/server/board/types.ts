@@ -58,11 +58,6 @@ export type MyStanding = {
 /** The players just above and below a user on one board, the user included, and how many are on it. */
 export type Neighbourhood = { entries: BoardEntry[]; total: number };
 
-/** The share of `total` players ranked at or above `rank`, in whole percent rounded up; null without a rank. */
-export function percentileOf(rank: number | null, total: number): number | null {
-  if (rank === null || total === 0) return null;
-  return Math.min(100, Math.ceil((rank / total) * 100));
-}
 
 /**
  * A user's state on one board as of one database version; `visible: false` takes them off the

@@ -1,9 +1,17 @@
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 
+import { env } from "~/env.js";
 import { freePort } from "../../../test/support/ports";
 import { databaseClientConfig, detectPooler, migrationDatabaseUrl, normalizeDatabaseUrl } from "./connection";
-import { isDatabaseUnavailable } from "./errors";
+import { errorCodeOf, isDatabaseUnavailable } from "./errors";
+
+/** This test run's database server, another database on it. */
+function databaseUrlNamed(name: string) {
+  const url = new URL(env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
 const NEON_POOLED = "postgresql://app:pw@ep-cool-dust-a1b2c3-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require";
 const NEON_DIRECT = "postgresql://app:pw@ep-cool-dust-a1b2c3.us-east-2.aws.neon.tech/neondb?sslmode=require";
@@ -130,6 +138,28 @@ describe("migrationDatabaseUrl", () => {
 });
 
 describe("a database that is down", () => {
+  // Found by e2e/errors.spec.ts: a database closed to connections (maintenance) was answered 500, not 503.
+  it("counts a database that is not accepting connections as unavailable", async () => {
+    const name = `${new URL(env.DATABASE_URL).pathname.slice(1)}_closed`;
+    const admin = postgres(databaseUrlNamed("postgres"), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      await admin.unsafe(`alter database "${name}" allow_connections false`);
+      const { url, options } = databaseClientConfig(databaseUrlNamed(name), { serverless: false });
+      const client = postgres(url, options);
+      try {
+        const outcome = await client`select 1`.then(() => null, (error: unknown) => error);
+        expect(errorCodeOf(outcome)).toBe("55000");
+        expect(isDatabaseUnavailable(outcome)).toBe(true);
+      } finally {
+        await client.end({ timeout: 0 });
+      }
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}"`);
+      await admin.end();
+    }
+  });
+
   // Regression (npm run test:faults, postgres-down): with postgres.js's default backoff (growing to
   // 20 s, its retry count shared by the pool), queries queued behind refused connections waited up
   // to ~30 s instead of failing.
@@ -155,11 +185,35 @@ describe("a database that is down", () => {
     }
   });
 
+  // Found by e2e/errors.spec.ts: a database closed to connections (maintenance) was answered 500, not 503.
+  it("counts a database that is not accepting connections as unavailable", async () => {
+    const name = `${new URL(env.DATABASE_URL).pathname.slice(1)}_closed`;
+    const admin = postgres(databaseUrlNamed("postgres"), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      await admin.unsafe(`alter database "${name}" allow_connections false`);
+      const { url, options } = databaseClientConfig(databaseUrlNamed(name), { serverless: false });
+      const client = postgres(url, options);
+      try {
+        const outcome = await client`select 1`.then(() => null, (error: unknown) => error);
+        expect(errorCodeOf(outcome)).toBe("55000");
+        expect(isDatabaseUnavailable(outcome)).toBe(true);
+      } finally {
+        await client.end({ timeout: 0 });
+      }
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}"`);
+      await admin.end();
+    }
+  });
+
   // Regression (npm run test:faults, postgres-down): a write to a connection the server had just
   // closed surfaced as EPIPE and was answered 500 instead of 503 DB_UNAVAILABLE.
   it("counts a broken pipe as unavailable, a bad query not", () => {
     const wrapped = (code: string) => Object.assign(new Error("Failed query"), { cause: Object.assign(new Error("socket"), { code }) });
     expect(isDatabaseUnavailable(wrapped("EPIPE"))).toBe(true);
     expect(isDatabaseUnavailable(wrapped("42601"))).toBe(false);
+    // 55000 from a query (not the connection's start) is no outage.
+    expect(isDatabaseUnavailable(wrapped("55000"))).toBe(false);
   });
 });

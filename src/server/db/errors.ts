@@ -1,8 +1,13 @@
 /** Drizzle wraps driver errors; the Postgres SQLSTATE (or socket error code) sits somewhere on the cause chain. */
 export function errorCodeOf(error: unknown): string | undefined {
+  return codedErrorOf(error)?.code;
+}
+
+/** The first error on the cause chain with a code, and the server routine that raised it (Postgres's errors name one). */
+function codedErrorOf(error: unknown): { code: string; routine?: unknown } | undefined {
   for (let current = error; current instanceof Object; current = (current as { cause?: unknown }).cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    const coded = current as { code?: unknown; routine?: unknown };
+    if (typeof coded.code === "string") return { code: coded.code, routine: coded.routine };
   }
   return undefined;
 }
@@ -31,7 +36,12 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = errorCodeOf(error);
+  const coded = codedErrorOf(error);
+  if (!coded) return false;
+  // The database refusing connections for now (ALTER DATABASE … ALLOW_CONNECTIONS false, as
+  // platforms do during maintenance): SQLSTATE 55000 from the connection's start. 55000 from a
+  // query is something else.
+  if (coded.code === "55000") return coded.routine === "CheckMyDatabase";
   // Class 08 is "connection exception".
-  return code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"));
+  return UNAVAILABLE_CODES.has(coded.code) || coded.code.startsWith("08");
 }

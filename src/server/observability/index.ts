@@ -17,3 +17,16 @@ export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.message.split("\n")[0]!.split(", command was:")[0]!;
 }
+
+/**
+ * One procedure call's log line and metrics: tRPC's `observe` middleware, and the procedures
+ * answered on Node ahead of it (src/server/api/board/node-answers.ts), report alike.
+ */
+export function recordProcedureCall(call: { path: string; type: string; seconds: number; code: string; reason?: string }) {
+  const { path, type, seconds, code, reason } = call;
+  metrics.procedureCalls.inc({ path, type, code });
+  metrics.procedureSeconds.observe({ path, type }, seconds);
+  const line = { path, type, durationMs: Math.round(seconds * 10_000) / 10, outcome: code };
+  if (code === "OK") logger.info(line, "procedure");
+  else logger[code === "INTERNAL_SERVER_ERROR" ? "error" : "info"]({ ...line, reason }, "procedure");
+}

@@ -15,7 +15,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
  * Runs `work` as one request: a request id taken from an upstream `x-request-id` when it is
  * well-formed (a proxy's id ties its logs to ours), else a new one.
  */
-export function runInRequest<T>(headers: Headers, work: () => T): T {
+export function runInRequest<T>(headers: Pick<Headers, "get">, work: () => T): T {
   const upstream = headers.get("x-request-id");
   const requestId = upstream && REQUEST_ID.test(upstream) ? upstream : randomUUID();
   return storage.run({ requestId }, work);

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 
 import { env } from "~/env.js";
 import { periodAt } from "~/lib/board-windows";
-import { ALL_TIME, percentileOf, type BoardScope } from "~/server/board/types";
+import { percentileOf } from "~/lib/percentile";
+import { ALL_TIME, type BoardScope } from "~/server/board/types";
 import { services } from "~/server/composition-root";
 import { createBoardStore } from "~/server/redis/board-store";
 import { redisKeys } from "~/server/redis/keys";

@@ -6,7 +6,8 @@
  */
 import { and, asc, desc, eq, gt, inArray, max, sql, type SQL } from "drizzle-orm";
 
-import { percentileOf, type Board, type BoardEntry, type BoardScope, type BoardUpdate, type BoardWrite, type MyStanding, type Neighbourhood } from "~/server/board/types";
+import { percentileOf } from "~/lib/percentile";
+import type { Board, BoardEntry, BoardScope, BoardUpdate, BoardWrite, MyStanding, Neighbourhood } from "~/server/board/types";
 import type { Database } from "~/server/db";
 import { scores, users, windowScores } from "~/server/db/schema";
 

@@ -6,7 +6,8 @@
  * from Postgres only.
  */
 import type { BoardWindow, Period } from "~/lib/board-windows";
-import { percentileOf, scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding, type Neighbourhood } from "~/server/board/types";
+import { percentileOf } from "~/lib/percentile";
+import { scopeAt, type Board, type BoardScope, type BoardUpdate, type MyStanding, type Neighbourhood } from "~/server/board/types";
 import { readAroundFromDatabase, readStandingFromDatabase, readStandingWithRank, readTopFromDatabase } from "./board-queries";
 import { createBoardRecovery, type BoardRecoveryDeps } from "./board-recovery";
 

@@ -11,7 +11,7 @@ import superjson from "superjson";
 import type { BoardWindow } from "~/lib/board-windows";
 import type { Board } from "~/server/board/types";
 import { sliceBoard } from "~/server/scoring/live-board";
-import { liveInput, topInput } from "../routers/inputs";
+import { aroundInput, liveInput, meInput, topInput } from "../routers/inputs";
 import { deserializeInput } from "../transformer";
 
 /** Shared caches may serve an answer for a second and revalidate in the background for a few more. */
@@ -47,6 +47,45 @@ export function parseLiveRequest(url: URL, lastEventIdHeader: string | null): Li
   const merged = lastEventId ? (isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId })) : input;
   const parsed = liveInput.safeParse(merged);
   return parsed.success ? { limit: parsed.data.limit, window: parsed.data.window, lastEventId: parsed.data.lastEventId ?? null } : null;
+}
+
+/** The signed-in player's reads of a window's current board that the page repeats: where I stand, and who is around me. */
+export const STANDING_PROCEDURES = ["leaderboard.me", "leaderboard.around"] as const;
+export type StandingProcedure = (typeof STANDING_PROCEDURES)[number];
+export type StandingCall = { path: "leaderboard.me"; window: BoardWindow } | { path: "leaderboard.around"; window: BoardWindow; radius: number };
+export type StandingRequest = { calls: StandingCall[]; batch: boolean };
+
+/**
+ * `leaderboard.me` and `leaderboard.around` GETs the procedures' schemas accept — one call, or the
+ * browser's batch of both — of a window's current board (`procedures`: the path's list). A named
+ * period, a batch with anything else, or an input tRPC would refuse: null, left to tRPC.
+ */
+export function parseStandingRequest(procedures: string[], url: URL): StandingRequest | null {
+  const batch = url.searchParams.get("batch") === "1";
+  if (procedures.length === 0 || procedures.length > STANDING_PROCEDURES.length || (!batch && procedures.length > 1)) return null;
+  const inputs = decodeInputs(url.searchParams.get("input"), batch, procedures.length);
+  if (inputs === INVALID) return null;
+  const calls: StandingCall[] = [];
+  for (const [index, path] of procedures.entries()) {
+    if (path === "leaderboard.me") {
+      const parsed = meInput.safeParse(inputs[index]);
+      if (!parsed.success || parsed.data.period) return null;
+      calls.push({ path, window: parsed.data.window });
+    } else if (path === "leaderboard.around") {
+      const parsed = aroundInput.safeParse(inputs[index]);
+      if (!parsed.success) return null;
+      calls.push({ path, window: parsed.data.window, radius: parsed.data.radius });
+    } else {
+      return null;
+    }
+  }
+  return { calls, batch };
+}
+
+/** tRPC's answer to a query whose every call succeeded, with these results in order. */
+export function encodeQueryAnswer(results: unknown[], batch: boolean): string {
+  const answers = results.map((data) => JSON.stringify({ result: { data: superjson.serialize(data) } }));
+  return batch ? `[${answers.join(",")}]` : answers[0]!;
 }
 
 type EncodedBoard = { single: string; batch: string; etag: string };
@@ -85,19 +124,39 @@ const INVALID = Symbol("invalid input");
 
 /** A call's input as tRPC decodes it (JSON, then superjson); INVALID when tRPC would refuse it. */
 function decodeInput(raw: string | null, batch: boolean): unknown {
-  if (raw === null) return undefined;
+  const inputs = decodeInputs(raw, batch, 1);
+  return inputs === INVALID ? INVALID : inputs[0];
+}
+
+/**
+ * The inputs of `count` calls as tRPC decodes them: one, or a batch's `"0"`…`"count-1"` (any
+ * other key is INVALID here: tRPC bounds what it answers, so such batches are left to it).
+ */
+function decodeInputs(raw: string | null, batch: boolean, count: number): unknown[] | typeof INVALID {
+  if (raw === null) return Array.from({ length: count }, () => undefined);
   try {
     const parsed: unknown = JSON.parse(raw);
-    const envelope = batch ? (isObject(parsed) ? parsed["0"] : INVALID) : parsed;
-    if (envelope === INVALID) return INVALID;
-    if (batch && isObject(parsed) && Object.keys(parsed).some((key) => key !== "0")) return INVALID;
-    if (envelope === undefined) return undefined;
-    if (!isObject(envelope)) return INVALID;
-    // Metadata is held to what tRPC's transformer accepts (undefined values only).
-    return "meta" in envelope ? deserializeInput(envelope) : envelope.json;
+    let inputs: unknown[];
+    if (!batch) {
+      if (count !== 1) return INVALID;
+      inputs = [decodeEnvelope(parsed)];
+    } else {
+      if (!isObject(parsed)) return INVALID;
+      const keys = Array.from({ length: count }, (_, index) => String(index));
+      if (Object.keys(parsed).some((key) => !keys.includes(key))) return INVALID;
+      inputs = keys.map((key) => decodeEnvelope(parsed[key]));
+    }
+    return inputs.includes(INVALID) ? INVALID : inputs;
   } catch {
     return INVALID;
   }
+}
+
+/** One call's `{ json, meta }` envelope decoded; metadata held to what tRPC's transformer accepts (undefined values only). */
+function decodeEnvelope(envelope: unknown): unknown {
+  if (envelope === undefined) return undefined;
+  if (!isObject(envelope)) return INVALID;
+  return "meta" in envelope ? deserializeInput(envelope) : envelope.json;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -4,8 +4,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { getTRPCErrorFromUnknown } from "@trpc/server";
 
 import type { BoardWindow } from "~/lib/board-windows";
+import { readSession } from "~/server/auth/session";
 import { services } from "~/server/composition-root";
-import { metrics } from "~/server/observability";
+import { metrics, recordProcedureCall } from "~/server/observability";
 import { processWide } from "~/server/process-wide";
 import { shutdownSignal } from "~/server/shutdown";
 import { SSE_SETTINGS } from "../sse-settings";
@@ -13,7 +14,7 @@ import { admitLiveStream } from "./admission";
 import { createTopAnswers } from "./answers";
 import { createLiveFanOut } from "./fan-out";
 import { createBoardHttp, type BoardHttpDeps } from "./http";
-import { answerOnNode, type NodeAnswerDeps } from "./node-answers";
+import { answerOnNode, standingReader, type NodeAnswerDeps } from "./node-answers";
 
 /** Counted as tRPC's procedures are (no latency: the answer is made before the request comes). */
 function served(path: "leaderboard.top" | "leaderboard.live") {
@@ -53,6 +54,7 @@ const boardAnswers = () =>
       onServed: served,
       claimStream: (headers) => admitLiveStream(services.liveStreamSlots, headers),
       refuse,
+      standing: { readSession, read: standingReader(services.leaderboard), recordCall: recordProcedureCall },
     };
     return { deps, http: createBoardHttp(deps) };
   });
@@ -62,5 +64,8 @@ export const boardHttp = {
   handle: (req: Request) => boardAnswers().http.handle(req),
 };
 
-/** GET leaderboard.top and leaderboard.live straight on Node's response, for the instrumentation hook. */
-export const answerBoardRequest = (req: IncomingMessage, res: ServerResponse) => answerOnNode(boardAnswers().deps, req, res);
+/**
+ * GET leaderboard.top, leaderboard.live, and a player's leaderboard.me and leaderboard.around,
+ * straight on Node's response, for the instrumentation hook (`passOn` hands a request to Next.js).
+ */
+export const answerBoardRequest = (req: IncomingMessage, res: ServerResponse, passOn: () => void) => answerOnNode(boardAnswers().deps, req, res, passOn);

@@ -16,6 +16,7 @@ import type { LiveBoard } from "~/server/scoring/live-board";
 import { ScoreboardClient } from "../../../../test/support/client";
 import { decodeReply } from "../../../../test/support/wire";
 import { streamSlotsFor } from "../../../../test/support/stream-slots";
+import { readSession } from "~/server/auth/session";
 import { errorAnswer } from "../trpc";
 import { createLiveFanOut } from "./fan-out";
 import { createTopAnswers } from "./answers";
@@ -80,6 +81,8 @@ function depsFor(live: TestLiveBoard, slots = streamSlotsFor()): NodeAnswerDeps 
     onServed: () => {},
     claimStream: slots.claimStream,
     refuse: async (error) => errorAnswer(getTRPCErrorFromUnknown(error)),
+    // The standing reads have tests of their own (./node-standing.test.ts); none is sent here.
+    standing: { readSession, read: async () => expect.unreachable("a standing read"), recordCall: () => {} },
   };
 }
 
@@ -97,8 +100,8 @@ afterEach(async () => {
 /** A server that answers board requests directly and everything else with 404 (standing in for Next.js). */
 async function serverWith(deps: NodeAnswerDeps) {
   const server = createServer((req, res) => {
-    if (answerOnNode(deps, req, res)) return;
-    res.writeHead(404).end("left to Next.js");
+    const leaveToNext = () => res.writeHead(404).end("left to Next.js");
+    if (!answerOnNode(deps, req, res, leaveToNext)) leaveToNext();
   });
   servers.push(server);
   server.listen(0, "127.0.0.1");
@@ -209,7 +212,7 @@ describe("live streams on Node's response", () => {
       destroy: () => {},
     });
     const req = { method: "GET", url: "/api/trpc/leaderboard.live?input=%7B%22json%22%3A%7B%7D%7D", headers: {} } as IncomingMessage;
-    expect(answerOnNode(deps, req, res as unknown as ServerResponse)).toBe(true);
+    expect(answerOnNode(deps, req, res as unknown as ServerResponse, () => expect.unreachable("left to Next.js"))).toBe(true);
     // Attached once its slot is claimed: connected + board 1 fill the socket.
     await expect.poll(() => written.length).toBe(2);
     expect(written.map((text) => /id: (\d+)/.exec(text)?.[1] ?? text.split("\n")[0])).toEqual(["event: connected", "1"]);
