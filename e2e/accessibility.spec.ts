@@ -1,10 +1,7 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
-import { grantAdminWithCli } from "../test/support/admin-cli";
-import { ScoreboardClient } from "../test/support/client";
-import { expect, ownAppForThisFile, test } from "./fixtures";
-import { accountForm, expectSignedInAs, newPlayer, PASSWORD, signedIn, uniqueUsername } from "./helpers";
+import { expect, ownAdminForThisFile, ownAppForThisFile, test } from "./fixtures";
+import { accountForm, expectNoSeriousViolations, expectSignedInAs, newPlayer, PASSWORD, signedIn, uniqueUsername } from "./helpers";
 
 /**
  * Accessibility, checked by a tool: axe-core on every state of every page (signed out, signed
@@ -14,26 +11,7 @@ import { accountForm, expectSignedInAs, newPlayer, PASSWORD, signedIn, uniqueUse
 
 ownAppForThisFile();
 
-const ADMIN = { username: "a11y_admin", password: "a11y admin password, constant" };
-
-test.beforeAll(async ({ app }) => {
-  await new ScoreboardClient(app.server.url).signIn({ ...ADMIN, intent: "signup" });
-  await grantAdminWithCli(ADMIN.username, { DATABASE_URL: app.env.DATABASE_URL });
-});
-
-/** Runs axe on the page as it is now; lists serious and critical violations with where they are. */
-async function expectNoSeriousViolations(page: Page, state: string) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation) => ({
-      rule: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
-    }));
-  expect(serious, `axe: serious or critical violations, ${state}`).toEqual([]);
-}
+const ADMIN = ownAdminForThisFile({ username: "a11y_admin", password: "a11y admin password, constant" });
 
 const playCard = (page: Page) => page.getByRole("region", { name: "Play" });
 const board = (page: Page) => page.locator("table.board");

@@ -1,26 +1,20 @@
 import type { Browser, Page } from "@playwright/test";
 
-import { grantAdminWithCli, runAdminCli } from "../test/support/admin-cli";
+import { runAdminCli } from "../test/support/admin-cli";
 import { ScoreboardClient } from "../test/support/client";
-import { expect, ownAppForThisFile, test, type FileApp } from "./fixtures";
+import { expect, ownAdminForThisFile, ownAppForThisFile, test, type FileApp } from "./fixtures";
 import { newPlayer, signedIn, uniqueUsername } from "./helpers";
 
 /** The admin console in a real browser, on this file's own app. */
 
 ownAppForThisFile();
 
-const ADMIN_USERNAME = "e2e_admin";
-const ADMIN_PASSWORD = "e2e admin password, constant";
+const ADMIN = ownAdminForThisFile({ username: "e2e_admin", password: "e2e admin password, constant" });
 
 /** `npm run admin` against the file's app's database, as its operator would run it. */
 const adminCommand = (app: FileApp, args: string[]) => runAdminCli([...args, "--by", "e2e operator"], { DATABASE_URL: app.env.DATABASE_URL });
 
-test.beforeAll(async ({ app }) => {
-  await new ScoreboardClient(app.server.url).signIn({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signup" });
-  await grantAdminWithCli(ADMIN_USERNAME, { DATABASE_URL: app.env.DATABASE_URL });
-});
-
-const adminAccount = (browser: Browser, baseURL: string) => signedIn(browser, baseURL, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD, intent: "signin" });
+const adminAccount = (browser: Browser, baseURL: string) => signedIn(browser, baseURL, { ...ADMIN, intent: "signin" });
 
 const boardRow = (page: Page, userId: string) => page.locator(`tbody tr[data-flip-key="${userId}"]`);
 const adminRow = (page: Page, username: string) => page.locator(`tr[data-username="${username}"]`);

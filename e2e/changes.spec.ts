@@ -1,9 +1,8 @@
 import type { Page } from "@playwright/test";
 
-import { grantAdminWithCli } from "../test/support/admin-cli";
 import { ScoreboardClient } from "../test/support/client";
-import { expect, ownAppForThisFile, test } from "./fixtures";
-import { newPlayer, PASSWORD, playAction, uniqueUsername, type Player } from "./helpers";
+import { expect, ownAdminForThisFile, ownAppForThisFile, test } from "./fixtures";
+import { newPlayer, PASSWORD, playAction, type Player, signedInClient, uniqueUsername } from "./helpers";
 
 /**
  * What just happened, in a real browser, read from consecutive live frames: the recent changes
@@ -16,18 +15,7 @@ ownAppForThisFile();
 // The numbers in the expected sentences are written as en-US writes them.
 test.use({ locale: "en-US" });
 
-const ADMIN = { username: "changes_admin", password: "changes admin password, constant" };
-
-test.beforeAll(async ({ app }) => {
-  await new ScoreboardClient(app.server.url).signIn({ ...ADMIN, intent: "signup" });
-  await grantAdminWithCli(ADMIN.username, { DATABASE_URL: app.env.DATABASE_URL });
-});
-
-async function adminClient(baseURL: string) {
-  const admin = new ScoreboardClient(baseURL);
-  await admin.signIn({ ...ADMIN, intent: "signin" });
-  return admin;
-}
+const ADMIN = ownAdminForThisFile({ username: "changes_admin", password: "changes admin password, constant" });
 
 /** A DAILY_BONUS (50 points, no wait) over HTTP. */
 const dailyBonus = (client: ScoreboardClient) => playAction(client, "DAILY_BONUS");
@@ -86,7 +74,7 @@ test("another player passing me: listed under the board, a toast and an announce
 
 test("entering and leaving the top 10: a toast and an announcement each time", async ({ browser, baseURL }) => {
   test.setTimeout(90_000);
-  const admin = await adminClient(baseURL!);
+  const admin = await signedInClient(baseURL!, ADMIN);
   // Ten players with points, so that a player without any is below the top 10.
   await Promise.all(
     Array.from({ length: 10 }, async (_, index) => {
@@ -118,7 +106,7 @@ test("entering and leaving the top 10: a toast and an announcement each time", a
 });
 
 test("switching tabs clears the list and tells nothing of what happened on the other tab meanwhile; its next changes are listed", async ({ browser, baseURL, page }) => {
-  const admin = await adminClient(baseURL!);
+  const admin = await signedInClient(baseURL!, ADMIN);
   const mover = await newPlayer(browser, baseURL!, "mover");
   try {
     // Signed out: the list and the leader's announcements are everyone's.

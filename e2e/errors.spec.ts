@@ -1,11 +1,9 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import postgres from "postgres";
 
-import { grantAdminWithCli } from "../test/support/admin-cli";
 import { ScoreboardClient } from "../test/support/client";
-import { expect, ownAppForThisFile, test, type FileApp } from "./fixtures";
-import { PASSWORD, playAction, signedIn, uniqueUsername } from "./helpers";
+import { expect, type FileApp, ownAdminForThisFile, ownAppForThisFile, test } from "./fixtures";
+import { expectNoSeriousViolations, PASSWORD, playAction, signedIn, uniqueUsername } from "./helpers";
 
 /**
  * The app's error page (src/app/error.tsx), as a visitor meets it: this file's database goes
@@ -25,13 +23,11 @@ import { PASSWORD, playAction, signedIn, uniqueUsername } from "./helpers";
 
 ownAppForThisFile();
 
-const ADMIN = { username: "errors_admin", password: "errors admin password, constant" };
+const ADMIN = ownAdminForThisFile({ username: "errors_admin", password: "errors admin password, constant" });
 /** A player with points, so the board has a row to show during the outage. */
 const PLAYER = uniqueUsername("err_board");
 
 test.beforeAll(async ({ app }) => {
-  await new ScoreboardClient(app.server.url).signIn({ ...ADMIN, intent: "signup" });
-  await grantAdminWithCli(ADMIN.username, { DATABASE_URL: app.env.DATABASE_URL });
   const player = new ScoreboardClient(app.server.url);
   await player.signIn({ username: PLAYER, password: PASSWORD, intent: "signup" });
   await playAction(player, "DAILY_BONUS");
@@ -91,20 +87,6 @@ async function bringDatabaseBack(app: FileApp) {
     const [exists] = await server`select 1 from pg_database where datname = ${name}`;
     if (exists) await server.unsafe(`alter database "${name}" allow_connections true`);
   });
-}
-
-/** axe on the page as it is now: no serious or critical violation (as e2e/accessibility.spec.ts checks every other state). */
-async function expectNoSeriousViolations(page: Page, state: string) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation) => ({
-      rule: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
-    }));
-  expect(serious, `axe: serious or critical violations, ${state}`).toEqual([]);
 }
 
 const errorAlert = (page: Page) => page.getByRole("alert").filter({ has: page.getByRole("heading", { name: "Something went wrong" }) });

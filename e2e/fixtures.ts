@@ -2,7 +2,9 @@ import { basename } from "node:path";
 
 import { test as base } from "@playwright/test";
 
+import { grantAdminWithCli } from "../test/support/admin-cli";
 import { startAppServer, type AppServer } from "../test/support/app-server";
+import { ScoreboardClient } from "../test/support/client";
 import { createTestEnv, type TestRun } from "../test/support/services";
 
 export { expect } from "@playwright/test";
@@ -43,6 +45,18 @@ export function ownAppForThisFile(settings: Record<string, string> = {}) {
     current = null;
     await services?.stop();
   });
+}
+
+/**
+ * An administrator of the file's app, signed up and granted as an operator grants one (the admin
+ * CLI) before the file's tests run; call it after ownAppForThisFile(). Returns the credentials.
+ */
+export function ownAdminForThisFile(admin: { username: string; password: string }) {
+  test.beforeAll(async ({ app }) => {
+    await new ScoreboardClient(app.server.url).signIn({ ...admin, intent: "signup" });
+    await grantAdminWithCli(admin.username, { DATABASE_URL: app.env.DATABASE_URL });
+  });
+  return admin;
 }
 
 /** The run global-setup started (template database and bridge), handed to workers through the environment. */

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 
+import AxeBuilder from "@axe-core/playwright";
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 
 import { ScoreboardClient, type Credentials } from "../test/support/client";
@@ -66,4 +67,25 @@ export function recordPageErrors(page: Page) {
     if (message.type() === "error") errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/** A client over HTTP only, signed in to an existing account. */
+export async function signedInClient(baseURL: string, credentials: { username: string; password: string }) {
+  const client = new ScoreboardClient(baseURL);
+  await client.signIn({ ...credentials, intent: "signin" });
+  return client;
+}
+
+/** Runs axe on the page as it is now; lists serious and critical violations with where they are. */
+export async function expectNoSeriousViolations(page: Page, state: string) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => ({
+      rule: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
+    }));
+  expect(serious, `axe: serious or critical violations, ${state}`).toEqual([]);
 }

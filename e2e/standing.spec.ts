@@ -1,10 +1,9 @@
 import type { Browser, Page, Request } from "@playwright/test";
 
 import { STANDING_IDLE_REFRESH_MS, STANDING_REFRESH_MS } from "../src/app/_components/board-queries";
-import { grantAdminWithCli } from "../test/support/admin-cli";
 import { ScoreboardClient } from "../test/support/client";
-import { expect, ownAppForThisFile, test } from "./fixtures";
-import { PASSWORD, recordPageErrors, signedIn, uniqueUsername } from "./helpers";
+import { expect, ownAdminForThisFile, ownAppForThisFile, test } from "./fixtures";
+import { PASSWORD, recordPageErrors, signedIn, signedInClient, uniqueUsername } from "./helpers";
 
 /**
  * "Where you stand" in a real browser: a player below the top 10 sees the players around them,
@@ -20,18 +19,7 @@ ownAppForThisFile();
 // The numbers expected here are written as en-US writes them (one test sets its own locale).
 test.use({ locale: "en-US" });
 
-const ADMIN = { username: "standing_admin", password: "standing admin password, constant" };
-
-test.beforeAll(async ({ app }) => {
-  await new ScoreboardClient(app.server.url).signIn({ ...ADMIN, intent: "signup" });
-  await grantAdminWithCli(ADMIN.username, { DATABASE_URL: app.env.DATABASE_URL });
-});
-
-async function adminClient(baseURL: string) {
-  const admin = new ScoreboardClient(baseURL);
-  await admin.signIn({ ...ADMIN, intent: "signin" });
-  return admin;
-}
+const ADMIN = ownAdminForThisFile({ username: "standing_admin", password: "standing admin password, constant" });
 
 /** A new account over HTTP only (no browser context): its client and id. */
 async function signUp(baseURL: string, prefix: string) {
@@ -83,7 +71,7 @@ async function contextIn(browser: Browser, baseURL: string, player: { client: Sc
  * below. Scores over 1,000 so that the locale shows in them.
  */
 async function seedAroundMe(browser: Browser, baseURL: string) {
-  const admin = await adminClient(baseURL);
+  const admin = await signedInClient(baseURL, ADMIN);
   const top = await Promise.all(Array.from({ length: 12 }, (_, index) => signUp(baseURL, `top${index}`)));
   await Promise.all(top.map((player, index) => adjust(admin, player.id, 20_000 + 1_000 * index)));
   const grace = await signUp(baseURL, "grace");
@@ -198,7 +186,7 @@ test("my standing is read again at once after my own submit, both reads, and not
  * has 50 points more than me: within a frame's reach of my score (100, two daily bonuses).
  */
 async function seedJustBelowTheTop(browser: Browser, baseURL: string) {
-  const admin = await adminClient(baseURL);
+  const admin = await signedInClient(baseURL, ADMIN);
   const best = (await admin.query("leaderboard.top", { limit: 1 })).entries[0]?.score ?? 0;
   const base = best + 10_000;
   const top = await Promise.all(Array.from({ length: 10 }, (_, index) => signUp(baseURL, `above${index}`)));
