@@ -86,8 +86,9 @@ const SET_UP = new Set(["services", "seed and start"]);
 for (const name of options.only ?? []) {
   if (!allSteps.some((step) => step.name === name) || SET_UP.has(name)) throw new Error(`--only: no step "${name}" (steps: ${allSteps.map((step) => step.name).join(", ")})`);
 }
-const runs = (name: string) => options.only === null || options.only.has(name);
-const steps = allSteps.filter((step) => SET_UP.has(step.name) || runs(step.name === "large board seed" ? "top reads, large board" : step.name));
+/** Whether --only keeps a step; the large board's seed goes with its reads. */
+const runs = (name: string) => options.only === null || options.only.has(name === "large board seed" ? "top reads, large board" : name);
+const steps = allSteps.filter((step) => SET_UP.has(step.name) || runs(step.name));
 const progress = new Progress(steps);
 
 const cleanups = new Cleanups(() => progress.log("interrupted: stopping servers, dropping the database and the Redis keys"));
@@ -147,64 +148,42 @@ try {
     results,
   };
 
-  if (runs("framework anchors")) {
-    progress.begin("framework anchors");
+  /** One step of the run, unless --only leaves it out. */
+  const step = async (name: string, work: () => Promise<void>) => {
+    if (!runs(name)) return;
+    progress.begin(name);
+    await work();
+  };
+  await step("framework anchors", async () => {
     const anchorApp = await startAnchorApp(services.env, `${RESULTS_DIR}/${stamp}-anchor-app.log`, cleanups);
     await frameworkAnchorScenario(ctx, anchorApp);
     // Idle from here on, but its memory and timers are no part of what follows.
     await anchorApp.stop();
-  }
-  if (runs("top reads, small board")) {
-    progress.begin("top reads, small board");
-    await topReadsScenario(ctx, options.boardUsers, ["day", "week"]);
-  }
-  if (runs("submit")) {
-    progress.begin("submit");
-    await submitScenario(ctx);
-  }
-  if (runs("database anchor")) {
-    progress.begin("database anchor");
+  });
+  await step("top reads, small board", () => topReadsScenario(ctx, options.boardUsers, ["day", "week"]));
+  await step("submit", () => submitScenario(ctx));
+  await step("database anchor", async () => {
     await databaseAnchorScenario(ctx);
     notePgbenchRatios(ctx);
-  }
-  if (runs("statement vs transaction")) {
-    progress.begin("statement vs transaction");
-    await statementVsTransactionScenario(ctx);
-  }
-  if (runs("window cost")) {
-    progress.begin("window cost");
-    await windowCostScenario(ctx);
-  }
-  if (runs("redis anchors")) {
-    progress.begin("redis anchors");
-    await redisAnchorScenario(ctx);
-  }
+  });
+  await step("statement vs transaction", () => statementVsTransactionScenario(ctx));
+  await step("window cost", () => windowCostScenario(ctx));
+  await step("redis anchors", () => redisAnchorScenario(ctx));
   const drivers = createDrivers(
     liveDrivers,
     apps.map((app) => app.url),
   );
-  if (runs("live latency, low load")) {
-    progress.begin("live latency, low load");
-    await lowLoadLatencyScenario(ctx, drivers);
-  }
-  if (runs("live fan-out")) {
-    progress.begin("live fan-out");
-    await liveScenario(ctx, subscriberWorker, drivers);
-  }
-  if (runs("page reads")) {
-    progress.begin("page reads");
-    await pageReadsScenario(ctx, subscriberWorker, drivers);
-  }
-  if (runs("top reads, large board")) {
-    progress.begin("large board seed");
+  await step("live latency, low load", () => lowLoadLatencyScenario(ctx, drivers));
+  await step("live fan-out", () => liveScenario(ctx, subscriberWorker, drivers));
+  await step("page reads", () => pageReadsScenario(ctx, subscriberWorker, drivers));
+  await step("large board seed", async () => {
     const extra = options.largeBoardUsers - options.boardUsers;
     await seedUsers(sql, "filler", extra, (done) => progress.detail(`${done.toLocaleString("en")} of ${extra.toLocaleString("en")} users`));
     progress.detail("the app rebuilds its Redis board");
     await buildBoard(apps[0].url, services.env, redis, { clear: true });
     await checkBoardMatchesDatabase(apps[0].url, sql);
-    progress.begin("top reads, large board");
-    await topReadsScenario(ctx, options.largeBoardUsers);
-  }
+  });
+  await step("top reads, large board", () => topReadsScenario(ctx, options.largeBoardUsers));
   progress.end();
 } catch (error) {
   progress.end();
