@@ -2,6 +2,8 @@
 
 import Link from "next/link";
 
+import { ErrorNotice } from "./_components/error-notice";
+
 /**
  * A page that failed to render (the database down, say): the layout stays, this replaces the
  * page, and "Try again" renders it afresh. That is `retry` (Next.js 16.3+: a router refresh and a
@@ -12,21 +14,8 @@ import Link from "next/link";
  */
 export default function PageError({ error, retry }: { error: Error & { digest?: string }; retry: () => void }) {
   return (
-    <main className="page">
-      <header className="page-header">
-        <h1>Live Scoreboard</h1>
-      </header>
-      <section className="card" role="alert" aria-labelledby="page-error-title">
-        <h2 id="page-error-title">Something went wrong</h2>
-        <p className="muted">This page could not be loaded just now. It usually comes back in a moment.</p>
-        {error.digest ? <p className="muted">Reference: <span className="mono">{error.digest}</span></p> : null}
-        <div className="actions">
-          <button type="button" onClick={retry}>
-            Try again
-          </button>
-          <Link href="/">Back to the board</Link>
-        </div>
-      </section>
-    </main>
+    <ErrorNotice headingId="page-error-title" message="This page could not be loaded just now. It usually comes back in a moment." digest={error.digest} retry={retry}>
+      <Link href="/">Back to the board</Link>
+    </ErrorNotice>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 
+import { ErrorNotice } from "./_components/error-notice";
 import "./globals.css";
 
 /**
@@ -11,21 +12,7 @@ export default function GlobalError({ error, retry }: { error: Error & { digest?
   return (
     <html lang="en">
       <body>
-        <main className="page">
-          <header className="page-header">
-            <h1>Live Scoreboard</h1>
-          </header>
-          <section className="card" role="alert" aria-labelledby="global-error-title">
-            <h2 id="global-error-title">Something went wrong</h2>
-            <p className="muted">The page could not be shown. Try again in a moment.</p>
-            {error.digest ? <p className="muted">Reference: <span className="mono">{error.digest}</span></p> : null}
-            <div className="actions">
-              <button type="button" onClick={retry}>
-                Try again
-              </button>
-            </div>
-          </section>
-        </main>
+        <ErrorNotice headingId="global-error-title" message="The page could not be shown. Try again in a moment." digest={error.digest} retry={retry} />
       </body>
     </html>
   );
